@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# One entry point for a fresh machine:
+#   ./run.sh app    install what is missing, then start the Streamlit app
+#   ./run.sh test   install what is missing, then run the test suite
+# Every step checks first and is skipped when already done, so re-running is cheap.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+VENV=.venv
+PYTHON_BIN=${PYTHON_BIN:-python3}
+
+log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    log "need root to run: $*"; return 1; fi
+}
+
+apt_updated=0
+apt_install() {
+  # $@: Debian package names; installs the ones that are not installed yet.
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if ! command -v apt-get >/dev/null; then
+    log "not a Debian-like system: install ${missing[*]} yourself"; return 1
+  fi
+  if [ $apt_updated -eq 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
+  log "installing Debian packages: ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+install_system_packages() {
+  # espeak-ng: caller voices (pyttsx3) and test speech; sox: audio checks in tests;
+  # ffmpeg: command-line decoding fallback; libsndfile1: soundfile.
+  apt_install espeak-ng libespeak-ng1 sox libsndfile1 ffmpeg
+  command -v java >/dev/null || apt_install openjdk-17-jre-headless
+  command -v mvn >/dev/null || apt_install maven
+}
+
+install_python_packages() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    log "creating virtualenv in $VENV"
+    "$PYTHON_BIN" -m venv "$VENV"
+  fi
+  local stamp="$VENV/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
+  if [ ! -f "$stamp" ]; then
+    log "installing Python packages"
+    "$VENV/bin/python" -m pip install -q --upgrade pip
+    "$VENV/bin/python" -m pip install -q -e '.[dev]'
+    rm -f "$VENV"/.installed-*
+    touch "$stamp"
+  fi
+}
+
+install_languagetool() {
+  if [ -x scripts/install-languagetool.sh ]; then scripts/install-languagetool.sh; fi
+}
+
+setup() {
+  install_system_packages
+  install_python_packages
+  install_languagetool
+}
+
+case "${1:-}" in
+  app)
+    shift; setup
+    exec "$VENV/bin/streamlit" run app.py --server.headless true "$@"
+    ;;
+  test)
+    shift; setup
+    exec "$VENV/bin/python" -m pytest "$@"
+    ;;
+  setup)
+    setup
+    ;;
+  *)
+    echo "usage: ./run.sh app | test [pytest args] | setup" >&2; exit 2
+    ;;
+esac
