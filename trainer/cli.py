@@ -12,6 +12,7 @@ import sys
 COMMAND_MODULES = [
     "trainer.asr",
     "trainer.tts",
+    "trainer.content",
 ]
 
 

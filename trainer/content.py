@@ -1,0 +1,1097 @@
+"""Course content: lessons, task bank, simulated customer calls, rubrics and the phrase bank.
+
+Everything applicants learn from and are assessed on lives as YAML files under ``lessons/``.
+Each file declares its ``kind`` and is validated by the pydantic models below; after that,
+references between files are checked (rubric ids, scenario ids, voice presets, weights).
+
+Public API::
+
+    bank = load_all()                 # ContentBank, or ContentError listing every problem
+    bank.lessons, bank.tasks, bank.scenarios, bank.rubrics
+    bank.get_task("task.repeat.001"), bank.get_scenario("scenario.order_tracking")
+    bank.get_rubric("fluency")        # by dimension or by id ("rubric.fluency")
+    problems = check(root)            # list[Problem]; each names file and field
+
+Command line (registered in ``trainer.cli``)::
+
+    trainer content check [--root DIR]
+    trainer content list [--kind lesson|task|scenario|rubric] [--json] [--root DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Iterator, Literal, Union, get_args
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from .config import PROJECT_ROOT
+
+DEFAULT_ROOT = PROJECT_ROOT / "lessons"
+
+# --------------------------------------------------------------------------- vocabularies
+
+Level = Literal["A2", "B1", "B2", "C1"]  # difficulty of a lesson, task or call
+CEFR = Literal["A1", "A2", "B1", "B2", "C1", "C2"]  # levels an applicant can be placed at
+Language = Literal["en-US"]
+Dimension = Literal[
+    "grammar", "fluency", "pronunciation", "vocabulary", "comprehension", "call_handling"
+]
+TaskType = Literal[
+    "read_aloud",
+    "repeat",
+    "sentence_build",
+    "listening",
+    "retell",
+    "open_question",
+    "chat_reply",
+    "role_play",
+]
+# Moves an agent is expected to make in a call (scenarios, chat replies).
+Move = Literal[
+    "greeting", "verification", "empathy", "resolution", "escalation", "confirmation", "closing"
+]
+# Moves the phrase bank knows phrases for (a superset of Move).
+PhraseMove = Literal[
+    "greeting",
+    "verification",
+    "empathy",
+    "apology",
+    "resolution",
+    "escalation",
+    "hold",
+    "transfer",
+    "confirmation",
+    "closing",
+    "politeness",
+]
+FactType = Literal["name", "account_number", "address", "email", "amount", "date", "phone"]
+Mood = Literal["calm", "confused", "irate"]
+Direction = Literal["inbound", "outbound"]
+Topic = Literal[
+    "order_tracking",
+    "billing_dispute_refund",
+    "internet_outage",
+    "device_troubleshooting",
+    "password_reset",
+    "cancellation_retention",
+    "irate_complaint",
+    "outbound_sales",
+    "satisfaction_survey",
+    "payment_reminder",
+    "insurance_claim_status",
+    "medical_appointment",
+    "travel_booking_change",
+    "bank_card_blocked",
+    "delivery_address_change",
+    "subscription_upgrade",
+    "warranty_claim",
+    "utility_bill_explanation",
+]
+
+LEVELS: tuple[str, ...] = get_args(Level)
+CEFR_LEVELS: tuple[str, ...] = get_args(CEFR)
+DIMENSIONS: tuple[str, ...] = get_args(Dimension)
+TASK_TYPES: tuple[str, ...] = get_args(TaskType)
+MOVES: tuple[str, ...] = get_args(Move)
+PHRASE_MOVES: tuple[str, ...] = get_args(PhraseMove)
+FACT_TYPES: tuple[str, ...] = get_args(FactType)
+TOPICS: tuple[str, ...] = get_args(Topic)
+KINDS = ("lesson", "task", "scenario", "rubric")
+
+# The features the scoring engine computes, per rubric dimension. Rubric thresholds may
+# only name these.
+FEATURES: dict[str, tuple[str, ...]] = {
+    "grammar": ("grammar_errors_per_100_words",),
+    "fluency": (
+        "speech_rate_wpm",
+        "articulation_rate_wpm",
+        "phonation_time_ratio",
+        "pauses_per_minute",
+        "long_pauses_per_minute",
+        "mean_length_of_run",
+        "fillers_per_100_words",
+        "repetitions_per_100_words",
+    ),
+    "pronunciation": ("pronunciation_accuracy", "completeness", "intelligibility"),
+    "vocabulary": (
+        "word_types",
+        "lexical_diversity_mtld",
+        "share_above_a2",
+        "call_centre_phrases",
+    ),
+    "comprehension": ("key_point_coverage", "answer_match", "facts_captured"),
+    "call_handling": ("call_moves_covered", "politeness_markers"),
+}
+
+# Used only when trainer.tts cannot be imported; trainer.tts.VOICE_PRESETS is the truth.
+_FALLBACK_VOICE_PRESETS = (
+    "calm_female",
+    "calm_male",
+    "brisk_female",
+    "brisk_male",
+    "elderly_male",
+    "young_female",
+    "irate_male",
+    "irate_female",
+)
+
+
+def voice_presets() -> tuple[str, ...]:
+    """Names of the voices the TTS module can speak with."""
+    try:
+        from .tts import VOICE_PRESETS
+    except Exception:  # noqa: BLE001 - tts is optional for validating content
+        return _FALLBACK_VOICE_PRESETS
+    return tuple(VOICE_PRESETS)
+
+
+_WORD_RE = re.compile(r"[A-Za-z0-9$£€]+(?:['’.,-][A-Za-z0-9]+)*")
+
+
+def count_words(text: str) -> int:
+    return len(_WORD_RE.findall(text))
+
+
+def _norm(text: str) -> str:
+    """Lower case, no punctuation, single spaces: for comparing answers."""
+    return " ".join(re.sub(r"[^a-z0-9'@$]+", " ", text.lower()).split())
+
+
+# --------------------------------------------------------------------------- models
+
+Id = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Spoken(_Model):
+    """A line that is turned into audio by trainer.tts."""
+
+    text: Text
+    voice: str = "calm_female"
+    telephone: bool = False
+    note: str | None = None
+
+
+class PracticeItem(_Model):
+    """A practice exercise inside a lesson.
+
+    read_aloud / repeat: ``text`` is read by the learner (repeat: played first).
+    choose: pick from ``options``; ``answers`` are the correct ones.
+    fill_gap: ``prompt`` holds ``___``; ``answers`` are accepted fillings.
+    rewrite / respond: ``answers`` are accepted or model answers.
+    """
+
+    type: Literal["read_aloud", "repeat", "choose", "fill_gap", "rewrite", "respond"]
+    prompt: Text
+    text: str | None = None
+    voice: str = "calm_female"
+    options: list[Text] = []
+    answers: list[Text] = []
+    hint: str | None = None
+
+    @model_validator(mode="after")
+    def _by_type(self) -> "PracticeItem":
+        if self.type in ("read_aloud", "repeat") and not (self.text or "").strip():
+            raise ValueError(f"a {self.type} item needs 'text'")
+        if self.type == "choose":
+            if len(self.options) < 2:
+                raise ValueError("a choose item needs at least 2 options")
+            missing = [a for a in self.answers if a not in self.options]
+            if not self.answers or missing:
+                raise ValueError("a choose item needs answers taken from its options")
+        if self.type == "fill_gap" and "___" not in self.prompt:
+            raise ValueError("a fill_gap prompt must contain ___ where the answer goes")
+        if self.type in ("fill_gap", "rewrite", "respond") and not self.answers:
+            raise ValueError(f"a {self.type} item needs at least one answer")
+        return self
+
+
+class QuizQuestion(_Model):
+    question: Text
+    options: list[Text] = Field(min_length=2, max_length=5)
+    answer: Text
+    explanation: Text
+
+    @model_validator(mode="after")
+    def _answer_is_an_option(self) -> "QuizQuestion":
+        if self.answer not in self.options:
+            raise ValueError("'answer' must be one of 'options'")
+        if len(set(self.options)) != len(self.options):
+            raise ValueError("options must be different from each other")
+        return self
+
+
+class Lesson(_Model):
+    id: Id
+    kind: Literal["lesson"]
+    unit: int = Field(ge=1, le=3)
+    unit_title: Text
+    order: int = Field(ge=1)
+    title: Text
+    level: Level
+    language: Language = "en-US"
+    summary: Text
+    objectives: list[Text] = Field(min_length=1)
+    explanation: Text
+    examples: list[Spoken] = Field(min_length=1)
+    practice: list[PracticeItem] = Field(min_length=3)
+    quiz: list[QuizQuestion] = Field(min_length=3)
+    tags: list[str] = []
+
+
+class KeyPoint(_Model):
+    point: Text
+    accepted: list[Text] = Field(min_length=1)
+
+
+class _TaskBase(_Model):
+    id: Id
+    level: Level
+    title: str | None = None
+    instructions: Text
+    prep_seconds: int = Field(ge=0, le=120)
+    answer_seconds: int = Field(gt=0, le=600)
+    rubrics: list[Id] = Field(min_length=1)
+    language: Language = "en-US"
+    voice: str = "calm_female"  # voice of the prompt audio, where there is one
+    tags: list[str] = []
+
+    @property
+    def kind(self) -> str:
+        return "task"
+
+    @property
+    def display_title(self) -> str:
+        if self.title:
+            return self.title
+        text = next(
+            (getattr(self, name) for name in ("text", "question", "customer_message")
+             if getattr(self, name, None)),
+            self.id,
+        )
+        return text if len(text) <= 60 else text[:57].rstrip() + "..."
+
+
+class ReadAloudTask(_TaskBase):
+    type: Literal["read_aloud"]
+    text: Text  # the reference text the applicant reads
+
+    @field_validator("text")
+    @classmethod
+    def _length(cls, value: str) -> str:
+        if not 25 <= count_words(value) <= 160:
+            raise ValueError("a read-aloud passage should have 25-160 words")
+        return value
+
+
+class RepeatTask(_TaskBase):
+    type: Literal["repeat"]
+    text: Text  # played once, then repeated
+
+    @field_validator("text")
+    @classmethod
+    def _length(cls, value: str) -> str:
+        n = count_words(value)
+        if not 3 <= n <= 15:
+            raise ValueError(f"a repeat sentence must have 3-15 words, this one has {n}")
+        return value
+
+
+class SentenceBuildTask(_TaskBase):
+    type: Literal["sentence_build"]
+    phrases: list[Text] = Field(min_length=3, max_length=3)  # in the order they are played
+    answers: list[Text] = Field(min_length=1)  # every correct sentence
+
+    @model_validator(mode="after")
+    def _answers_are_orderings(self) -> "SentenceBuildTask":
+        orders = {_norm(" ".join(p)) for p in itertools.permutations(self.phrases)}
+        for answer in self.answers:
+            if _norm(answer) not in orders:
+                raise ValueError(f"answer {answer!r} is not an ordering of the three phrases")
+        if _norm(" ".join(self.phrases)) in {_norm(a) for a in self.answers}:
+            raise ValueError("the phrases are already in a correct order; shuffle them")
+        return self
+
+
+class ListeningTask(_TaskBase):
+    type: Literal["listening"]
+    text: Text  # what is played before the question (a statement, message or exchange)
+    question: Text
+    answers: list[Text] = Field(min_length=1)  # accepted answers
+
+
+class RetellTask(_TaskBase):
+    type: Literal["retell"]
+    text: str | None = None  # the passage played; or:
+    scenario: Id | None = None  # retell a simulated call (its caller turns are played)
+    key_points: list[KeyPoint] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "RetellTask":
+        if bool(self.text and self.text.strip()) == bool(self.scenario):
+            raise ValueError("a retell task needs either 'text' or 'scenario', not both")
+        return self
+
+
+class OpenQuestionTask(_TaskBase):
+    type: Literal["open_question"]
+    question: Text
+    talking_points: list[Text] = []
+    sample_answer: str | None = None
+
+
+class ChatReplyTask(_TaskBase):
+    type: Literal["chat_reply"]
+    customer_name: Text
+    customer_message: Text
+    expected_moves: list[Move] = Field(min_length=1)
+    key_points: list[KeyPoint] = []
+    sample_reply: Text
+    max_words: int = Field(default=120, gt=10)
+
+
+class RolePlayTask(_TaskBase):
+    type: Literal["role_play"]
+    scenario: Id
+
+
+Task = Annotated[
+    Union[
+        ReadAloudTask,
+        RepeatTask,
+        SentenceBuildTask,
+        ListeningTask,
+        RetellTask,
+        OpenQuestionTask,
+        ChatReplyTask,
+        RolePlayTask,
+    ],
+    Field(discriminator="type"),
+]
+
+
+class TaskBank(_Model):
+    """A file of tasks. ``defaults`` are merged into every task before validation."""
+
+    id: Id
+    kind: Literal["task_bank"]
+    title: Text
+    description: str = ""
+    defaults: dict[str, Any] = {}
+    tasks: list[Task] = Field(min_length=1)
+
+
+class Caller(_Model):
+    name: Text
+    voice: str
+    rate_wpm: int = Field(ge=80, le=230)
+    mood: Mood
+
+
+class Turn(_Model):
+    text: Text
+    expect: list[Move] = []  # moves a good agent makes in reply to this turn
+
+
+class Fact(_Model):
+    type: FactType
+    label: Text
+    value: Text  # exactly as it appears in a caller turn
+    accepted: list[Text] = []  # other ways of writing or saying the same value
+
+
+class ExpectedMove(_Model):
+    move: Move
+    required: bool = True
+    phrasings: list[Text] = Field(min_length=1)
+    note: str | None = None
+
+
+class Question(_Model):
+    question: Text
+    answers: list[Text] = Field(min_length=1)
+
+
+class Scenario(_Model):
+    id: Id
+    kind: Literal["scenario"]
+    title: Text
+    level: Level
+    language: Language = "en-US"
+    direction: Direction
+    topic: Topic
+    industry: Text
+    brand: Text
+    outcome: Literal["resolve", "escalate"]
+    agent_brief: Text  # what the agent sees on screen before the call
+    caller: Caller
+    telephone: bool = True  # caller audio goes through the telephone-line filter
+    turns: list[Turn] = Field(min_length=3, max_length=6)
+    facts: list[Fact] = Field(min_length=1)
+    moves: list[ExpectedMove] = Field(min_length=4)
+    questions: list[Question] = Field(min_length=1)
+    rubric: Id
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Scenario":
+        spoken = " ".join(t.text for t in self.turns)
+        for fact in self.facts:
+            if fact.value not in spoken:
+                raise ValueError(
+                    f"fact {fact.label!r}: value {fact.value!r} does not appear in any caller turn"
+                )
+        names = [m.move for m in self.moves]
+        if len(set(names)) != len(names):
+            raise ValueError("each move may be listed once in 'moves'")
+        for needed in ("greeting", "closing"):
+            if needed not in names:
+                raise ValueError(f"'moves' must include {needed}")
+        greeting = next(m for m in self.moves if m.move == "greeting")
+        if not any(self.brand.lower() in p.lower() for p in greeting.phrasings):
+            raise ValueError(f"at least one greeting phrasing must name the brand {self.brand!r}")
+        has_escalation = any(m.move == "escalation" and m.required for m in self.moves)
+        if self.outcome == "escalate" and not has_escalation:
+            raise ValueError("outcome 'escalate' needs a required 'escalation' move")
+        if self.outcome == "resolve" and "resolution" not in names:
+            raise ValueError("outcome 'resolve' needs a 'resolution' move")
+        return self
+
+    @property
+    def display_title(self) -> str:
+        return self.title
+
+
+class Threshold(_Model):
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _bounds(self) -> "Threshold":
+        if self.min is None and self.max is None:
+            raise ValueError("a threshold needs 'min' or 'max'")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("'min' is above 'max'")
+        return self
+
+    def met(self, value: float) -> bool:
+        return (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
+
+
+class Band(_Model):
+    band: int = Field(ge=1, le=5)
+    label: Text
+    descriptor: Text
+    score_range: tuple[float, float]
+    thresholds: dict[str, Threshold] = {}
+
+    @field_validator("score_range")
+    @classmethod
+    def _range(cls, value: tuple[float, float]) -> tuple[float, float]:
+        low, high = value
+        if not 0 <= low < high <= 100:
+            raise ValueError("score_range must be [min, max] with 0 <= min < max <= 100")
+        return value
+
+
+class Rubric(_Model):
+    """How one dimension is banded. A band is reached when all of its thresholds are met,
+    checked from band 5 downward; band 1 has none. A threshold on a feature the engine did
+    not compute for a response (see ``feature_scope``) is skipped."""
+
+    id: Id
+    kind: Literal["rubric"]
+    dimension: Dimension
+    title: Text
+    level: CEFR = "B2"
+    language: Language = "en-US"
+    description: Text
+    # feature -> the task types it is computed for; a feature not listed applies to all.
+    feature_scope: dict[str, list[TaskType]] = {}
+    bands: list[Band] = Field(min_length=5, max_length=5)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> "Rubric":
+        if self.id != f"rubric.{self.dimension}":
+            raise ValueError(f"id must be 'rubric.{self.dimension}'")
+        if [b.band for b in self.bands] != [5, 4, 3, 2, 1]:
+            raise ValueError("bands must be listed 5, 4, 3, 2, 1")
+        allowed = FEATURES[self.dimension]
+        for feature in self.feature_scope:
+            if feature not in allowed:
+                raise ValueError(f"feature_scope names {feature!r}, not a {self.dimension} feature")
+        for band in self.bands:
+            for feature in band.thresholds:
+                if feature not in allowed:
+                    raise ValueError(
+                        f"band {band.band}: {feature!r} is not a {self.dimension} feature "
+                        f"(use {', '.join(allowed)})"
+                    )
+        if self.bands[-1].thresholds:
+            raise ValueError("band 1 must have no thresholds")
+        if self.bands[0].score_range[1] != 100 or self.bands[-1].score_range[0] != 0:
+            raise ValueError("score ranges must run from 0 (band 1) to 100 (band 5)")
+        for upper, lower in zip(self.bands, self.bands[1:]):
+            if upper.score_range[0] != lower.score_range[1]:
+                raise ValueError(
+                    f"band {upper.band} must start where band {lower.band} ends "
+                    f"({lower.score_range[1]})"
+                )
+            # a higher band is at least as demanding as the one below it
+            for feature, low_t in lower.thresholds.items():
+                high_t = upper.thresholds.get(feature)
+                if high_t is None:
+                    raise ValueError(
+                        f"band {upper.band} drops the {feature!r} threshold of band {lower.band}"
+                    )
+                if low_t.min is not None and (high_t.min is None or high_t.min < low_t.min):
+                    raise ValueError(f"band {upper.band}: {feature} min is below band {lower.band}")
+                if low_t.max is not None and (high_t.max is None or high_t.max > low_t.max):
+                    raise ValueError(f"band {upper.band}: {feature} max is above band {lower.band}")
+        return self
+
+    @property
+    def display_title(self) -> str:
+        return self.title
+
+    def band_for(self, features: dict[str, float], task_type: str | None = None) -> Band:
+        """The highest band whose thresholds the features meet (skipped when not computed)."""
+        for band in self.bands:
+            ok = True
+            for name, threshold in band.thresholds.items():
+                scope = self.feature_scope.get(name)
+                if name not in features or (task_type and scope and task_type not in scope):
+                    continue
+                if not threshold.met(features[name]):
+                    ok = False
+                    break
+            if ok:
+                return band
+        return self.bands[-1]
+
+
+class TaskTypeWeights(_Model):
+    weights: dict[Dimension, float]
+    note: str = ""
+
+    @field_validator("weights")
+    @classmethod
+    def _sum_to_one(cls, value: dict[str, float]) -> dict[str, float]:
+        if not value:
+            raise ValueError("at least one dimension is needed")
+        if any(w <= 0 for w in value.values()):
+            raise ValueError("weights must be positive")
+        if abs(sum(value.values()) - 1.0) > 1e-6:
+            raise ValueError(f"weights must sum to 1, they sum to {sum(value.values()):.4f}")
+        return value
+
+
+class TaskTypes(_Model):
+    id: Id
+    kind: Literal["task_types"]
+    title: Text
+    description: Text
+    task_types: dict[TaskType, TaskTypeWeights]
+
+    @field_validator("task_types")
+    @classmethod
+    def _all_types(cls, value: dict) -> dict:
+        missing = [t for t in TASK_TYPES if t not in value]
+        if missing:
+            raise ValueError(f"missing task types: {', '.join(missing)}")
+        return value
+
+
+class LevelCut(_Model):
+    cefr: CEFR
+    min_score: float = Field(ge=0, lt=100)
+    label: Text
+    job_suitability: Text
+
+
+class Levels(_Model):
+    id: Id
+    kind: Literal["levels"]
+    title: Text
+    description: Text
+    hiring_bar: CEFR = "B2"
+    levels: list[LevelCut] = Field(min_length=6, max_length=6)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Levels":
+        if [c.cefr for c in self.levels] != list(CEFR_LEVELS):
+            raise ValueError("levels must be listed A1, A2, B1, B2, C1, C2")
+        if self.levels[0].min_score != 0:
+            raise ValueError("A1 must start at 0")
+        scores = [c.min_score for c in self.levels]
+        if scores != sorted(set(scores)):
+            raise ValueError("min_score must rise from level to level")
+        return self
+
+    def level_for(self, score: float) -> str:
+        """The CEFR level for an overall score on 0-100."""
+        found = self.levels[0].cefr
+        for cut in self.levels:
+            if score >= cut.min_score:
+                found = cut.cefr
+        return found
+
+    def cut_score(self, cefr: str) -> float:
+        return next(c.min_score for c in self.levels if c.cefr == cefr)
+
+    def meets_bar(self, score: float, bar: str | None = None) -> bool:
+        return score >= self.cut_score(bar or self.hiring_bar)
+
+
+class MovePhrases(_Model):
+    phrases: list[Text] = Field(min_length=3)
+    patterns: list[Text] = []  # regular expressions, matched case-insensitively
+
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"pattern {pattern!r} is not a valid regular expression: {exc}")
+        return value
+
+
+class VocabularyItem(_Model):
+    term: Text
+    meaning: Text
+
+
+class PhraseBank(_Model):
+    id: Id
+    kind: Literal["phrasebank"]
+    title: Text
+    language: Language = "en-US"
+    description: Text
+    moves: dict[PhraseMove, MovePhrases]
+    fillers: list[Text] = Field(min_length=5)
+    vocabulary: list[VocabularyItem] = Field(min_length=20)
+
+    @field_validator("moves")
+    @classmethod
+    def _all_moves(cls, value: dict) -> dict:
+        missing = [m for m in PHRASE_MOVES if m not in value]
+        if missing:
+            raise ValueError(f"missing moves: {', '.join(missing)}")
+        return value
+
+
+_FILE_MODELS: dict[str, type[BaseModel]] = {
+    "lesson": Lesson,
+    "task_bank": TaskBank,
+    "scenario": Scenario,
+    "rubric": Rubric,
+    "task_types": TaskTypes,
+    "levels": Levels,
+    "phrasebank": PhraseBank,
+}
+
+# --------------------------------------------------------------------------- problems, bank
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str  # path shown to the user, e.g. "lessons/tasks/repeat.yaml"
+    field: str  # e.g. "tasks[3].text"; "" for the whole file
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.field}" if self.field else self.file
+        return f"{where}: {self.message}"
+
+
+class ContentError(ValueError):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        lines = "\n".join(f"  {p}" for p in problems[:20])
+        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        super().__init__(f"{len(problems)} content problem(s):\n{lines}{more}")
+
+
+@dataclass(frozen=True)
+class AudioLine:
+    """A piece of text that is played to the learner, synthesised by trainer.tts."""
+
+    owner: str  # id of the lesson, task or scenario
+    file: str
+    field: str
+    text: str
+    voice: str
+    telephone: bool = False
+
+
+@dataclass
+class ContentBank:
+    lessons: list[Lesson] = field(default_factory=list)
+    tasks: list[Task] = field(default_factory=list)
+    scenarios: list[Scenario] = field(default_factory=list)
+    rubrics: list[Rubric] = field(default_factory=list)
+    task_types: TaskTypes | None = None
+    levels: Levels | None = None
+    phrasebank: PhraseBank | None = None
+    root: Path = DEFAULT_ROOT
+    # id -> (file, field path) where the item is defined
+    sources: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def get_lesson(self, lesson_id: str) -> Lesson:
+        return _find(self.lessons, lesson_id, "lesson")
+
+    def get_task(self, task_id: str) -> Task:
+        return _find(self.tasks, task_id, "task")
+
+    def get_scenario(self, scenario_id: str) -> Scenario:
+        return _find(self.scenarios, scenario_id, "scenario")
+
+    def get_rubric(self, id_or_dimension: str) -> Rubric:
+        """A rubric by id ("rubric.fluency") or by dimension ("fluency")."""
+        for rubric in self.rubrics:
+            if id_or_dimension in (rubric.id, rubric.dimension):
+                return rubric
+        raise KeyError(f"no rubric {id_or_dimension!r}")
+
+    def tasks_of_type(self, task_type: str) -> list[Task]:
+        return [t for t in self.tasks if t.type == task_type]
+
+    def lessons_in_unit(self, unit: int) -> list[Lesson]:
+        return sorted((l for l in self.lessons if l.unit == unit), key=lambda l: l.order)
+
+    def weights_for(self, task_type: str) -> dict[str, float]:
+        """Dimension -> weight for a task type (from rubrics/task_types.yaml)."""
+        if self.task_types is None:
+            raise KeyError("task_types.yaml is not loaded")
+        return dict(self.task_types.task_types[task_type].weights)
+
+    def items(self, kind: str | None = None) -> list[dict]:
+        """Summaries for listing: id, kind, title, level and a few extras."""
+        rows: list[dict] = []
+        if kind in (None, "lesson"):
+            rows += [
+                {"id": l.id, "kind": "lesson", "title": l.title, "level": l.level,
+                 "unit": l.unit, "order": l.order}
+                for l in sorted(self.lessons, key=lambda l: (l.unit, l.order))
+            ]
+        if kind in (None, "task"):
+            rows += [
+                {"id": t.id, "kind": "task", "title": t.display_title, "level": t.level,
+                 "type": t.type, "rubrics": list(t.rubrics)}
+                for t in self.tasks
+            ]
+        if kind in (None, "scenario"):
+            rows += [
+                {"id": s.id, "kind": "scenario", "title": s.title, "level": s.level,
+                 "topic": s.topic, "direction": s.direction, "outcome": s.outcome}
+                for s in self.scenarios
+            ]
+        if kind in (None, "rubric"):
+            rows += [
+                {"id": r.id, "kind": "rubric", "title": r.title, "level": r.level,
+                 "dimension": r.dimension}
+                for r in self.rubrics
+            ]
+        for row in rows:
+            row["file"] = self.sources.get(row["id"], ("", ""))[0]
+        return rows
+
+    def audio_lines(self) -> Iterator[AudioLine]:
+        """Every text the learner hears, with its voice: what trainer.tts must synthesise."""
+        for lesson in self.lessons:
+            file = self.sources.get(lesson.id, ("", ""))[0]
+            for i, ex in enumerate(lesson.examples):
+                yield AudioLine(lesson.id, file, f"examples[{i}].text", ex.text, ex.voice,
+                                ex.telephone)
+            for i, item in enumerate(lesson.practice):
+                if item.type == "repeat":
+                    yield AudioLine(lesson.id, file, f"practice[{i}].text", item.text or "",
+                                    item.voice)
+        for task in self.tasks:
+            file, path = self.sources.get(task.id, ("", ""))
+            spoken: list[tuple[str, str]] = []
+            if task.type in ("repeat", "listening") or (task.type == "retell" and task.text):
+                spoken.append(("text", task.text))
+            if task.type in ("listening", "open_question"):
+                spoken.append(("question", task.question))
+            if task.type == "sentence_build":
+                spoken += [(f"phrases[{i}]", p) for i, p in enumerate(task.phrases)]
+            for name, text in spoken:
+                yield AudioLine(task.id, file, f"{path}.{name}", text, task.voice)
+        for scenario in self.scenarios:
+            file = self.sources.get(scenario.id, ("", ""))[0]
+            for i, turn in enumerate(scenario.turns):
+                yield AudioLine(scenario.id, file, f"turns[{i}].text", turn.text,
+                                scenario.caller.voice, scenario.telephone)
+
+
+def _find(items: list, item_id: str, what: str):
+    for item in items:
+        if item.id == item_id:
+            return item
+    raise KeyError(f"no {what} {item_id!r}")
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _field_path(loc: tuple) -> str:
+    parts: list[str] = []
+    previous: object = None
+    for element in loc:
+        if isinstance(element, int):
+            parts.append(f"[{element}]")
+        elif isinstance(previous, int) and element in TASK_TYPES:
+            pass  # the discriminator tag pydantic adds for tagged unions
+        elif isinstance(element, str) and element.startswith("function-"):
+            pass
+        else:
+            parts.append(("." if parts else "") + str(element))
+        previous = element
+    return "".join(parts)
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return str(Path(root.name) / path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def _merge_defaults(data: dict) -> dict:
+    defaults = data.get("defaults") or {}
+    if not isinstance(defaults, dict) or not isinstance(data.get("tasks"), list):
+        return data
+    merged = dict(data)
+    merged["tasks"] = [
+        {**defaults, **task} if isinstance(task, dict) else task for task in data["tasks"]
+    ]
+    return merged
+
+
+def _load(root: Path) -> tuple[ContentBank, list[Problem]]:
+    root = Path(root)
+    bank = ContentBank(root=root)
+    problems: list[Problem] = []
+    if not root.is_dir():
+        return bank, [Problem(str(root), "", "content folder not found")]
+
+    files = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    ids: dict[str, tuple[str, str]] = {}
+
+    def remember(item_id: str, file: str, path: str) -> None:
+        if item_id in ids:
+            first = ids[item_id]
+            problems.append(
+                Problem(file, f"{path}.id" if path else "id",
+                        f"duplicate id {item_id!r} (first defined in {first[0]} {first[1]})".rstrip())
+            )
+        else:
+            ids[item_id] = (file, path)
+
+    for path in files:
+        file = _display(path, root)
+        try:
+            with path.open(encoding="utf-8") as handle:
+                data = yaml.safe_load(handle)
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            problems.append(Problem(file, "", f"not valid YAML: {exc}"))
+            continue
+        if not isinstance(data, dict):
+            problems.append(Problem(file, "", "the file must hold a mapping with a 'kind' field"))
+            continue
+        kind = data.get("kind")
+        model = _FILE_MODELS.get(kind)  # type: ignore[arg-type]
+        if model is None:
+            problems.append(
+                Problem(file, "kind", f"unknown kind {kind!r}; use one of {', '.join(_FILE_MODELS)}")
+            )
+            continue
+        if kind == "task_bank":
+            data = _merge_defaults(data)
+        try:
+            item = model.model_validate(data)
+        except ValidationError as exc:
+            for error in exc.errors():
+                problems.append(Problem(file, _field_path(error["loc"]), error["msg"]))
+            continue
+
+        remember(item.id, file, "")
+        if isinstance(item, TaskBank):
+            for i, task in enumerate(item.tasks):
+                remember(task.id, file, f"tasks[{i}]")
+                bank.sources.setdefault(task.id, (file, f"tasks[{i}]"))
+                bank.tasks.append(task)
+            continue
+        bank.sources.setdefault(item.id, (file, ""))
+        if isinstance(item, Lesson):
+            bank.lessons.append(item)
+        elif isinstance(item, Scenario):
+            bank.scenarios.append(item)
+        elif isinstance(item, Rubric):
+            bank.rubrics.append(item)
+        else:
+            attr = {"task_types": "task_types", "levels": "levels", "phrasebank": "phrasebank"}[kind]
+            if getattr(bank, attr) is not None:
+                problems.append(Problem(file, "kind", f"a second {kind} file; only one is allowed"))
+            else:
+                setattr(bank, attr, item)
+
+    problems += _cross_check(bank, root)
+    return bank, problems
+
+
+def _cross_check(bank: ContentBank, root: Path) -> list[Problem]:
+    problems: list[Problem] = []
+    where = _display(root, root.parent) if root.parent != root else str(root)
+    voices = set(voice_presets())
+    rubrics = {r.id: r for r in bank.rubrics}
+    scenarios = {s.id for s in bank.scenarios}
+
+    for dimension in DIMENSIONS:
+        if not any(r.dimension == dimension for r in bank.rubrics):
+            problems.append(Problem(where, "", f"no rubric file for dimension {dimension!r}"))
+    for attr, name in (("task_types", "rubrics/task_types.yaml"), ("levels", "rubrics/levels.yaml"),
+                       ("phrasebank", "phrasebank.yaml")):
+        if getattr(bank, attr) is None:
+            problems.append(Problem(where, "", f"missing {name} (kind: {attr})"))
+
+    def voice_ok(file: str, path: str, voice: str) -> None:
+        if voice not in voices:
+            problems.append(
+                Problem(file, path, f"unknown voice {voice!r}; use one of {', '.join(sorted(voices))}")
+            )
+
+    for lesson in bank.lessons:
+        file = bank.sources[lesson.id][0]
+        for i, ex in enumerate(lesson.examples):
+            voice_ok(file, f"examples[{i}].voice", ex.voice)
+        for i, item in enumerate(lesson.practice):
+            voice_ok(file, f"practice[{i}].voice", item.voice)
+
+    for task in bank.tasks:
+        file, path = bank.sources[task.id]
+        voice_ok(file, f"{path}.voice", task.voice)
+        for j, rubric_id in enumerate(task.rubrics):
+            if rubric_id not in rubrics:
+                problems.append(Problem(file, f"{path}.rubrics[{j}]", f"unknown rubric {rubric_id!r}"))
+        if bank.task_types is not None and all(r in rubrics for r in task.rubrics):
+            expected = set(bank.task_types.task_types[task.type].weights)
+            got = {rubrics[r].dimension for r in task.rubrics}
+            if got != expected:
+                problems.append(
+                    Problem(file, f"{path}.rubrics",
+                            f"a {task.type} task is scored on {sorted(expected)} "
+                            f"(rubrics/task_types.yaml), its rubrics cover {sorted(got)}")
+                )
+        scenario_id = getattr(task, "scenario", None)
+        if scenario_id and scenario_id not in scenarios:
+            problems.append(Problem(file, f"{path}.scenario", f"unknown scenario {scenario_id!r}"))
+
+    for scenario in bank.scenarios:
+        file = bank.sources[scenario.id][0]
+        voice_ok(file, "caller.voice", scenario.caller.voice)
+        if scenario.rubric not in rubrics:
+            problems.append(Problem(file, "rubric", f"unknown rubric {scenario.rubric!r}"))
+
+    return problems
+
+
+def check(root: Path | str | None = None) -> list[Problem]:
+    """Validate every content file under ``root`` (default: the project's lessons/)."""
+    _, problems = _load(Path(root) if root is not None else DEFAULT_ROOT)
+    return problems
+
+
+def load_all(root: Path | str | None = None) -> ContentBank:
+    """Load and validate all content; raises ContentError listing every problem."""
+    bank, problems = _load(Path(root) if root is not None else DEFAULT_ROOT)
+    if problems:
+        raise ContentError(problems)
+    return bank
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    root = Path(args.root) if args.root else DEFAULT_ROOT
+    bank, problems = _load(root)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) in {root}", file=sys.stderr)
+        return 1
+    print(
+        f"OK: {len(bank.lessons)} lessons, {len(bank.tasks)} tasks, {len(bank.scenarios)} "
+        f"scenarios, {len(bank.rubrics)} rubrics in {root}"
+    )
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    root = Path(args.root) if args.root else DEFAULT_ROOT
+    bank, problems = _load(root)
+    rows = bank.items(args.kind)
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+    else:
+        for row in rows:
+            extra = row.get("type") or row.get("topic") or row.get("dimension") or f"unit {row.get('unit')}"
+            print(f"{row['id']:<42} {row['kind']:<9} {row['level']:<3} {extra:<24} {row['title']}")
+    if problems:
+        print(f"{len(problems)} content problem(s); run 'trainer content check'", file=sys.stderr)
+        return 1
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "content", help="check or list lessons, tasks, call scenarios and rubrics"
+    )
+    actions = parser.add_subparsers(dest="content_command", required=True, metavar="ACTION")
+
+    check_parser = actions.add_parser(
+        "check", help="validate every content file; exit 1 and list problems if any"
+    )
+    check_parser.add_argument("--root", type=Path, help=f"content folder (default {DEFAULT_ROOT})")
+    check_parser.set_defaults(handler=_cmd_check)
+
+    list_parser = actions.add_parser("list", help="list lessons, tasks, scenarios and rubrics")
+    list_parser.add_argument("--kind", choices=KINDS, help="only items of this kind")
+    list_parser.add_argument("--json", action="store_true", help="print a JSON array")
+    list_parser.add_argument("--root", type=Path, help=f"content folder (default {DEFAULT_ROOT})")
+    list_parser.set_defaults(handler=_cmd_list)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m trainer.content check``: the content commands on their own."""
+    parser = argparse.ArgumentParser(prog="trainer")
+    register(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
+    args = parser.parse_args(["content", *(sys.argv[1:] if argv is None else argv)])
+    return int(args.handler(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
