@@ -964,7 +964,7 @@ def _load(root: Path) -> tuple[ContentBank, list[Problem]]:
 
 def _cross_check(bank: ContentBank, root: Path) -> list[Problem]:
     problems: list[Problem] = []
-    where = _display(root, root.parent) if root.parent != root else str(root)
+    where = root.name or str(root)
     voices = set(voice_presets())
     rubrics = {r.id: r for r in bank.rubrics}
     scenarios = {s.id for s in bank.scenarios}
