@@ -175,6 +175,14 @@ def _norm(text: str) -> str:
 
 # --------------------------------------------------------------------------- models
 
+
+def _at(field: str, message: str) -> ValueError:
+    """An error from a model validator that names the field it is about."""
+    return ValueError(f"@{field}: {message}")
+
+
+_AT_RE = re.compile(r"^(?:Value error, )?@([\w\[\].]+): (.*)$", re.S)
+
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -212,17 +220,17 @@ class PracticeItem(_Model):
     @model_validator(mode="after")
     def _by_type(self) -> "PracticeItem":
         if self.type in ("read_aloud", "repeat") and not (self.text or "").strip():
-            raise ValueError(f"a {self.type} item needs 'text'")
+            raise _at("text", f"a {self.type} item needs 'text'")
         if self.type == "choose":
             if len(self.options) < 2:
-                raise ValueError("a choose item needs at least 2 options")
+                raise _at("options", "a choose item needs at least 2 options")
             missing = [a for a in self.answers if a not in self.options]
             if not self.answers or missing:
-                raise ValueError("a choose item needs answers taken from its options")
+                raise _at("answers", "a choose item needs answers taken from its options")
         if self.type == "fill_gap" and "___" not in self.prompt:
-            raise ValueError("a fill_gap prompt must contain ___ where the answer goes")
+            raise _at("prompt", "a fill_gap prompt must contain ___ where the answer goes")
         if self.type in ("fill_gap", "rewrite", "respond") and not self.answers:
-            raise ValueError(f"a {self.type} item needs at least one answer")
+            raise _at("answers", f"a {self.type} item needs at least one answer")
         return self
 
 
@@ -235,9 +243,9 @@ class QuizQuestion(_Model):
     @model_validator(mode="after")
     def _answer_is_an_option(self) -> "QuizQuestion":
         if self.answer not in self.options:
-            raise ValueError("'answer' must be one of 'options'")
+            raise _at("answer", "'answer' must be one of 'options'")
         if len(set(self.options)) != len(self.options):
-            raise ValueError("options must be different from each other")
+            raise _at("options", "options must be different from each other")
         return self
 
 
@@ -327,9 +335,9 @@ class SentenceBuildTask(_TaskBase):
         orders = {_norm(" ".join(p)) for p in itertools.permutations(self.phrases)}
         for answer in self.answers:
             if _norm(answer) not in orders:
-                raise ValueError(f"answer {answer!r} is not an ordering of the three phrases")
+                raise _at("answers", f"answer {answer!r} is not an ordering of the three phrases")
         if _norm(" ".join(self.phrases)) in {_norm(a) for a in self.answers}:
-            raise ValueError("the phrases are already in a correct order; shuffle them")
+            raise _at("phrases", "the phrases are already in a correct order; shuffle them")
         return self
 
 
@@ -349,7 +357,7 @@ class RetellTask(_TaskBase):
     @model_validator(mode="after")
     def _one_source(self) -> "RetellTask":
         if bool(self.text and self.text.strip()) == bool(self.scenario):
-            raise ValueError("a retell task needs either 'text' or 'scenario', not both")
+            raise _at("text", "a retell task needs either 'text' or 'scenario', not both")
         return self
 
 
@@ -455,25 +463,27 @@ class Scenario(_Model):
     @model_validator(mode="after")
     def _consistent(self) -> "Scenario":
         spoken = " ".join(t.text for t in self.turns)
-        for fact in self.facts:
+        for i, fact in enumerate(self.facts):
             if fact.value not in spoken:
-                raise ValueError(
-                    f"fact {fact.label!r}: value {fact.value!r} does not appear in any caller turn"
+                raise _at(
+                    f"facts[{i}].value",
+                    f"{fact.value!r} ({fact.label}) does not appear in any caller turn",
                 )
         names = [m.move for m in self.moves]
         if len(set(names)) != len(names):
-            raise ValueError("each move may be listed once in 'moves'")
+            raise _at("moves", "each move may be listed once")
         for needed in ("greeting", "closing"):
             if needed not in names:
-                raise ValueError(f"'moves' must include {needed}")
-        greeting = next(m for m in self.moves if m.move == "greeting")
-        if not any(self.brand.lower() in p.lower() for p in greeting.phrasings):
-            raise ValueError(f"at least one greeting phrasing must name the brand {self.brand!r}")
+                raise _at("moves", f"must include {needed}")
+        index = names.index("greeting")
+        if not any(self.brand.lower() in p.lower() for p in self.moves[index].phrasings):
+            raise _at(f"moves[{index}].phrasings",
+                      f"at least one greeting phrasing must name the brand {self.brand!r}")
         has_escalation = any(m.move == "escalation" and m.required for m in self.moves)
         if self.outcome == "escalate" and not has_escalation:
-            raise ValueError("outcome 'escalate' needs a required 'escalation' move")
+            raise _at("moves", "outcome 'escalate' needs a required 'escalation' move")
         if self.outcome == "resolve" and "resolution" not in names:
-            raise ValueError("outcome 'resolve' needs a 'resolution' move")
+            raise _at("moves", "outcome 'resolve' needs a 'resolution' move")
         return self
 
     @property
@@ -532,41 +542,38 @@ class Rubric(_Model):
     @model_validator(mode="after")
     def _coherent(self) -> "Rubric":
         if self.id != f"rubric.{self.dimension}":
-            raise ValueError(f"id must be 'rubric.{self.dimension}'")
+            raise _at("id", f"must be 'rubric.{self.dimension}' for dimension {self.dimension}")
         if [b.band for b in self.bands] != [5, 4, 3, 2, 1]:
-            raise ValueError("bands must be listed 5, 4, 3, 2, 1")
+            raise _at("bands", "bands must be listed 5, 4, 3, 2, 1")
         allowed = FEATURES[self.dimension]
         for feature in self.feature_scope:
             if feature not in allowed:
-                raise ValueError(f"feature_scope names {feature!r}, not a {self.dimension} feature")
-        for band in self.bands:
+                raise _at(f"feature_scope.{feature}", f"not a {self.dimension} feature")
+        for i, band in enumerate(self.bands):
             for feature in band.thresholds:
                 if feature not in allowed:
-                    raise ValueError(
-                        f"band {band.band}: {feature!r} is not a {self.dimension} feature "
-                        f"(use {', '.join(allowed)})"
-                    )
+                    raise _at(f"bands[{i}].thresholds.{feature}",
+                              f"not a {self.dimension} feature (use {', '.join(allowed)})")
         if self.bands[-1].thresholds:
-            raise ValueError("band 1 must have no thresholds")
+            raise _at("bands[4].thresholds", "band 1 must have no thresholds")
         if self.bands[0].score_range[1] != 100 or self.bands[-1].score_range[0] != 0:
-            raise ValueError("score ranges must run from 0 (band 1) to 100 (band 5)")
-        for upper, lower in zip(self.bands, self.bands[1:]):
+            raise _at("bands", "score ranges must run from 0 (band 1) to 100 (band 5)")
+        for i, (upper, lower) in enumerate(zip(self.bands, self.bands[1:])):
             if upper.score_range[0] != lower.score_range[1]:
-                raise ValueError(
-                    f"band {upper.band} must start where band {lower.band} ends "
-                    f"({lower.score_range[1]})"
-                )
+                raise _at(f"bands[{i}].score_range",
+                          f"band {upper.band} must start where band {lower.band} ends "
+                          f"({lower.score_range[1]})")
             # a higher band is at least as demanding as the one below it
             for feature, low_t in lower.thresholds.items():
                 high_t = upper.thresholds.get(feature)
+                where = f"bands[{i}].thresholds.{feature}"
                 if high_t is None:
-                    raise ValueError(
-                        f"band {upper.band} drops the {feature!r} threshold of band {lower.band}"
-                    )
+                    raise _at(f"bands[{i}].thresholds",
+                              f"band {upper.band} drops the {feature!r} threshold of band {lower.band}")
                 if low_t.min is not None and (high_t.min is None or high_t.min < low_t.min):
-                    raise ValueError(f"band {upper.band}: {feature} min is below band {lower.band}")
+                    raise _at(where, f"band {upper.band} min is below band {lower.band}'s")
                 if low_t.max is not None and (high_t.max is None or high_t.max > low_t.max):
-                    raise ValueError(f"band {upper.band}: {feature} max is above band {lower.band}")
+                    raise _at(where, f"band {upper.band} max is above band {lower.band}'s")
         return self
 
     @property
@@ -639,12 +646,12 @@ class Levels(_Model):
     @model_validator(mode="after")
     def _ordered(self) -> "Levels":
         if [c.cefr for c in self.levels] != list(CEFR_LEVELS):
-            raise ValueError("levels must be listed A1, A2, B1, B2, C1, C2")
+            raise _at("levels", "levels must be listed A1, A2, B1, B2, C1, C2")
         if self.levels[0].min_score != 0:
-            raise ValueError("A1 must start at 0")
+            raise _at("levels[0].min_score", "A1 must start at 0")
         scores = [c.min_score for c in self.levels]
         if scores != sorted(set(scores)):
-            raise ValueError("min_score must rise from level to level")
+            raise _at("levels", "min_score must rise from level to level")
         return self
 
     def level_for(self, score: float) -> str:
@@ -934,7 +941,12 @@ def _load(root: Path) -> tuple[ContentBank, list[Problem]]:
             item = model.model_validate(data)
         except ValidationError as exc:
             for error in exc.errors():
-                problems.append(Problem(file, _field_path(error["loc"]), error["msg"]))
+                where, message = _field_path(error["loc"]), error["msg"]
+                tagged = _AT_RE.match(message)
+                if tagged:
+                    inner, message = tagged.groups()
+                    where = f"{where}.{inner}" if where else inner
+                problems.append(Problem(file, where, message))
             continue
 
         remember(item.id, file, "")
