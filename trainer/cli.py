@@ -13,6 +13,7 @@ COMMAND_MODULES = [
     "trainer.asr",
     "trainer.tts",
     "trainer.content",
+    "trainer.grammar",
 ]
 
 
