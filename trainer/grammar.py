@@ -512,7 +512,7 @@ def check_grammar(text: str, srv: LanguageToolServer | None = None) -> GrammarRe
 
 
 def _print_result(result: GrammarResult) -> None:
-    print(f"{result.word_count} words, {len(result.errors)} grammar errors "
+    print(f"{result.word_count} words, {len(result.errors)} grammar error(s) "
           f"({result.errors_per_100_words:.1f} per 100 words) - {result.server_version}")  # fmt: skip
     for e in result.errors:
         fix = f" -> {', '.join(e.suggestions[:3])}" if e.suggestions else ""
