@@ -43,6 +43,7 @@ from pydantic import (
 from .config import PROJECT_ROOT
 
 DEFAULT_ROOT = PROJECT_ROOT / "lessons"
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # --------------------------------------------------------------------------- vocabularies
 
@@ -921,7 +922,7 @@ def _load(root: Path) -> tuple[ContentBank, list[Problem]]:
         file = _display(path, root)
         try:
             with path.open(encoding="utf-8") as handle:
-                data = yaml.safe_load(handle)
+                data = yaml.load(handle, Loader=_YAML_LOADER)
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             problems.append(Problem(file, "", f"not valid YAML: {exc}"))
             continue
