@@ -1,0 +1,199 @@
+"""ASR benchmark: WER and real-time factor per engine and decoding setting.
+
+Datasets:
+  generated  audio_samples/speech (espeak-ng; plain lines, lines with fillers, lines with
+             grammar mistakes) -- also measures whether fillers and mistakes survive.
+  dev        ../shared/data/speechocean762-dev (300 read sentences, non-native speakers).
+
+Usage:
+  .venv/bin/python bench/asr.py                       # every setting, both datasets
+  .venv/bin/python bench/asr.py --settings base-verbatim tiny-plain --limit 100
+  .venv/bin/python bench/asr.py --resources           # warm 30 s answer time and memory
+Results are printed as a table and appended to bench/results/asr.tsv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from trainer import asr  # noqa: E402
+from trainer.audio import load_audio  # noqa: E402
+from trainer.textnorm import normalize, word_error_rate  # noqa: E402
+
+DEV_DIR = ROOT.parent / "shared" / "data" / "speechocean762-dev"
+GENERATED_DIR = ROOT / "audio_samples" / "speech"
+FILLERS = {"um", "uh", "er", "hmm", "umm", "uhm", "ah"}
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    engine: str = "whisper"
+    model: str = "bundled:base"
+    options: asr.WhisperOptions = field(default_factory=asr.WhisperOptions)
+    reference_prompt: bool = False  # prompt with the known text (scripted tasks only)
+    note: str = ""
+
+
+def _opts(**kw) -> asr.WhisperOptions:
+    return asr.WhisperOptions(**kw)
+
+
+SETTINGS = [
+    Setting("tiny-plain", model="bundled:tiny.en", options=_opts(verbatim_prompt=False),
+            note="tiny.en, beam 5, no prompt (the issue's baseline)"),
+    Setting("tiny-verbatim", model="bundled:tiny.en", note="tiny.en + disfluent prompt"),
+    Setting("tiny-beam1", model="bundled:tiny.en", options=_opts(beam_size=1, verbatim_prompt=False)),
+    Setting("base-plain", options=_opts(verbatim_prompt=False), note="base, beam 5, no prompt"),
+    Setting("base-verbatim", note="base + disfluent prompt (default)"),
+    Setting("base-beam1", options=_opts(beam_size=1, verbatim_prompt=False)),
+    Setting("base-beam1-verbatim", options=_opts(beam_size=1)),
+    Setting("base-nosuppress", options=_opts(suppress_tokens=(), verbatim_prompt=True),
+            note="no token suppression"),
+    Setting("base-reference", options=_opts(verbatim_prompt=False), reference_prompt=True,
+            note="prompted with the known text: scripted tasks only"),
+    Setting("tiny-reference", model="bundled:tiny.en", options=_opts(verbatim_prompt=False),
+            reference_prompt=True),
+    Setting("sphinx", engine="sphinx", model="", note="PocketSphinx, warm decoder"),
+]
+
+
+def load_dataset(name: str, limit: int | None) -> list[tuple[str, Path, str, str]]:
+    """(utt_id, path, reference text, kind)"""
+    if name == "dev":
+        table = DEV_DIR / "utterances.tsv"
+        if not table.is_file():
+            print(f"skipping dev: {DEV_DIR} is not here", file=sys.stderr)
+            return []
+        with table.open() as handle:
+            rows = list(csv.DictReader(handle, delimiter="\t"))
+        items = [(r["utt_id"], DEV_DIR / r["file"], r["text"], "read") for r in rows]
+    else:
+        with (GENERATED_DIR / "transcripts.tsv").open() as handle:
+            rows = list(csv.DictReader(handle, delimiter="\t"))
+        items = [(r["file"], GENERATED_DIR / r["file"], r["text"], r["kind"]) for r in rows]
+    return items[:limit] if limit else items
+
+
+def run_setting(setting: Setting, items) -> dict:
+    refs, hyps, audio_seconds, processing = [], [], 0.0, 0.0
+    fillers_said = fillers_kept = 0
+    mistakes_said = mistakes_kept = 0
+    for utt_id, path, reference, kind in items:
+        audio = load_audio(path, require_speech=False)
+        started = time.perf_counter()
+        if setting.engine == "sphinx":
+            transcript = asr.transcribe_sphinx(audio)
+        else:
+            prompt = reference.capitalize() if setting.reference_prompt else None
+            transcript = asr.transcribe_whisper(audio, setting.options, model=setting.model, prompt=prompt)
+        processing += time.perf_counter() - started
+        audio_seconds += audio.duration
+        refs.append(reference)
+        hyps.append(transcript.text)
+        said, heard = normalize(reference).split(), normalize(transcript.text).split()
+        if kind == "fillers":
+            fillers_said += sum(w in FILLERS for w in said)
+            fillers_kept += min(sum(w in FILLERS for w in heard), sum(w in FILLERS for w in said))
+        if kind == "grammar":
+            # the sentence kept verbatim, mistakes and all
+            mistakes_said += 1
+            mistakes_kept += int(normalize(reference) == normalize(transcript.text))
+    return {
+        "wer": word_error_rate(refs, hyps),
+        "rtf": processing / audio_seconds if audio_seconds else 0.0,
+        "utterances": len(items),
+        "audio_s": audio_seconds,
+        "fillers_kept": f"{fillers_kept}/{fillers_said}" if fillers_said else "",
+        "mistakes_verbatim": f"{mistakes_kept}/{mistakes_said}" if mistakes_said else "",
+    }
+
+
+def resources(setting: Setting) -> dict:
+    """Warm transcription time of a 30 s answer and the process's resident memory."""
+    import numpy as np
+    import psutil
+
+    from trainer.audio import from_array
+
+    pieces, total = [], 0.0
+    for _, path, _, _ in load_dataset("generated", None):
+        audio = load_audio(path, require_speech=False)
+        pieces += [audio.samples, np.zeros(8000, np.float32)]
+        total += audio.duration + 0.5
+        if total >= 30:
+            break
+    answer = from_array(np.concatenate(pieces)[: 30 * 16000])
+    asr.transcribe_whisper(answer, setting.options, model=setting.model)  # warm-up
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        asr.transcribe_whisper(answer, setting.options, model=setting.model)
+        times.append(time.perf_counter() - started)
+    return {"answer_s": answer.duration, "warm_s": sorted(times)[1],
+            "rss_mb": psutil.Process().memory_info().rss / 2**20}
+
+
+def print_table(rows: list[dict], columns: list[str]) -> None:
+    widths = {c: max(len(c), *(len(_fmt(r.get(c, ""))) for r in rows)) for c in columns}
+    print("  ".join(c.ljust(widths[c]) for c in columns))
+    print("  ".join("-" * widths[c] for c in columns))
+    for row in rows:
+        print("  ".join(_fmt(row.get(c, "")).ljust(widths[c]) for c in columns))
+
+
+def _fmt(value) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--settings", nargs="*", default=[s.name for s in SETTINGS],
+                        help="names: " + ", ".join(s.name for s in SETTINGS))
+    parser.add_argument("--datasets", nargs="*", default=["generated", "dev"])
+    parser.add_argument("--limit", type=int, default=None, help="first N utterances per dataset")
+    parser.add_argument("--resources", action="store_true", help="only the 30 s answer time and memory")
+    args = parser.parse_args()
+    chosen = [s for s in SETTINGS if s.name in args.settings]
+
+    if args.resources:
+        setting = chosen[0] if len(chosen) == 1 else next(s for s in SETTINGS if s.name == "base-verbatim")
+        row = {"setting": setting.name, **resources(setting), "cores": os.cpu_count()}
+        print_table([row], ["setting", "answer_s", "warm_s", "rss_mb", "cores"])
+        return
+
+    rows = []
+    for dataset in args.datasets:
+        items = load_dataset(dataset, args.limit)
+        if not items:
+            continue
+        for setting in chosen:
+            result = run_setting(setting, items)
+            row = {"setting": setting.name, "dataset": dataset, **result, "note": setting.note}
+            rows.append(row)
+            print(f"# {setting.name} on {dataset}: WER {result['wer']:.3f} RTF {result['rtf']:.3f}",
+                  file=sys.stderr, flush=True)
+    columns = ["setting", "dataset", "utterances", "wer", "rtf", "fillers_kept", "mistakes_verbatim", "note"]
+    print_table(rows, columns)
+    out = ROOT / "bench" / "results" / "asr.tsv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    new = not out.exists()
+    with out.open("a", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["time", *columns], delimiter="\t", extrasaction="ignore")
+        if new:
+            writer.writeheader()
+        for row in rows:
+            writer.writerow({"time": time.strftime("%Y-%m-%d %H:%M"), **row})
+
+
+if __name__ == "__main__":
+    main()
