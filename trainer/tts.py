@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import numpy as np
 
 from .config import data_path
 
-CACHE_VERSION = "1"  # bump when synthesis or rendering changes what a cached file sounds like
+CACHE_VERSION = "2"  # bump when synthesis or rendering changes what a cached file sounds like
 
 
 @dataclass(frozen=True)
@@ -79,9 +80,13 @@ def _synthesise_to(path: Path, text: str, preset: VoicePreset) -> None:
     save_to_file target, so queuing two files would overwrite the first."""
     with _engine_lock:
         engine = _get_engine()
-        engine.setProperty("voice", preset.voice)
-        engine.setProperty("rate", preset.rate)
-        engine.setProperty("pitch", preset.pitch)
+        # Set espeak-ng's parameters directly on the driver: engine.setProperty only
+        # queues them, and a queued change can land after the next utterance started.
+        driver = engine.proxy._driver
+        _wait_until_idle()
+        driver.setProperty("voice", preset.voice)
+        driver.setProperty("rate", preset.rate)
+        driver.setProperty("pitch", preset.pitch)
         _utterance_done.clear()
         engine.save_to_file(text, str(path))
         engine.runAndWait()
@@ -89,6 +94,16 @@ def _synthesise_to(path: Path, text: str, preset: VoicePreset) -> None:
             raise SpeechSynthesisError("The voice engine did not finish in time.")
     if not path.is_file() or path.stat().st_size <= 44:
         raise SpeechSynthesisError(f"The voice engine produced no audio for: {text[:60]!r}")
+
+
+def _wait_until_idle(timeout: float = 5.0) -> None:
+    """espeak-ng queues parameter changes made while its thread is still finishing the
+    previous utterance, and the queued change can be lost; wait for it to go idle."""
+    from pyttsx3.drivers import _espeak
+
+    deadline = time.monotonic() + timeout
+    while _espeak.IsPlaying() and time.monotonic() < deadline:
+        time.sleep(0.005)
 
 
 def cache_key(text: str, voice: str, telephone: bool) -> str:
