@@ -13,7 +13,6 @@ import os
 import shutil
 import tempfile
 import threading
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import numpy as np
 
 from .config import data_path
 
-CACHE_VERSION = "2"  # bump when synthesis or rendering changes what a cached file sounds like
+CACHE_VERSION = "3"  # bump when synthesis or rendering changes what a cached file sounds like
 
 
 @dataclass(frozen=True)
@@ -87,6 +86,7 @@ def _synthesise_to(path: Path, text: str, preset: VoicePreset) -> None:
         driver.setProperty("voice", preset.voice)
         driver.setProperty("rate", preset.rate)
         driver.setProperty("pitch", preset.pitch)
+        _wait_until_idle()
         _utterance_done.clear()
         engine.save_to_file(text, str(path))
         engine.runAndWait()
@@ -96,14 +96,12 @@ def _synthesise_to(path: Path, text: str, preset: VoicePreset) -> None:
         raise SpeechSynthesisError(f"The voice engine produced no audio for: {text[:60]!r}")
 
 
-def _wait_until_idle(timeout: float = 5.0) -> None:
-    """espeak-ng queues parameter changes made while its thread is still finishing the
-    previous utterance, and the queued change can be lost; wait for it to go idle."""
+def _wait_until_idle() -> None:
+    """espeak-ng runs commands on its own thread; a parameter change sent while it is
+    still finishing the previous utterance can be lost, so drain its queue first."""
     from pyttsx3.drivers import _espeak
 
-    deadline = time.monotonic() + timeout
-    while _espeak.IsPlaying() and time.monotonic() < deadline:
-        time.sleep(0.005)
+    _espeak.Synchronize()
 
 
 def cache_key(text: str, voice: str, telephone: bool) -> str:
