@@ -370,7 +370,8 @@ def _tokens(text: str) -> list[str]:
     text = re.sub(r"(\d),(\d{3})", r"\1\2", text)  # 3,850 -> 3850
     text = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text)  # 3rd -> 3
     text = re.sub(r"\b([ap])\.\s?m\b\.?", r"\1m", text)  # p.m. -> pm
-    return re.findall(r"\d+(?:[.:]\d+)?|[a-z]+(?:'[a-z]+)?", text)
+    # punctuation is kept as tokens so "4471, $15.99" stays two numbers
+    return re.findall(r"\d+(?:[.:]\d+)?|[a-z]+(?:'[a-z]+)?|[,;!?]|\.(?=\s|$)", text)
 
 
 def number_runs(tokens: list[str]) -> list[NumberRun]:
@@ -541,8 +542,14 @@ class _Answer:
         self.tokens = _tokens(text)
         self.runs = number_runs(self.tokens)
         self.words = flat(text).split()
-        self.code_stream = _code_stream(text)
+        self.code_streams = _code_streams(text)
         self.email_stream = _email_stream(self.tokens)
+
+
+def _code_streams(text: str) -> list[str]:
+    """The answer's codes joined across punctuation ("two oh six, five five five" is one
+    phone number) and split at it ("4471, 15.99" are two numbers)."""
+    return [_code_stream(text), "|".join(_code_stream(part) for part in re.split(r"[,;:!?]|\.(?=\s|$)", text))]
 
 
 def _code_stream(text: str) -> str:
@@ -567,8 +574,7 @@ def _code_stream(text: str) -> str:
     i = 0
     while i < len(cleaned):
         original, word = cleaned[i]
-        if i in number_at and not re.search(r"[a-z]", word.replace("oh", "").replace("o", "")) or (
-                i in number_at and _is_number_word(word)):
+        if i in number_at:
             run = number_at[i]
             out.append(run.digits)
             i = max(run.end, i + 1)
@@ -630,13 +636,14 @@ def _check_code(answer: _Answer, forms: list[str]) -> tuple[bool, str | None]:
         code = _canonical_code(form)
         if not code:
             continue
-        stream = answer.code_stream
-        # a code must not be part of a longer code: "4471" is not captured by "44712"
-        for match in re.finditer(re.escape(code), stream):
-            before = stream[match.start() - 1] if match.start() > 0 else "|"
-            after = stream[match.end()] if match.end() < len(stream) else "|"
-            if not (before.isdigit() and code[0].isdigit()) and not (after.isdigit() and code[-1].isdigit()):
-                return True, form
+        for stream in answer.code_streams:
+            # a code must not be part of a longer number: "4471" is not captured by "44712"
+            for match in re.finditer(re.escape(code), stream):
+                before = stream[match.start() - 1] if match.start() > 0 else "|"
+                after = stream[match.end()] if match.end() < len(stream) else "|"
+                if not (before.isdigit() and code[0].isdigit()) and not (
+                        after.isdigit() and code[-1].isdigit()):
+                    return True, form
     return False, None
 
 
@@ -705,17 +712,19 @@ def _check_name(answer: _Answer, forms: list[str]) -> tuple[bool, str | None]:
 
 def _date_parts(value: str) -> dict:
     tokens = _tokens(value)
+    runs = number_runs(tokens)
     parts: dict = {}
     for i, word in enumerate(tokens):
         if word in _MONTHS:
             parts["month"] = word
-            for j in range(i + 1, min(i + 3, len(tokens))):
-                if tokens[j].isdigit() and 1 <= int(tokens[j]) <= 31:
-                    parts["day"] = int(tokens[j])
+            # the day: a number right after the month ("May 3", "May third"), else before
+            after = [r for r in runs if i < r.start <= i + DATE_NEIGHBOURHOOD]
+            before = [r for r in runs if i - DATE_NEIGHBOURHOOD <= r.end - 1 < i]
+            for run in after[:1] + before[-1:]:
+                day = int(run.groups[0]) if run.groups[0].isdigit() else 0
+                if 1 <= day <= 31:
+                    parts["day"] = day
                     break
-            for j in range(max(0, i - 3), i):
-                if tokens[j].isdigit() and 1 <= int(tokens[j]) <= 31 and "day" not in parts:
-                    parts["day"] = int(tokens[j])
         elif word in _WEEKDAYS:
             parts["weekday"] = word
         elif re.fullmatch(r"\d{4}", word) and 1900 <= int(word) <= 2100:
