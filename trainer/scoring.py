@@ -1,0 +1,500 @@
+"""The scoring engine: a recorded (or typed) answer to a task in, a transparent report out.
+
+    report = score(audio, task)               # Audio from trainer.audio.load_audio
+    report = score(audio, reference_text=...) # read aloud against any text
+    report = score(audio)                     # a free, unscripted answer
+    report = score_text("Hi Maria, ...", chat_task)   # typed chat replies
+
+Each stage is its own module (asr, grammar, fluency, pronunciation, vocabulary,
+comprehension); this one runs them for the dimensions the task type is scored on, bands
+every dimension with its rubric from ``lessons/rubrics`` and keeps the evidence: the
+measured features, the thresholds of the band reached and of the band above.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import zlib
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from typing import Callable
+
+from .audio import Audio, AudioError, load_audio
+from .config import get_settings
+from .content import ContentBank, Rubric, Scenario, load_all
+from .transcript import Transcript
+
+ENGINE_VERSION = "1"
+
+# An answer with fewer recognised words than this cannot be judged.
+MIN_WORDS = 3
+# Below this share of dictionary words we ask the model which language it heard.
+MIN_ENGLISH_WORD_SHARE = 0.7
+# ... and call it "not English" when English is less likely than this.
+MIN_ENGLISH_PROBABILITY = 0.3
+# A scripted answer sharing fewer reference words than this read something else.
+MIN_REFERENCE_OVERLAP = 0.2
+# Weights for a free answer with no task (grammar, fluency, vocabulary, intelligibility).
+FREE_ANSWER_WEIGHTS = {"fluency": 0.3, "grammar": 0.25, "vocabulary": 0.25, "pronunciation": 0.2}
+SCRIPTED_WEIGHTS = {"pronunciation": 0.55, "fluency": 0.45}
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class ThresholdCheck:
+    feature: str
+    value: float | None
+    min: float | None
+    max: float | None
+    met: bool | None  # None: not computed for this answer, so not applied
+
+
+@dataclass
+class DimensionScore:
+    name: str
+    score: float  # 0-100
+    band: int  # 1-5
+    label: str
+    descriptor: str
+    weight: float
+    features: dict[str, float]
+    band_checks: list[ThresholdCheck]  # the thresholds of the band reached
+    next_band_checks: list[ThresholdCheck]  # what the band above asks for
+    details: dict = field(default_factory=dict)  # stage evidence (pauses, errors, words...)
+
+    @property
+    def evidence(self) -> dict:
+        return {
+            "features": self.features,
+            "band_thresholds": [asdict(c) for c in self.band_checks],
+            "next_band_thresholds": [asdict(c) for c in self.next_band_checks],
+            **self.details,
+        }
+
+
+@dataclass
+class Overall:
+    score: float
+    level: str  # CEFR A1-C2
+    verdict: str  # "ready" / "not yet" against the hiring bar
+    hiring_bar: str
+
+
+@dataclass
+class Report:
+    task_id: str | None
+    task_type: str
+    scorable: bool
+    reason: str | None = None  # why not scorable, for the applicant
+    reason_code: str | None = None
+    overall: Overall | None = None
+    dimensions: dict[str, DimensionScore] = field(default_factory=dict)
+    unavailable: dict[str, str] = field(default_factory=dict)  # dimension -> why not scored
+    transcript: Transcript | None = None
+    warnings: list[str] = field(default_factory=list)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    engine_version: str = ENGINE_VERSION
+
+    def to_dict(self) -> dict:
+        data = {
+            "task_id": self.task_id,
+            "task_type": self.task_type,
+            "scorable": self.scorable,
+            "reason": self.reason,
+            "reason_code": self.reason_code,
+            "overall": asdict(self.overall) if self.overall else None,
+            "dimensions": {
+                name: {
+                    "score": d.score, "band": d.band, "label": d.label, "descriptor": d.descriptor,
+                    "weight": d.weight, "evidence": d.evidence,
+                }
+                for name, d in self.dimensions.items()
+            },
+            "unavailable": self.unavailable,
+            "transcript": self.transcript.to_dict() if self.transcript else None,
+            "warnings": self.warnings,
+            "stage_seconds": self.stage_seconds,
+            "engine_version": self.engine_version,
+        }
+        return json.loads(json.dumps(data, default=_jsonable))
+
+
+def _jsonable(value):
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if hasattr(value, "__dataclass_fields__"):
+        return asdict(value)
+    if hasattr(value, "model_dump"):
+        return value.model_dump()
+    return str(value)
+
+
+@lru_cache(maxsize=1)
+def content() -> ContentBank:
+    return load_all()
+
+
+# --------------------------------------------------------------------------- banding
+
+
+def _checks(rubric: Rubric, band_index: int, features: dict[str, float], task_type: str) -> list[ThresholdCheck]:
+    if band_index < 0:
+        return []
+    checks = []
+    for name, threshold in rubric.bands[band_index].thresholds.items():
+        scope = rubric.feature_scope.get(name)
+        applies = name in features and not (scope and task_type not in scope)
+        value = features.get(name)
+        checks.append(ThresholdCheck(name, value, threshold.min, threshold.max,
+                                     threshold.met(value) if applies else None))
+    return checks
+
+
+def band_dimension(rubric: Rubric, features: dict[str, float], task_type: str, weight: float,
+                   details: dict | None = None) -> DimensionScore:
+    """Band with the rubric; place the 0-100 score inside the band's range by the share of
+    the next band's thresholds already met, so progress shows before a band changes."""
+    band = rubric.band_for(features, task_type)
+    index = next(i for i, b in enumerate(rubric.bands) if b.band == band.band)
+    reached = _checks(rubric, index, features, task_type)
+    above = _checks(rubric, index - 1, features, task_type)
+    applied = [c for c in above if c.met is not None]
+    share = (sum(c.met for c in applied) / len(applied)) if applied else 0.5
+    low, high = band.score_range
+    score = round(low + (high - low) * min(share, 0.99), 1)
+    return DimensionScore(rubric.dimension, score, band.band, band.label, band.descriptor.strip(),
+                          weight, features, reached, above, details or {})
+
+
+# --------------------------------------------------------------------------- stages
+
+
+def _timed(report: Report, stage: str, progress: Progress | None):
+    class _Timer:
+        def __enter__(self):
+            if progress:
+                progress(stage)
+            self.started = time.perf_counter()
+
+        def __exit__(self, *exc):
+            report.stage_seconds[stage] = round(time.perf_counter() - self.started, 3)
+            return False
+
+    return _Timer()
+
+
+def _reference_for(task) -> str | None:
+    if task is None:
+        return None
+    if task.type in ("read_aloud", "repeat"):
+        return task.text
+    return None
+
+
+def _weights(task, reference_text: str | None) -> dict[str, float]:
+    if task is not None:
+        return dict(content().weights_for(task.type))
+    return dict(SCRIPTED_WEIGHTS if reference_text else FREE_ANSWER_WEIGHTS)
+
+
+def _task_type(task, reference_text) -> str:
+    if task is not None:
+        return task.type
+    return "read_aloud" if reference_text else "free_answer"
+
+
+def _scenario(task) -> Scenario | None:
+    scenario_id = getattr(task, "scenario", None)
+    return content().get_scenario(scenario_id) if scenario_id else None
+
+
+@lru_cache(maxsize=1)
+def _english_lexicon() -> frozenset[str]:
+    """The CMU pronouncing dictionary's 130k words (shipped with PocketSphinx)."""
+    from pathlib import Path
+
+    import pocketsphinx
+
+    path = Path(pocketsphinx.get_model_path()) / "en-us" / "cmudict-en-us.dict"
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        return frozenset(line.split(" ", 1)[0].split("(")[0] for line in handle)
+
+
+def english_word_share(text: str) -> float:
+    from .textnorm import words as norm_words
+
+    tokens = norm_words(text)
+    if not tokens:
+        return 0.0
+    lexicon = _english_lexicon()
+    return sum(t in lexicon for t in tokens) / len(tokens)
+
+
+def _language_problem(audio: Audio, transcript: Transcript) -> str | None:
+    """Whisper forced to English still writes Spanish as Spanish: when few of the words are
+    English words, ask the multilingual model which language it heard."""
+    if transcript.engine != "whisper" or english_word_share(transcript.text) >= MIN_ENGLISH_WORD_SHARE:
+        return None
+    from .asr import get_whisper_model
+
+    model = get_whisper_model()
+    if not model.model.is_multilingual:
+        return "unknown"
+    language, _, all_probabilities = model.detect_language(audio.samples)
+    english = dict(all_probabilities).get("en", 0.0)
+    if language != "en" and english < MIN_ENGLISH_PROBABILITY:
+        return language
+    return None
+
+
+def _unscorable(report: Report, code: str, reason: str) -> Report:
+    report.scorable = False
+    report.reason_code = code
+    report.reason = reason
+    return report
+
+
+def _looks_repetitive(text: str) -> bool:
+    data = text.encode()
+    return len(data) > 80 and len(data) / len(zlib.compress(data)) > 3.0
+
+
+def score(
+    audio: Audio,
+    task=None,
+    *,
+    reference_text: str | None = None,
+    transcript: Transcript | None = None,
+    progress: Progress | None = None,
+) -> Report:
+    """Score a spoken answer. ``task`` is a task from the bank (or its id); without one the
+    answer is scored as free speech, or as read aloud when ``reference_text`` is given."""
+    if isinstance(task, str):
+        task = content().get_task(task)
+    if task is not None and task.type == "chat_reply":
+        raise ValueError("chat replies are typed: use score_text()")
+    reference_text = reference_text or _reference_for(task)
+    task_type = _task_type(task, reference_text)
+    report = Report(task_id=task.id if task else None, task_type=task_type, scorable=True)
+    report.warnings += [w.message for w in audio.warnings]
+
+    if transcript is None:
+        with _timed(report, "transcribing", progress):
+            from .asr import transcribe
+
+            transcript = transcribe(audio)
+    report.transcript = transcript
+
+    from .textnorm import words as norm_words
+
+    heard = norm_words(transcript.text)
+    if len(heard) < MIN_WORDS:
+        return _unscorable(report, "too_short",
+                           "We heard too few words to score. Please answer in full sentences.")
+    language = _language_problem(audio, transcript)
+    if language:
+        return _unscorable(report, "not_english",
+                           "This answer does not sound like English. Please answer in English.")
+    if _looks_repetitive(transcript.text):
+        return _unscorable(report, "unclear", "We could not make out your answer. Please record it again.")
+    if reference_text:
+        expected = set(norm_words(reference_text))
+        overlap = len(expected & set(heard)) / max(1, len(expected))
+        if overlap < MIN_REFERENCE_OVERLAP:
+            return _unscorable(report, "off_topic",
+                               "Your recording does not match the text you were asked to say. "
+                               "Please read the text on the screen.")
+
+    weights = _weights(task, reference_text)
+    dimensions = _measure(audio, transcript, task, reference_text, weights, report, progress)
+    _finish(report, dimensions, weights, task_type, progress)
+    return report
+
+
+def score_text(text: str, task=None, progress: Progress | None = None) -> Report:
+    """Score a typed answer (chat replies): grammar, call handling, vocabulary."""
+    if isinstance(task, str):
+        task = content().get_task(task)
+    task_type = task.type if task else "chat_reply"
+    report = Report(task_id=task.id if task else None, task_type=task_type, scorable=True)
+    from .textnorm import words as norm_words
+
+    if len(norm_words(text)) < MIN_WORDS:
+        return _unscorable(report, "too_short", "Your reply is too short to score. Please write a full reply.")
+    weights = dict(content().weights_for(task_type)) if task else {"grammar": 0.5, "vocabulary": 0.5}
+    dimensions = _measure(None, None, task, None, weights, report, progress, typed_text=text)
+    _finish(report, dimensions, weights, task_type, progress)
+    return report
+
+
+def _measure(audio, transcript, task, reference_text, weights, report, progress, typed_text=None):
+    """features and stage evidence per dimension, for the dimensions with a weight."""
+    text = typed_text if typed_text is not None else transcript.text
+    results: dict[str, tuple[dict, dict]] = {}
+    bank = content()
+
+    if "grammar" in weights:
+        with _timed(report, "grammar", progress):
+            from .grammar import GrammarUnavailable, check_grammar
+
+            try:
+                checked = check_grammar(text)
+                results["grammar"] = (
+                    {"grammar_errors_per_100_words": checked.errors_per_100_words},
+                    {"errors": [asdict(e) for e in checked.errors], "word_count": checked.word_count,
+                     "checker": checked.server_version},
+                )
+            except GrammarUnavailable as error:
+                report.unavailable["grammar"] = str(error)
+    if "fluency" in weights and transcript is not None:
+        with _timed(report, "fluency", progress):
+            from .fluency import measure_fluency
+
+            measured = measure_fluency(transcript, audio)
+            results["fluency"] = (measured.features(), measured.evidence())
+    if "pronunciation" in weights and transcript is not None:
+        with _timed(report, "pronunciation", progress):
+            from . import pronunciation
+
+            if reference_text:
+                measured = pronunciation.assess_read_aloud(audio, reference_text)
+                results["pronunciation"] = (measured.features(), measured.evidence())
+            else:
+                value = pronunciation.intelligibility(transcript)
+                results["pronunciation"] = ({"intelligibility": value},
+                                            {"mean_word_confidence": round(transcript.mean_confidence, 3)})
+    if "vocabulary" in weights:
+        with _timed(report, "vocabulary", progress):
+            from .vocabulary import measure_vocabulary
+
+            measured = measure_vocabulary(text, bank.phrasebank)
+            results["vocabulary"] = (measured.features(), measured.evidence())
+    if "comprehension" in weights and task is not None:
+        with _timed(report, "comprehension", progress):
+            results["comprehension"] = _comprehension(text, task)
+    if "call_handling" in weights and task is not None:
+        with _timed(report, "call handling", progress):
+            from .comprehension import call_moves
+
+            scenario = _scenario(task)
+            expected = scenario.moves if scenario else getattr(task, "expected_moves", [])
+            measured = call_moves(text, expected, bank.phrasebank)
+            results["call_handling"] = (measured.features(), measured.evidence())
+    return results
+
+
+def _comprehension(text: str, task) -> tuple[dict, dict]:
+    from . import comprehension
+
+    features: dict[str, float] = {}
+    evidence: dict = {}
+    if task.type == "listening":
+        match = comprehension.match_answer(text, task.answers)
+        features.update(match.features())
+        evidence["answer"] = match.evidence()
+    elif task.type == "sentence_build":
+        match = comprehension.match_answer(text, task.answers)
+        features.update(match.features())
+        evidence["answer"] = match.evidence()
+    key_points = getattr(task, "key_points", None)
+    if key_points:
+        coverage = comprehension.key_point_coverage(text, key_points)
+        features.update(coverage.features())
+        evidence["key_points"] = coverage.evidence()
+    scenario = _scenario(task)
+    if scenario is not None and task.type == "role_play":
+        facts = comprehension.facts_captured(text, scenario.facts)
+        features.update(facts.features())
+        evidence["facts"] = facts.evidence()
+    return features, evidence
+
+
+def _finish(report: Report, results: dict, weights: dict[str, float], task_type: str,
+            progress: Progress | None) -> None:
+    bank = content()
+    with _timed(report, "rubrics", progress):
+        for name, (features, details) in results.items():
+            if not features:
+                report.unavailable[name] = "nothing to measure for this answer"
+                continue
+            report.dimensions[name] = band_dimension(bank.get_rubric(name), features, task_type,
+                                                     weights[name], details)
+        for name in weights:
+            if name not in report.dimensions and name not in report.unavailable:
+                report.unavailable[name] = "not measured for this kind of answer"
+        total_weight = sum(d.weight for d in report.dimensions.values())
+        if not total_weight:
+            _unscorable(report, "no_dimensions", "None of the scores could be computed for this answer.")
+            return
+        overall = sum(d.score * d.weight for d in report.dimensions.values()) / total_weight
+        bar = get_settings().hiring_bar or bank.levels.hiring_bar
+        report.overall = Overall(
+            score=round(overall, 1),
+            level=bank.levels.level_for(overall),
+            verdict="ready" if bank.levels.meets_bar(overall, bar) else "not yet",
+            hiring_bar=bar,
+        )
+        if report.unavailable:
+            report.warnings += [f"{name}: {why}" for name, why in report.unavailable.items()]
+
+
+def score_file(path, task=None, *, reference_text: str | None = None, progress: Progress | None = None) -> Report:
+    """Load and score a file; a recording we cannot use becomes a not-scorable report."""
+    task_obj = content().get_task(task) if isinstance(task, str) else task
+    task_type = _task_type(task_obj, reference_text or _reference_for(task_obj))
+    try:
+        audio = load_audio(path)
+    except AudioError as error:
+        report = Report(task_id=task_obj.id if task_obj else None, task_type=task_type, scorable=False)
+        return _unscorable(report, error.code, error.user_message)
+    return score(audio, task_obj, reference_text=reference_text, progress=progress)
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("score", help="score a recorded answer against the rubrics")
+    parser.add_argument("file", metavar="FILE")
+    parser.add_argument("--task", help="task id from the bank (see: trainer content list --kind task)")
+    parser.add_argument("--reference-text", help="score a read-aloud answer against this text")
+    parser.add_argument("--json", action="store_true", help="print the whole report as JSON")
+    parser.set_defaults(handler=_cli_score)
+
+
+def _cli_score(args) -> int:
+    progress = None if args.json else (lambda stage: print(f"... {stage}", file=sys.stderr, flush=True))
+    try:
+        report = score_file(args.file, args.task, reference_text=args.reference_text, progress=progress)
+    except KeyError as error:
+        print(f"error: {error.args[0] if error.args else error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        print(render_text(report))
+    return 0 if report.scorable else 1
+
+
+def render_text(report: Report) -> str:
+    lines = []
+    if not report.scorable:
+        return f"Not scorable: {report.reason}"
+    o = report.overall
+    lines.append(f"Overall {o.score:.0f}/100, level {o.level}, {o.verdict} for a {o.hiring_bar} hiring bar")
+    for name, d in report.dimensions.items():
+        lines.append(f"  {name:<14} {d.score:5.1f}  band {d.band}  {d.label}")
+        missed = [c for c in d.next_band_checks if c.met is False]
+        for c in missed[:3]:
+            bound = f">= {c.min:g}" if c.min is not None else f"<= {c.max:g}"
+            lines.append(f"      to reach band {d.band + 1}: {c.feature} {bound} (yours: {c.value:.2f})")
+    for name, why in report.unavailable.items():
+        lines.append(f"  {name:<14} not scored: {why}")
+    if report.transcript:
+        lines.append(f"Transcript: {report.transcript.text}")
+    for warning in report.warnings:
+        lines.append(f"Note: {warning}")
+    return "\n".join(lines)
