@@ -508,6 +508,12 @@ def _gaps(spans: list[tuple[float, float]], start: float, end: float) -> list[Pa
     return pauses
 
 
+def _word_inside(pause: Pause, tokens: list[Token]) -> bool:
+    """A whole recognised word inside the silence. (Whisper stretches words over real
+    pauses, so a word merely overlapping one proves nothing.)"""
+    return any(pause.start <= t.start and t.end <= pause.end for t in tokens)
+
+
 def pitch_variation(samples, sample_rate: int = 16000) -> tuple[float | None, float | None]:
     """(standard deviation of F0 in semitones, median F0 in Hz), or (None, None)."""
     import numpy as np
@@ -560,6 +566,12 @@ def measure_fluency(
             start = min(max(start, segments[0].start), start + EDGE_TRIM_MAX_SECONDS, tokens[0].end)
             end = max(min(end, segments[-1].end), end - EDGE_TRIM_MAX_SECONDS, tokens[-1].start)
             pauses = _gaps([(s.start, s.end) for s in segments], start, end)
+            heard = [p for p in pauses if _word_inside(p, tokens)]
+            if heard:
+                # Silero misses some narrow-band (telephone) voices; a recognised word
+                # in the middle of a "silence" shows the speaker was talking.
+                pauses = [p for p in pauses if p not in heard]
+                notes.append(f"{len(heard)} VAD silence(s) held recognised words and were not counted")
             source = "vad"
         else:
             notes.append("the VAD found no speech; pauses come from word gaps")
