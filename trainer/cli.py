@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "trainer.content",
     "trainer.grammar",
     "trainer.scoring",
+    "trainer.storage",
 ]
 
 
