@@ -16,6 +16,8 @@ COMMAND_MODULES = [
     "trainer.grammar",
     "trainer.scoring",
     "trainer.storage",
+    "trainer.accounts",
+    "trainer.records",
 ]
 
 
