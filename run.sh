@@ -59,6 +59,11 @@ install_languagetool() {
   if [ -x scripts/install-languagetool.sh ]; then scripts/install-languagetool.sh; fi
 }
 
+install_test_packages() {
+  # postgresql: the storage tests start a throwaway PostgreSQL server of their own.
+  apt_install postgresql
+}
+
 setup() {
   install_system_packages
   install_python_packages
@@ -71,7 +76,7 @@ case "${1:-}" in
     exec "$VENV/bin/streamlit" run app.py --server.headless true "$@"
     ;;
   test)
-    shift; setup
+    shift; setup; install_test_packages
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
   setup)

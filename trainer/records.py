@@ -423,7 +423,8 @@ def _run_scoring(job: _Job, progress: Progress | None):
 def _score_snapshot(session: Session, attempt: Attempt) -> dict:
     bands = dict(session.execute(select(AttemptScore.dimension, AttemptScore.band)
                                  .where(AttemptScore.attempt_id == attempt.id)).all())
-    return {"status": attempt.status.value, "overall_score": attempt.overall_score, "level": attempt.level,
+    return {"scored_at": attempt.scored_at.isoformat() if attempt.scored_at else None,
+            "overall_score": attempt.overall_score, "level": attempt.level,
             "engine_version": attempt.engine_version, "bands": bands}
 
 
