@@ -103,18 +103,15 @@ def postgres_server():
 _database_counter = iter(range(1, 1_000_000))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request, tmp_path, monkeypatch):
-    """An empty database for one test, on SQLite and on PostgreSQL, with recordings in a
-    temporary storage folder; the schema is made by the migrations on first use. Yields
-    the backend name."""
+def _use_database(request, backend: str, folder: Path, monkeypatch: pytest.MonkeyPatch):
+    """Point the data layer at a new empty database and storage folder until the generator ends."""
     from trainer import storage
     from trainer.config import get_settings
 
-    monkeypatch.setenv("TRAINER_STORAGE_DIR", str(tmp_path / "storage"))
+    monkeypatch.setenv("TRAINER_STORAGE_DIR", str(folder / "storage"))
     monkeypatch.delenv("TRAINER_DATABASE_URL", raising=False)
-    name = None
-    if request.param == "postgresql":
+    server = name = None
+    if backend == "postgresql":
         import psycopg
 
         server = request.getfixturevalue("postgres_server")
@@ -126,7 +123,7 @@ def database(request, tmp_path, monkeypatch):
         monkeypatch.delenv("DATABASE_URL", raising=False)
     get_settings.cache_clear()
     storage.dispose_engines()
-    yield request.param
+    yield backend
     storage.dispose_engines()
     get_settings.cache_clear()
     if name is not None:
@@ -134,6 +131,22 @@ def database(request, tmp_path, monkeypatch):
 
         with psycopg.connect(server + "postgres", autocommit=True) as connection:
             connection.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path, monkeypatch):
+    """An empty database for one test, on SQLite and on PostgreSQL, with recordings in a
+    temporary storage folder; the schema is made by the migrations on first use. Yields
+    the backend name."""
+    yield from _use_database(request, request.param, tmp_path, monkeypatch)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_database(request, tmp_path_factory):
+    """Like ``database``, shared by the tests of one module (for read-mostly tests over a
+    world that is slow to build: argon2 hashing is slow on purpose)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        yield from _use_database(request, request.param, tmp_path_factory.mktemp("db"), monkeypatch)
 
 
 @pytest.fixture(scope="session")
