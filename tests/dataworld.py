@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 from trainer import accounts, records
+from trainer.config import PROJECT_ROOT
 from trainer.access import Actor
 from trainer.storage import Role
 
@@ -33,3 +38,9 @@ def scored_attempt(actor: Actor, sample, **kwargs) -> int:
         attempt_id = records.save_attempt(actor, task_id, recording=answer, **kwargs)
     records.record_report(attempt_id, report)
     return attempt_id
+
+
+def cli(*args: str, stdin: str | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run ``trainer ARGS`` in a new process with this test's environment (database, storage)."""
+    return subprocess.run([sys.executable, "-m", "trainer.cli", *args], input=stdin, capture_output=True,
+                          text=True, timeout=timeout, cwd=PROJECT_ROOT, env=dict(os.environ))

@@ -27,11 +27,7 @@ from trainer.scoring import Report, content
 from trainer.storage import Attempt, AttemptStatus, Role, transaction
 
 CLI = [sys.executable, "-m", "trainer.cli"]
-
-
-def cli(*args: str, stdin: str | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run([*CLI, *args], input=stdin, capture_output=True, text=True, timeout=timeout,
-                          cwd=PROJECT_ROOT, env=dict(os.environ))
+cli = dataworld.cli
 
 
 def status_of(attempt_id: int) -> AttemptStatus:
@@ -437,8 +433,13 @@ def test_mock_call_turns_are_joined_into_the_whole_call(coach_and_applicant, spo
         seconds.append(audio.duration)
         records.save_attempt(applicant, kind="mock_call", mock_call_id=call.id, position=position, recording=path)
 
+    retake, _ = spoken("Hello, this is a first take of turn two that I will record again.")
+    records.save_attempt(applicant, kind="mock_call", mock_call_id=call.id, position=1, recording=retake)
+    path, audio = spoken(lines[1])
+    records.save_attempt(applicant, kind="mock_call", mock_call_id=call.id, position=1, recording=path)
+
     call = records.get_mock_call(applicant, call.id)
-    assert [t.position for t in call.turns] == [0, 1] and all(t.task_id == task.id for t in call.turns)
+    assert [t.position for t in call.turns] == [0, 1, 1, 1] and all(t.task_id == task.id for t in call.turns)
     whole_id = records.finish_mock_call(applicant, call.id)
     call = records.get_mock_call(coach, call.id)
     assert call.status == "finished" and call.call_attempt_id == whole_id
@@ -448,7 +449,7 @@ def test_mock_call_turns_are_joined_into_the_whole_call(coach_and_applicant, spo
     info = sf.info(whole.recording_path)
     assert info.duration == pytest.approx(sum(seconds) + records.TURN_GAP_SECONDS, abs=0.05)
     assert [a.id for a in records.list_attempts(applicant, mock_call_id=call.id)] == [
-        whole_id, call.turns[1].id, call.turns[0].id]
+        whole_id, *[t.id for t in reversed(call.turns)]]
 
     path, _ = spoken(lines[0])
     with pytest.raises(ValueError, match="finished"):

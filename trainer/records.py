@@ -988,7 +988,7 @@ def list_mock_calls(actor: Actor, user_id: int | None = None) -> list[MockCallVi
 
 
 def finish_mock_call(actor: Actor, mock_call_id: int) -> int:
-    """End the call: the turns' recordings are joined (with a short pause between them) into
+    """End the call: the turns' recordings (the latest take of each) are joined, with a short pause between them, into
     one recording of the whole call, saved as an attempt on the role-play task. Returns that
     attempt's id, to score with ``score_attempt`` for the full call report."""
     import numpy as np
@@ -998,9 +998,12 @@ def finish_mock_call(actor: Actor, mock_call_id: int) -> int:
     with transaction() as session:
         me = acting_user(session, actor)
         call = _own_open_call(session, me, mock_call_id)
-        files = list(session.scalars(select(Attempt.recording_file).where(
-            Attempt.mock_call_id == call.id, Attempt.position.is_not(None), Attempt.recording_file.is_not(None))
-            .order_by(Attempt.position, Attempt.id)))
+        latest_take: dict[int, str] = {}  # a turn recorded again replaces the earlier take
+        for position, relative in session.execute(select(Attempt.position, Attempt.recording_file).where(
+                Attempt.mock_call_id == call.id, Attempt.position.is_not(None), Attempt.recording_file.is_not(None))
+                .order_by(Attempt.position, Attempt.id)):
+            latest_take[position] = relative
+        files = [latest_take[p] for p in sorted(latest_take)]
         task_id = call.task_id
     pieces = []
     for relative in files:
