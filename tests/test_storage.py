@@ -164,7 +164,10 @@ def test_an_error_while_scoring_leaves_a_failed_attempt_that_can_be_rescored(dat
     assert records.get_attempt(applicant, attempt_id).answer_text == text
     assert records.unfinished_attempt_ids() == [attempt_id]
 
-    assert records.score_attempt(attempt_id).status == AttemptStatus.SCORED
+    rescored = cli("rescore", "--unfinished")
+    assert rescored.returncode == 0, rescored.stderr
+    assert f"attempt {attempt_id}: scored" in rescored.stdout
+    assert status_of(attempt_id) == AttemptStatus.SCORED
     assert records.get_attempt(applicant, attempt_id).summary.status_reason is None
 
 
