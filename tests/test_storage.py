@@ -89,6 +89,20 @@ def test_database_url_setting_drives_postgresql_with_psycopg(monkeypatch):
         get_settings.cache_clear()
 
 
+def test_an_unreachable_database_is_named_without_its_password(monkeypatch, tmp_path):
+    from conftest import _free_port
+
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://trainer:s3cret@127.0.0.1:{_free_port()}/trainer")
+    monkeypatch.setenv("TRAINER_STORAGE_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(storage.StorageUnavailable) as error:
+            storage.get_engine()
+    finally:
+        get_settings.cache_clear()
+    assert "127.0.0.1" in str(error.value) and "s3cret" not in str(error.value)
+
+
 # --------------------------------------------------------------------------- save before score
 
 
@@ -116,6 +130,19 @@ def test_recording_is_on_disk_and_committed_before_scoring_starts(database, samp
     detail = records.get_attempt(applicant, attempt_id)
     assert detail.report.transcript.text and detail.summary.overall_score is not None
     assert set(detail.dimensions) == set(detail.report.dimensions)
+
+
+def test_a_streamlit_upload_is_saved_whole_even_after_the_page_read_it(database, sample_reports):
+    from streamlit.proto.Common_pb2 import FileURLs
+    from streamlit.runtime.uploaded_file_manager import UploadedFile, UploadedFileRec
+
+    task_id, path, _ = sample_reports["listening"]
+    upload = UploadedFile(UploadedFileRec("f1", "answer.wav", "audio/wav", path.read_bytes()), FileURLs())
+    upload.read()  # e.g. a page that played or checked it first
+    applicant = dataworld.applicant("Maria")
+    attempt_id = records.save_attempt(applicant, task_id, recording=upload)
+    saved = records.get_attempt(applicant, attempt_id).recording_path
+    assert saved.read_bytes() == path.read_bytes() and saved.suffix == ".wav"
 
 
 def test_a_crash_during_scoring_loses_nothing_and_rescore_finishes_it(database, sample_reports):

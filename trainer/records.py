@@ -23,7 +23,7 @@ import logging
 import os
 import sys
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable, Sequence, Union
@@ -55,7 +55,6 @@ from .storage import (
     CallStatus,
     CohortMember,
     Comment,
-    Invitation,
     MockCall,
     Role,
     ScoreOverride,
@@ -318,6 +317,10 @@ def prepare_answer(user_id: int, task_id: str | None, *, recording: RecordingSou
     from .audio import _read_bytes
 
     task_type = _task_type(task_id, reference_text)
+    name = filename or getattr(recording, "name", None) or (
+        str(recording) if isinstance(recording, (str, Path)) else None)
+    if hasattr(recording, "getvalue"):  # Streamlit uploads: whole content, wherever the read position is
+        recording = bytes(recording.getvalue())
     if task_type == "chat_reply":
         if recording is not None or text is None:
             raise ValueError("A chat reply is typed: give text, not a recording.")
@@ -327,7 +330,6 @@ def prepare_answer(user_id: int, task_id: str | None, *, recording: RecordingSou
     if recording is None or text is not None:
         raise ValueError("This task is answered by voice: give a recording.")
     data, _ = _read_bytes(recording, int(get_settings().max_upload_megabytes * 1e6))
-    name = filename or getattr(recording, "name", None) or (str(recording) if isinstance(recording, (str, Path)) else None)
     return PreparedAnswer(task_id, task_type, write_recording(data, user_id, name), None, reference_text)
 
 

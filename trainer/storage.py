@@ -43,6 +43,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -383,6 +384,10 @@ def _create_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+class StorageUnavailable(RuntimeError):
+    """The database cannot be opened; the message names it (without its password)."""
+
+
 def get_engine() -> Engine:
     """The engine for ``database_url()``, with the schema upgraded on first use."""
     url = database_url()
@@ -390,7 +395,12 @@ def get_engine() -> Engine:
         engine = _engines.get(url)
         if engine is None:
             engine = _create_engine(url)
-            upgrade(engine)
+            try:
+                upgrade(engine)
+            except OperationalError as error:
+                engine.dispose()
+                reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+                raise StorageUnavailable(f"The database {describe_url(url)} cannot be opened: {reason}") from error
             _engines[url] = engine
         return engine
 
