@@ -95,16 +95,16 @@ def test_codes_are_random_shown_once_and_stored_hashed(recruiter):
         interviews.redeem("ABCD-EFGH-JKMN")
 
 
-def test_candidate_flow_in_order_without_retakes_and_the_code_is_then_spent(recruiter, spoken):
+def test_candidate_flow_in_order_without_retakes_and_the_code_is_then_spent(recruiter, sample_reports):
     admin, rita = recruiter
-    listening = content().get_task("task.listening.001")
+    listening = content().get_task(sample_reports["listening"][0])
     template = interviews.create_template(rita, "Mixed", [listening.id, CHAT_1])
     new = interviews.create_invitation(rita, template.id, "Juan Dela Cruz", candidate_email="juan@example.com")
     assert new.invitation.status == "invited" and new.invitation.total == 2
 
     progress = interviews.redeem(new.code)
     assert (progress.consent_given, progress.answered, progress.next_item.position) == (False, 0, 0)
-    path, _ = spoken(f"The answer is {listening.answers[0]}.")
+    path = sample_reports["listening"][1]
     with pytest.raises(ConsentRequired):
         interviews.submit_answer(new.code, 0, recording=path)
     progress = interviews.give_consent(new.code)
