@@ -200,7 +200,7 @@ class StreamlitPage:
 
         box = self.page.get_by_role("combobox", name=label, exact=True)
         box.click()
-        self.page.get_by_role("option", name=option).first.click()
+        self.page.get_by_role("option", name=option, exact=isinstance(option, str)).first.click()
         expect(box).to_have_value(option, timeout=self.timeout_ms)
         self.wait_until_idle()
 
