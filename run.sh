@@ -40,6 +40,14 @@ install_system_packages() {
   command -v mvn >/dev/null || apt_install maven
 }
 
+install_browser_packages() {
+  # The end-to-end test drives Debian's Chromium through Playwright (executable_path):
+  # Playwright's own browser download needs hosts this project cannot reach.
+  # fonts-noto-color-emoji: the page icons, so screenshots show what a user sees.
+  # Not fatal: without a browser the test is skipped locally (never on CI, where it fails).
+  apt_install chromium fonts-noto-color-emoji || log "no Chromium: the browser test will be skipped"
+}
+
 install_python_packages() {
   if [ ! -x "$VENV/bin/python" ]; then
     log "creating virtualenv in $VENV"
@@ -76,11 +84,11 @@ case "${1:-}" in
     exec "$VENV/bin/streamlit" run app.py --server.headless true "$@"
     ;;
   test)
-    shift; setup; install_test_packages
+    shift; setup; install_test_packages; install_browser_packages
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
   setup)
-    setup
+    setup; install_browser_packages
     ;;
   *)
     echo "usage: ./run.sh app | test [pytest args] | setup" >&2; exit 2
