@@ -98,6 +98,12 @@ THRESHOLDS = Thresholds()
 SIMILAR_PHONE_SHARE = 0.5
 # Audio kept around the words heard (Whisper's word times are approximate).
 SPAN_MARGIN_SECONDS = 0.5
+# Long readings are aligned piece by piece, cut in the pauses Whisper heard: an alignment
+# that goes astray then spoils one phrase, not the rest of the passage.
+CHUNK_PAUSE_SECONDS = 0.2
+MAX_CHUNK_WORDS = 12
+MIN_CHUNK_WORDS = 3  # a piece cut for length keeps at least this many words
+SAMPLES_PER_FRAME_BYTES = 2 * 16000 // FRAMES_PER_SECOND  # 16-bit samples in a 10 ms frame
 
 
 class PronunciationError(RuntimeError):
@@ -385,18 +391,14 @@ def _log_score(exponentiated: float) -> int:
     return round(math.log(exponentiated) / math.log(1.0001))
 
 
-def _frame_scores(segments: list[_Segment], frames: int) -> np.ndarray:
-    """Per-frame acoustic score in nats, each state's score spread over its frames."""
-    scores = np.zeros(frames, dtype=np.float64)
+def _fill_frame_scores(scores: np.ndarray, segments: list[_Segment]) -> None:
+    """Write each state's acoustic score (nats), spread evenly over its frames."""
     for word in segments:
         for phone in word.children or [word]:
             for state in phone.children or [phone]:
-                if state.frames <= 0:
-                    continue
-                end = min(frames, state.start + state.frames)
-                if end > state.start:
+                end = min(len(scores), state.start + state.frames)
+                if state.frames > 0 and end > state.start:
                     scores[state.start:end] = state.score * SCORE_UNIT_NATS / state.frames
-    return scores
 
 
 def _free_phones(pcm: bytes) -> list[str]:
@@ -616,31 +618,41 @@ def assess_read_aloud(audio: Audio, reference_text: str, transcript: Transcript 
     # in somewhere and spoil its neighbours. Leading and trailing silence is cut off first.
     to_align = [i for i in range(len(reference)) if said[i] is not None and pronunciations[i][0]]
     offset, pcm = _speech_span(audio, heard)
+    frames = len(pcm) // SAMPLES_PER_FRAME_BYTES
     aligned: dict[int, _Segment] = {}
-    forced_scores = free_scores = None
-    speech_frames = np.zeros(0, dtype=bool)
-    if to_align:
+    forced_scores = np.full(frames, np.nan)
+    free_scores = np.full(frames, np.nan)
+    speech_frames = np.zeros(frames, dtype=bool)
+    added = {reference[i]: pronunciations[i][0] for i in to_align if pronunciations[i][1] == "g2p"}
+    unaligned: list[int] = []
+    timings["alignment"] = timings["phone_recognition"] = 0.0
+    for chunk, (first_frame, end_frame) in _chunks(to_align, said, offset, frames):
+        piece = pcm[first_frame * SAMPLES_PER_FRAME_BYTES:end_frame * SAMPLES_PER_FRAME_BYTES]
         step = time.perf_counter()
-        added = {reference[i]: pronunciations[i][0] for i in to_align if pronunciations[i][1] == "g2p"}
-        segments, kind = _align(pcm, [reference[i] for i in to_align], added)
-        timings["alignment"] = time.perf_counter() - step
-        if kind == "align_wide":
-            notes.append(f"aligned with the wide beam ({WIDE_ALIGN_BEAM:g})")
+        segments, kind = _align(piece, [reference[i] for i in chunk], added)
+        timings["alignment"] += time.perf_counter() - step
         if segments is None:
-            notes.append("the words could not be aligned to the audio; no sound-level scores")
-        else:
-            frames = max(len(pcm) // (2 * 16000 // FRAMES_PER_SECOND), max(s.start + s.frames for s in segments))
-            forced_scores = _frame_scores(segments, frames)
-            speech_frames = np.zeros(frames, dtype=bool)
-            spoken_segments = [s for s in segments if not _is_filler(s.name)]
-            for position, segment in zip(to_align, spoken_segments, strict=True):
-                aligned[position] = segment
-                speech_frames[segment.start:segment.start + segment.frames] = True
-            step = time.perf_counter()
-            free_scores = _free_scores(pcm, frames)
-            timings["phone_recognition"] = time.perf_counter() - step
-            if free_scores is None:
-                notes.append("free phone recognition failed; GOP not available")
+            unaligned += chunk
+            continue
+        if kind == "align_wide":
+            notes.append(f"aligned with the wide beam ({WIDE_ALIGN_BEAM:g}): "
+                         + " ".join(reference[i] for i in chunk))
+        _shift(segments, first_frame)
+        _fill_frame_scores(forced_scores, segments)
+        for position, segment in zip(chunk, [s for s in segments if not _is_filler(s.name)], strict=True):
+            aligned[position] = segment
+            speech_frames[segment.start:segment.start + segment.frames] = True
+        step = time.perf_counter()
+        free = _free_path(piece)
+        timings["phone_recognition"] += time.perf_counter() - step
+        if free is None:
+            notes.append("free phone recognition failed; no GOP for: " + " ".join(reference[i] for i in chunk))
+            continue
+        _shift(free, first_frame)
+        _fill_frame_scores(free_scores, free)
+    if unaligned:
+        notes.append("could not be aligned to the audio, no sound-level scores for: "
+                     + " ".join(reference[i] for i in unaligned))
 
     words: list[WordScore] = []
     for i, word in enumerate(reference):
@@ -668,10 +680,10 @@ def assess_read_aloud(audio: Audio, reference_text: str, transcript: Transcript 
     inserted = [InsertedWord(heard[t].text, heard[t].start, heard[t].end, after) for t, after in inserted_at]
 
     utterance_forced = utterance_free = None
-    if forced_scores is not None and speech_frames.any():
-        utterance_forced = float(forced_scores[speech_frames].mean())
-        if free_scores is not None:
-            utterance_free = float(free_scores[speech_frames].mean())
+    if speech_frames.any():
+        utterance_forced = float(np.nanmean(forced_scores[speech_frames]))
+        if not np.isnan(free_scores[speech_frames]).all():
+            utterance_free = float(np.nanmean(free_scores[speech_frames]))
     timings["total"] = time.perf_counter() - started
     return ReadAloudAssessment(
         reference_text=reference_text, words=words, inserted=inserted, thresholds=thresholds,
@@ -693,6 +705,48 @@ def _speech_span(audio: Audio, heard: list[_HeardToken]) -> tuple[float, bytes]:
     return first / 16000, pcm[2 * first:2 * last]
 
 
+def _chunks(positions: list[int], said: list[_Heard | None], offset: float,
+            frames: int) -> list[tuple[list[int], tuple[int, int]]]:
+    """The words to align in pieces, each with its frame range of the span: cut where
+    Whisper heard a pause of CHUNK_PAUSE_SECONDS or more, and pieces of more than
+    MAX_CHUNK_WORDS words cut again at their widest gap. The cuts fall halfway through the
+    gaps; the first piece starts and the last ends with the span."""
+    if not positions:
+        return []
+
+    def gap(a: int, b: int) -> float:
+        return said[b].start - said[a].end
+
+    groups = [[positions[0]]]
+    for before, position in zip(positions, positions[1:]):
+        if gap(before, position) >= CHUNK_PAUSE_SECONDS:
+            groups.append([position])
+        else:
+            groups[-1].append(position)
+
+    def split(group: list[int]) -> list[list[int]]:
+        if len(group) <= MAX_CHUNK_WORDS:
+            return [group]
+        middle = len(group) / 2
+        cut = max(range(MIN_CHUNK_WORDS, len(group) - MIN_CHUNK_WORDS + 1),
+                  key=lambda k: (round(gap(group[k - 1], group[k]), 2), -abs(k - middle)))
+        return split(group[:cut]) + split(group[cut:])
+
+    pieces = [piece for group in groups for piece in split(group)]
+    bounds = [0]
+    for before, after in zip(pieces, pieces[1:]):
+        cut = (said[before[-1]].end + said[after[0]].start) / 2 - offset
+        bounds.append(min(frames, max(bounds[-1] + 1, round(cut * FRAMES_PER_SECOND))))
+    bounds.append(frames)
+    return [(piece, (bounds[n], bounds[n + 1])) for n, piece in enumerate(pieces)]
+
+
+def _shift(segments: list[_Segment], frames: int) -> None:
+    for segment in segments:
+        segment.start += frames
+        _shift(segment.children, frames)
+
+
 def _align(pcm: bytes, words: list[str], added: dict[str, str] | None = None,
            phone_level: bool = True) -> tuple[list[_Segment] | None, str | None]:
     """Forced alignment with the stock beam, retried with the wide one; (segments, decoder kind)."""
@@ -708,31 +762,31 @@ def _align(pcm: bytes, words: list[str], added: dict[str, str] | None = None,
     return None, None
 
 
-def _free_scores(pcm: bytes, frames: int) -> np.ndarray | None:
+def _free_path(pcm: bytes) -> list[_Segment] | None:
+    """The phone loop's best phone string, aligned as one-phone words to score it."""
     phones = _free_phones(pcm)
     if not phones:
         return None
     segments, _ = _align(pcm, [PHONE_WORD_PREFIX + p.lower() for p in phones], phone_level=FREE_PHONE_LEVEL)
-    if segments is None:
-        return None
-    return _frame_scores(segments, frames)
+    return segments
 
 
-def _phone_scores(word: _Segment, forced: np.ndarray, free: np.ndarray | None, offset: float) -> list[PhoneScore]:
+def _phone_scores(word: _Segment, forced: np.ndarray, free: np.ndarray, offset: float) -> list[PhoneScore]:
     scores = []
     for phone in word.children:
-        if phone.frames <= 0:
+        span = slice(phone.start, min(len(forced), phone.start + phone.frames))
+        expected, other = forced[span], free[span]
+        if expected.size == 0 or np.isnan(expected).any():
             continue
-        span = slice(phone.start, phone.start + phone.frames)
-        forced_mean = float(forced[span].mean())
-        free_mean = float(free[span].mean()) if free is not None else None
+        scored = not np.isnan(other).any()
         # The phone loop's path is the best it found, not the best there is: in a frame where
         # the expected phone scores higher, that is the better explanation of the sound, so
         # the denominator is the better of the two per frame and GOP is never above 0.
-        gop = None if free is None else float((forced[span] - np.maximum(forced[span], free[span])).mean())
+        gop = float((expected - np.maximum(expected, other)).mean()) if scored else None
         scores.append(PhoneScore(
             phone.name, offset + phone.start / FRAMES_PER_SECOND,
-            offset + (phone.start + phone.frames) / FRAMES_PER_SECOND, gop, forced_mean, free_mean,
+            offset + (phone.start + phone.frames) / FRAMES_PER_SECOND,
+            gop, float(expected.mean()), float(other.mean()) if scored else None,
         ))
     return scores
 
