@@ -163,6 +163,26 @@ def test_numbers_and_names_outside_the_dictionary(spoken):
     assert result.features()["completeness"] >= 80
 
 
+def test_telephone_band_audio_is_not_held_against_the_speaker(spoken):
+    from trainer.tts import telephone_line
+
+    _, audio = spoken(REFERENCE, "young_female")
+    phone = from_array(telephone_line(audio.samples, 16000), 8000)
+    assert not pronunciation.is_narrowband(audio) and pronunciation.is_narrowband(phone)
+    wide = pronunciation.assess_read_aloud(audio, REFERENCE)
+    narrow = pronunciation.assess_read_aloud(phone, REFERENCE)
+    assert (wide.features()["narrowband"], narrow.features()["narrowband"]) == (0, 1)
+    lowered = pronunciation.THRESHOLDS.ok_gop - pronunciation.NARROWBAND_GOP_DROP
+    assert narrow.evidence()["thresholds"]["ok_gop"] == pytest.approx(lowered)
+    assert any("telephone-band" in note for note in narrow.notes)
+    # the raw GOP drops over the line; the lowered thresholds keep the score near the original
+    assert narrow.features()["mean_phone_gop"] < wide.features()["mean_phone_gop"]
+    assert abs(narrow.features()["pronunciation_accuracy"] - wide.features()["pronunciation_accuracy"]) < 20
+    transcript = transcribe(phone)
+    assert pronunciation.intelligibility(transcript, phone) == pytest.approx(
+        min(100.0, pronunciation.intelligibility(transcript) + 100 * pronunciation.NARROWBAND_PROBABILITY_DROP), abs=0.02)
+
+
 def test_ipa_to_cmu_phones():
     assert pronunciation.ipa_to_cmu("θˈɔːt") == ["TH", "AO", "T"]
     assert pronunciation.ipa_to_cmu("dʒˈʌdʒ") == ["JH", "AH", "JH"]

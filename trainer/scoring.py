@@ -362,7 +362,7 @@ def _measure(audio, transcript, task, reference_text, weights, report, progress,
             if reference_text:
                 measured = pronunciation.assess_read_aloud(audio, reference_text, transcript=transcript)
             else:
-                measured = pronunciation.assess_intelligibility(transcript)
+                measured = pronunciation.assess_intelligibility(transcript, audio)
             results["pronunciation"] = (measured.features(), measured.evidence())
     if "vocabulary" in weights:
         with _timed(report, "vocabulary", progress):
