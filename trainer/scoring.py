@@ -387,12 +387,10 @@ def _measure(audio, transcript, task, reference_text, weights, report, progress,
             from . import pronunciation
 
             if reference_text:
-                measured = pronunciation.assess_read_aloud(audio, reference_text)
-                results["pronunciation"] = (measured.features(), measured.evidence())
+                measured = pronunciation.assess_read_aloud(audio, reference_text, transcript=transcript)
             else:
-                value = pronunciation.intelligibility(transcript)
-                results["pronunciation"] = ({"intelligibility": value},
-                                            {"mean_word_confidence": round(transcript.mean_confidence, 3)})
+                measured = pronunciation.assess_intelligibility(transcript, audio)
+            results["pronunciation"] = (measured.features(), measured.evidence())
     if "vocabulary" in weights:
         with _timed(report, "vocabulary", progress):
             from .vocabulary import measure_vocabulary
