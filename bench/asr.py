@@ -40,7 +40,11 @@ class Setting:
     engine: str = "whisper"
     model: str = "bundled:base"
     options: asr.WhisperOptions = field(default_factory=asr.WhisperOptions)
-    reference_prompt: bool = False  # prompt with the known text (scripted tasks only)
+    # "verbatim" (the options decide), "reference": the known text (scripted tasks only),
+    # "reference+verbatim": both, "wrong-reference": another utterance's text, to see
+    # whether a reference prompt makes Whisper write what it expected instead of what was said.
+    prompt: str = "verbatim"
+    threads: int | None = None  # CTranslate2 cpu_threads; None: the settings' value
     note: str = ""
 
 
@@ -53,16 +57,27 @@ SETTINGS = [
             note="tiny.en, beam 5, no prompt (the issue's baseline)"),
     Setting("tiny-verbatim", model="bundled:tiny.en", note="tiny.en + disfluent prompt"),
     Setting("tiny-beam1", model="bundled:tiny.en", options=_opts(beam_size=1, verbatim_prompt=False)),
+    Setting("tiny-reference", model="bundled:tiny.en", options=_opts(verbatim_prompt=False),
+            prompt="reference", note="tiny.en prompted with the known text"),
     Setting("base-plain", options=_opts(verbatim_prompt=False), note="base, beam 5, no prompt"),
-    Setting("base-verbatim", note="base + disfluent prompt (default)"),
+    Setting("base-verbatim", note="base + disfluent prompt (the default)"),
     Setting("base-beam1", options=_opts(beam_size=1, verbatim_prompt=False)),
     Setting("base-beam1-verbatim", options=_opts(beam_size=1)),
-    Setting("base-nosuppress", options=_opts(suppress_tokens=(), verbatim_prompt=True),
-            note="no token suppression"),
-    Setting("base-reference", options=_opts(verbatim_prompt=False), reference_prompt=True,
+    Setting("base-beam3-verbatim", options=_opts(beam_size=3)),
+    Setting("base-nosuppress", options=_opts(suppress_tokens=()), note="no token suppression"),
+    Setting("base-notimestamps", options=_opts(without_timestamps=True),
+            note="no timestamp tokens (word times still aligned)"),
+    Setting("base-nowords", options=_opts(word_timestamps=False),
+            note="no word alignment: cost of word times"),
+    Setting("base-threads1", threads=1, note="cpu_threads=1"),
+    Setting("base-threads2", threads=2, note="cpu_threads=2"),
+    Setting("base-threads4", threads=4, note="cpu_threads=4"),
+    Setting("base-reference", options=_opts(verbatim_prompt=False), prompt="reference",
             note="prompted with the known text: scripted tasks only"),
-    Setting("tiny-reference", model="bundled:tiny.en", options=_opts(verbatim_prompt=False),
-            reference_prompt=True),
+    Setting("base-reference-verbatim", prompt="reference+verbatim",
+            note="disfluent prompt + known text (what scoring uses for read-aloud/repeat)"),
+    Setting("base-wrong-reference", prompt="wrong-reference",
+            note="prompted with ANOTHER utterance's text: does it copy the prompt?"),
     Setting("sphinx", engine="sphinx", model="", note="PocketSphinx, warm decoder"),
 ]
 
@@ -84,20 +99,45 @@ def load_dataset(name: str, limit: int | None) -> list[tuple[str, Path, str, str
     return items[:limit] if limit else items
 
 
+def _prompt(setting: Setting, items, index: int) -> str | None:
+    """The initial prompt for item ``index``; None lets the options decide."""
+    if setting.prompt == "verbatim":
+        return None
+    if setting.prompt == "wrong-reference":
+        other = items[(index + len(items) // 2 + 1) % len(items)][2]  # a different sentence
+        reference = other if other != items[index][2] else ""
+    else:
+        reference = items[index][2]
+    reference = reference[0].upper() + reference[1:].lower() if reference.isupper() else reference
+    if setting.prompt == "reference+verbatim" or setting.prompt == "wrong-reference":
+        return f"{asr.VERBATIM_PROMPT} {reference}".strip()
+    return reference
+
+
 def run_setting(setting: Setting, items) -> dict:
-    refs, hyps, audio_seconds, processing = [], [], 0.0, 0.0
+    refs, hyps, audio_seconds, processing, cpu = [], [], 0.0, 0.0, 0.0
     fillers_said = fillers_kept = 0
     mistakes_said = mistakes_kept = 0
-    for utt_id, path, reference, kind in items:
+    copied = 0
+    load_before = os.getloadavg()[0]
+    if setting.engine == "whisper":  # loading is not transcribing: keep it out of the RTF
+        asr.get_whisper_model(setting.model, cpu_threads=setting.threads)
+    for index, (utt_id, path, reference, kind) in enumerate(items):
         audio = load_audio(path, require_speech=False)
-        started = time.perf_counter()
+        prompt = _prompt(setting, items, index)
+        started, cpu_started = time.perf_counter(), time.process_time()
         if setting.engine == "sphinx":
             transcript = asr.transcribe_sphinx(audio)
         else:
-            prompt = reference.capitalize() if setting.reference_prompt else None
-            transcript = asr.transcribe_whisper(audio, setting.options, model=setting.model, prompt=prompt)
+            transcript = asr.transcribe_whisper(audio, setting.options, model=setting.model, prompt=prompt,
+                                                cpu_threads=setting.threads)
         processing += time.perf_counter() - started
+        cpu += time.process_time() - cpu_started
         audio_seconds += audio.duration
+        if setting.prompt == "wrong-reference" and prompt:
+            wrong = prompt[len(asr.VERBATIM_PROMPT):]
+            # copied: the transcript is closer to the sentence it was told to expect
+            copied += word_error_rate([wrong], [transcript.text]) < word_error_rate([reference], [transcript.text])
         refs.append(reference)
         hyps.append(transcript.text)
         said, heard = normalize(reference).split(), normalize(transcript.text).split()
@@ -111,6 +151,10 @@ def run_setting(setting: Setting, items) -> dict:
     return {
         "wer": word_error_rate(refs, hyps),
         "rtf": processing / audio_seconds if audio_seconds else 0.0,
+        # CPU seconds per audio second, all threads: what the load of other processes does not inflate
+        "cpu_rtf": cpu / audio_seconds if audio_seconds else 0.0,
+        "load": f"{load_before:.1f}-{os.getloadavg()[0]:.1f}",
+        "prompt_copied": f"{copied}/{len(items)}" if setting.prompt == "wrong-reference" else "",
         "utterances": len(items),
         "audio_s": audio_seconds,
         "fillers_kept": f"{fillers_kept}/{fillers_said}" if fillers_said else "",
@@ -133,14 +177,19 @@ def resources(setting: Setting) -> dict:
         if total >= 30:
             break
     answer = from_array(np.concatenate(pieces)[: 30 * 16000])
-    asr.transcribe_whisper(answer, setting.options, model=setting.model)  # warm-up
+    load_before = os.getloadavg()[0]
+    asr.transcribe_whisper(answer, setting.options, model=setting.model, cpu_threads=setting.threads)  # warm-up
     times = []
     for _ in range(3):
         started = time.perf_counter()
-        asr.transcribe_whisper(answer, setting.options, model=setting.model)
+        asr.transcribe_whisper(answer, setting.options, model=setting.model, cpu_threads=setting.threads)
         times.append(time.perf_counter() - started)
+    import resource
+
     return {"answer_s": answer.duration, "warm_s": sorted(times)[1],
-            "rss_mb": psutil.Process().memory_info().rss / 2**20}
+            "rss_mb": psutil.Process().memory_info().rss / 2**20,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "load": f"{load_before:.1f}-{os.getloadavg()[0]:.1f}"}
 
 
 def print_table(rows: list[dict], columns: list[str]) -> None:
@@ -162,15 +211,29 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="*", default=["generated", "dev"])
     parser.add_argument("--limit", type=int, default=None, help="first N utterances per dataset")
     parser.add_argument("--resources", action="store_true", help="only the 30 s answer time and memory")
+    parser.add_argument("--model-dir", action="append", default=[], metavar="NAME=FOLDER",
+                        help="also measure a CTranslate2 Whisper model folder (default decoding)")
     args = parser.parse_args()
-    chosen = [s for s in SETTINGS if s.name in args.settings]
+    for spec in args.model_dir:
+        name, _, folder = spec.partition("=")
+        SETTINGS.append(Setting(name, model=folder, note=f"model folder {Path(folder).name}"))
+        args.settings.append(name)
+    by_name = {s.name: s for s in SETTINGS}
+    unknown = [name for name in args.settings if name not in by_name]
+    if unknown:
+        parser.error(f"unknown settings: {', '.join(unknown)}")
+    chosen = [by_name[name] for name in args.settings]  # in the order given
 
     if args.resources:
         setting = chosen[0] if len(chosen) == 1 else next(s for s in SETTINGS if s.name == "base-verbatim")
         row = {"setting": setting.name, **resources(setting), "cores": os.cpu_count()}
-        print_table([row], ["setting", "answer_s", "warm_s", "rss_mb", "cores"])
+        print_table([row], ["setting", "answer_s", "warm_s", "rss_mb", "peak_rss_mb", "cores", "load"])
         return
 
+    columns = ["setting", "dataset", "utterances", "wer", "rtf", "cpu_rtf", "load", "fillers_kept",
+               "mistakes_verbatim", "prompt_copied", "note"]
+    out = ROOT / "bench" / "results" / "asr.tsv"
+    out.parent.mkdir(parents=True, exist_ok=True)
     rows = []
     for dataset in args.datasets:
         items = load_dataset(dataset, args.limit)
@@ -180,19 +243,16 @@ def main() -> None:
             result = run_setting(setting, items)
             row = {"setting": setting.name, "dataset": dataset, **result, "note": setting.note}
             rows.append(row)
-            print(f"# {setting.name} on {dataset}: WER {result['wer']:.3f} RTF {result['rtf']:.3f}",
-                  file=sys.stderr, flush=True)
-    columns = ["setting", "dataset", "utterances", "wer", "rtf", "fillers_kept", "mistakes_verbatim", "note"]
+            print(f"# {setting.name} on {dataset}: WER {result['wer']:.3f} RTF {result['rtf']:.3f} "
+                  f"load {result['load']}", file=sys.stderr, flush=True)
+            new = not out.exists()
+            with out.open("a", newline="") as handle:  # row by row: a long run stopped keeps its results
+                writer = csv.DictWriter(handle, fieldnames=["time", *columns], delimiter="\t",
+                                        extrasaction="ignore")
+                if new:
+                    writer.writeheader()
+                writer.writerow({"time": time.strftime("%Y-%m-%d %H:%M"), **row})
     print_table(rows, columns)
-    out = ROOT / "bench" / "results" / "asr.tsv"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    new = not out.exists()
-    with out.open("a", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["time", *columns], delimiter="\t", extrasaction="ignore")
-        if new:
-            writer.writeheader()
-        for row in rows:
-            writer.writerow({"time": time.strftime("%Y-%m-%d %H:%M"), **row})
 
 
 if __name__ == "__main__":

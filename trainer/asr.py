@@ -63,6 +63,10 @@ class WhisperOptions:
     suppress_tokens: tuple[int, ...] = (-1,)
     vad_filter: bool = False  # VAD trimming would hide the pauses fluency scoring measures
     language: str | None = "en"
+    # Word times are what fluency and pronunciation stand on; turning them off (or
+    # decoding without timestamp tokens) exists only to measure their cost in bench/asr.py.
+    word_timestamps: bool = True
+    without_timestamps: bool = False
 
     def as_dict(self) -> dict:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
@@ -122,20 +126,21 @@ _models: dict[tuple, object] = {}
 _models_lock = threading.Lock()
 
 
-def get_whisper_model(model: str | None = None, compute_type: str | None = None):
+def get_whisper_model(model: str | None = None, compute_type: str | None = None,
+                      cpu_threads: int | None = None):
     """The process-wide WhisperModel for these settings (loaded on first use)."""
     settings = get_settings()
     path = resolve_whisper_model(model)
     compute_type = compute_type or settings.whisper_compute_type
-    key = (path, compute_type, settings.cpu_threads)
+    cpu_threads = settings.cpu_threads if cpu_threads is None else cpu_threads
+    key = (path, compute_type, cpu_threads)
     with _models_lock:
         if key not in _models:
             from faster_whisper import WhisperModel
 
             try:
-                _models[key] = WhisperModel(
-                    path, device="cpu", compute_type=compute_type, cpu_threads=settings.cpu_threads
-                )
+                _models[key] = WhisperModel(path, device="cpu", compute_type=compute_type,
+                                            cpu_threads=cpu_threads)
             except Exception as error:
                 raise RecognitionError(f"Could not load the speech model {path!r}: {error}") from error
         return _models[key]
@@ -157,9 +162,10 @@ def transcribe_whisper(
     *,
     model: str | None = None,
     prompt: str | None = None,
+    cpu_threads: int | None = None,
 ) -> Transcript:
     options = options or WhisperOptions(beam_size=get_settings().whisper_beam_size)
-    whisper = get_whisper_model(model)
+    whisper = get_whisper_model(model, cpu_threads=cpu_threads)
     initial_prompt = prompt if prompt is not None else (VERBATIM_PROMPT if options.verbatim_prompt else None)
     started = time.perf_counter()
     segments, info = whisper.transcribe(
@@ -172,7 +178,8 @@ def transcribe_whisper(
         suppress_blank=options.suppress_blank,
         suppress_tokens=list(options.suppress_tokens),
         vad_filter=options.vad_filter,
-        word_timestamps=True,
+        word_timestamps=options.word_timestamps,
+        without_timestamps=options.without_timestamps,
     )
     words: list[Word] = []
     texts: list[str] = []
