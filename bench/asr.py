@@ -41,16 +41,22 @@ class Setting:
     model: str = "bundled:base"
     options: asr.WhisperOptions = field(default_factory=asr.WhisperOptions)
     # "verbatim" (the options decide), "reference": the known text (scripted tasks only),
-    # "reference+verbatim": both, "wrong-reference": another utterance's text, to see
-    # whether a reference prompt makes Whisper write what it expected instead of what was said.
+    # "reference+verbatim": both, "wrong-reference": another utterance's text, "planted-word":
+    # the known text with one word swapped -- to see whether a reference prompt makes Whisper
+    # write what it expected instead of what was said.
     prompt: str = "verbatim"
     threads: int | None = None  # CTranslate2 cpu_threads; None: the settings' value
+    prompt_text: str | None = None  # a candidate disfluent prompt in place of asr.VERBATIM_PROMPT
     note: str = ""
 
 
 def _opts(**kw) -> asr.WhisperOptions:
     return asr.WhisperOptions(**kw)
 
+
+# A candidate prompt: fillers and repetitions as in asr.VERBATIM_PROMPT, plus the kind of
+# grammar mistakes an assessment must see ("he go", "she don't").
+GRAMMAR_PROMPT = "Umm, so, uh, he go to the office and, hmm, she don't like it, so we we should call him back."
 
 SETTINGS = [
     Setting("tiny-plain", model="bundled:tiny.en", options=_opts(verbatim_prompt=False),
@@ -61,6 +67,8 @@ SETTINGS = [
             prompt="reference", note="tiny.en prompted with the known text"),
     Setting("base-plain", options=_opts(verbatim_prompt=False), note="base, beam 5, no prompt"),
     Setting("base-verbatim", note="base + disfluent prompt (the default)"),
+    Setting("base-verbatim-grammar", prompt_text=GRAMMAR_PROMPT,
+            note="disfluent prompt that also shows grammar mistakes"),
     Setting("base-beam1", options=_opts(beam_size=1, verbatim_prompt=False)),
     Setting("base-beam1-verbatim", options=_opts(beam_size=1)),
     Setting("base-beam3-verbatim", options=_opts(beam_size=3)),
@@ -78,6 +86,8 @@ SETTINGS = [
             note="disfluent prompt + known text (what scoring uses for read-aloud/repeat)"),
     Setting("base-wrong-reference", prompt="wrong-reference",
             note="prompted with ANOTHER utterance's text: does it copy the prompt?"),
+    Setting("base-planted-word", prompt="planted-word",
+            note="known text with one word swapped for one NOT said: is that word transcribed?"),
     Setting("sphinx", engine="sphinx", model="", note="PocketSphinx, warm decoder"),
 ]
 
@@ -99,19 +109,30 @@ def load_dataset(name: str, limit: int | None) -> list[tuple[str, Path, str, str
     return items[:limit] if limit else items
 
 
-def _prompt(setting: Setting, items, index: int) -> str | None:
-    """The initial prompt for item ``index``; None lets the options decide."""
+def _prompt(setting: Setting, items, index: int) -> tuple[str | None, str | None]:
+    """The initial prompt for item ``index`` (None lets the options decide) and the decoy
+    it plants: a sentence or a word that was not said."""
+    if setting.prompt_text:
+        return setting.prompt_text, None
     if setting.prompt == "verbatim":
-        return None
+        return None, None
+    reference, decoy = items[index][2], None
     if setting.prompt == "wrong-reference":
         other = items[(index + len(items) // 2 + 1) % len(items)][2]  # a different sentence
-        reference = other if other != items[index][2] else ""
-    else:
-        reference = items[index][2]
-    reference = reference[0].upper() + reference[1:].lower() if reference.isupper() else reference
-    if setting.prompt == "reference+verbatim" or setting.prompt == "wrong-reference":
-        return f"{asr.VERBATIM_PROMPT} {reference}".strip()
-    return reference
+        reference = decoy = other if other != reference else ""
+    elif setting.prompt == "planted-word":
+        # the applicant misreads one word: the prompt holds a word they did not say
+        said = normalize(reference).split()
+        target = max(said, key=len)
+        for step in range(1, len(items)):
+            candidates = [w for w in normalize(items[(index + step) % len(items)][2]).split()
+                          if w.isalpha() and len(w) >= 4 and w not in said]
+            if candidates:
+                decoy = max(candidates, key=len)
+                break
+        reference = " ".join(decoy if w == target else w for w in said) if decoy else reference
+    reference = reference[:1].upper() + reference[1:].lower() if reference.isupper() else reference[:1].upper() + reference[1:]
+    return asr.build_prompt(setting.options, reference), decoy
 
 
 def run_setting(setting: Setting, items) -> dict:
@@ -124,7 +145,7 @@ def run_setting(setting: Setting, items) -> dict:
         asr.get_whisper_model(setting.model, cpu_threads=setting.threads)
     for index, (utt_id, path, reference, kind) in enumerate(items):
         audio = load_audio(path, require_speech=False)
-        prompt = _prompt(setting, items, index)
+        prompt, decoy = _prompt(setting, items, index)
         started, cpu_started = time.perf_counter(), time.process_time()
         if setting.engine == "sphinx":
             transcript = asr.transcribe_sphinx(audio)
@@ -134,10 +155,11 @@ def run_setting(setting: Setting, items) -> dict:
         processing += time.perf_counter() - started
         cpu += time.process_time() - cpu_started
         audio_seconds += audio.duration
-        if setting.prompt == "wrong-reference" and prompt:
-            wrong = prompt[len(asr.VERBATIM_PROMPT):]
+        if setting.prompt == "wrong-reference" and decoy:
             # copied: the transcript is closer to the sentence it was told to expect
-            copied += word_error_rate([wrong], [transcript.text]) < word_error_rate([reference], [transcript.text])
+            copied += word_error_rate([decoy], [transcript.text]) < word_error_rate([reference], [transcript.text])
+        if setting.prompt == "planted-word" and decoy:
+            copied += decoy in normalize(transcript.text).split()
         refs.append(reference)
         hyps.append(transcript.text)
         said, heard = normalize(reference).split(), normalize(transcript.text).split()
@@ -154,7 +176,7 @@ def run_setting(setting: Setting, items) -> dict:
         # CPU seconds per audio second, all threads: what the load of other processes does not inflate
         "cpu_rtf": cpu / audio_seconds if audio_seconds else 0.0,
         "load": f"{load_before:.1f}-{os.getloadavg()[0]:.1f}",
-        "prompt_copied": f"{copied}/{len(items)}" if setting.prompt == "wrong-reference" else "",
+        "prompt_copied": f"{copied}/{len(items)}" if setting.prompt in ("wrong-reference", "planted-word") else "",
         "utterances": len(items),
         "audio_s": audio_seconds,
         "fillers_kept": f"{fillers_kept}/{fillers_said}" if fillers_said else "",
@@ -179,14 +201,15 @@ def resources(setting: Setting) -> dict:
     answer = from_array(np.concatenate(pieces)[: 30 * 16000])
     load_before = os.getloadavg()[0]
     asr.transcribe_whisper(answer, setting.options, model=setting.model, cpu_threads=setting.threads)  # warm-up
-    times = []
+    times, cpu_times = [], []
     for _ in range(3):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         asr.transcribe_whisper(answer, setting.options, model=setting.model, cpu_threads=setting.threads)
         times.append(time.perf_counter() - started)
+        cpu_times.append(time.process_time() - cpu_started)
     import resource
 
-    return {"answer_s": answer.duration, "warm_s": sorted(times)[1],
+    return {"answer_s": answer.duration, "warm_s": sorted(times)[1], "cpu_s": sorted(cpu_times)[1],
             "rss_mb": psutil.Process().memory_info().rss / 2**20,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "load": f"{load_before:.1f}-{os.getloadavg()[0]:.1f}"}
@@ -227,7 +250,7 @@ def main() -> None:
     if args.resources:
         setting = chosen[0] if len(chosen) == 1 else next(s for s in SETTINGS if s.name == "base-verbatim")
         row = {"setting": setting.name, **resources(setting), "cores": os.cpu_count()}
-        print_table([row], ["setting", "answer_s", "warm_s", "rss_mb", "peak_rss_mb", "cores", "load"])
+        print_table([row], ["setting", "answer_s", "warm_s", "cpu_s", "rss_mb", "peak_rss_mb", "cores", "load"])
         return
 
     columns = ["setting", "dataset", "utterances", "wer", "rtf", "cpu_rtf", "load", "fillers_kept",

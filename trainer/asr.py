@@ -156,17 +156,29 @@ def _model_label(path: str) -> str:
     return Path(path).name or path
 
 
+def build_prompt(options: WhisperOptions, expected_text: str | None = None) -> str | None:
+    """Whisper's initial prompt: the disfluent example, then the text the applicant was
+    asked to say, if any. Whisper reads the prompt as what came just before the audio,
+    so the known text makes rare words and names likelier without forcing them
+    (bench/asr.py measures both the gain and whether unsaid words get written)."""
+    parts = [VERBATIM_PROMPT if options.verbatim_prompt else "", (expected_text or "").strip()]
+    return " ".join(p for p in parts if p) or None
+
+
 def transcribe_whisper(
     audio: Audio,
     options: WhisperOptions | None = None,
     *,
     model: str | None = None,
     prompt: str | None = None,
+    expected_text: str | None = None,
     cpu_threads: int | None = None,
 ) -> Transcript:
+    """``expected_text``: what a scripted task (read aloud, repeat) asked the applicant to
+    say; it joins the prompt as context. ``prompt`` replaces the whole prompt."""
     options = options or WhisperOptions(beam_size=get_settings().whisper_beam_size)
     whisper = get_whisper_model(model, cpu_threads=cpu_threads)
-    initial_prompt = prompt if prompt is not None else (VERBATIM_PROMPT if options.verbatim_prompt else None)
+    initial_prompt = prompt if prompt is not None else build_prompt(options, expected_text)
     started = time.perf_counter()
     segments, info = whisper.transcribe(
         audio.samples,
@@ -269,7 +281,10 @@ def transcribe_sphinx(audio: Audio) -> Transcript:
 
 
 def transcribe(audio: Audio, engine: str | None = None, **kwargs) -> Transcript:
-    """Recognise ``audio`` (16 kHz mono, see :func:`trainer.audio.load_audio`)."""
+    """Recognise ``audio`` (16 kHz mono, see :func:`trainer.audio.load_audio`).
+
+    Keyword arguments go to :func:`transcribe_whisper`; PocketSphinx takes none (it
+    ignores ``expected_text``; forced alignment to the known text is a separate step)."""
     engine = engine or get_settings().asr_engine
     if engine == "whisper":
         return transcribe_whisper(audio, **kwargs)
@@ -292,6 +307,9 @@ def _cli_transcribe(args) -> int:
         try:
             audio = load_audio(name)
             result = transcribe(audio, args.engine)
+        except RecognitionError as error:  # the installation, not this file: no use going on
+            print(f"trainer transcribe: {error}", file=sys.stderr)
+            return 2
         except AudioError as error:
             failures += 1
             if args.json:
