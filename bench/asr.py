@@ -227,6 +227,36 @@ def _fmt(value) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
+def markdown_summary(path: Path) -> str:
+    """One Markdown row per setting from the saved results (latest run of each kind):
+    WER on the full dev sample and on its first utterances, the speed of the largest dev
+    run with the machine load it ran under, and the generated-speech checks."""
+    with path.open() as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    latest: dict[tuple, dict] = {}
+    for row in rows:
+        latest[(row["setting"], row["dataset"], int(row["utterances"]))] = row
+    names = list(dict.fromkeys(r["setting"] for r in rows))
+    names.sort(key=lambda n: next((i for i, s in enumerate(SETTINGS) if s.name == n), len(SETTINGS)))
+    sizes = sorted({k[2] for k in latest if k[1] == "dev"}, reverse=True)
+    header = (["setting"] + [f"dev WER ({n})" for n in sizes]
+              + ["RTF (dev)", "CPU s per audio s", "load (1 min)", "WER generated", "fillers kept",
+                 "mistakes verbatim", "unsaid text written", "note"])
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for name in names:
+        dev = [latest.get((name, "dev", n)) for n in sizes]
+        speed = next((r for r in dev if r), None) or latest.get((name, "generated", 20)) or {}
+        gen = next((r for (n, d, _), r in latest.items() if n == name and d == "generated" and int(r["utterances"]) > 5), {})
+        copied = next((r["prompt_copied"] for r in [*dev, gen] if r and r.get("prompt_copied")), "")
+        note = next((s.note for s in SETTINGS if s.name == name), "")
+        cells = ([name] + [f"{float(r['wer']):.3f}" if r else "" for r in dev]
+                 + [f"{float(speed['rtf']):.2f}" if speed else "", f"{float(speed['cpu_rtf']):.2f}" if speed else "",
+                    speed.get("load", ""), f"{float(gen['wer']):.3f}" if gen else "", gen.get("fillers_kept", ""),
+                    gen.get("mistakes_verbatim", ""), copied, note])
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--settings", nargs="*", default=[s.name for s in SETTINGS],
@@ -234,6 +264,8 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="*", default=["generated", "dev"])
     parser.add_argument("--limit", type=int, default=None, help="first N utterances per dataset")
     parser.add_argument("--resources", action="store_true", help="only the 30 s answer time and memory")
+    parser.add_argument("--markdown", action="store_true",
+                        help="print the saved results (bench/results/asr.tsv) as a Markdown table")
     parser.add_argument("--model-dir", action="append", default=[], metavar="NAME=FOLDER",
                         help="also measure a CTranslate2 Whisper model folder (default decoding)")
     args = parser.parse_args()
@@ -246,6 +278,10 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown settings: {', '.join(unknown)}")
     chosen = [by_name[name] for name in args.settings]  # in the order given
+
+    if args.markdown:
+        print(markdown_summary(ROOT / "bench" / "results" / "asr.tsv"))
+        return
 
     if args.resources:
         setting = chosen[0] if len(chosen) == 1 else next(s for s in SETTINGS if s.name == "base-verbatim")
