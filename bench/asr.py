@@ -264,6 +264,7 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="*", default=["generated", "dev"])
     parser.add_argument("--limit", type=int, default=None, help="first N utterances per dataset")
     parser.add_argument("--resources", action="store_true", help="only the 30 s answer time and memory")
+    parser.add_argument("--no-save", action="store_true", help="print only (e.g. a timing run on a quiet machine)")
     parser.add_argument("--markdown", action="store_true",
                         help="print the saved results (bench/results/asr.tsv) as a Markdown table")
     parser.add_argument("--model-dir", action="append", default=[], metavar="NAME=FOLDER",
@@ -304,6 +305,8 @@ def main() -> None:
             rows.append(row)
             print(f"# {setting.name} on {dataset}: WER {result['wer']:.3f} RTF {result['rtf']:.3f} "
                   f"load {result['load']}", file=sys.stderr, flush=True)
+            if args.no_save:
+                continue
             new = not out.exists()
             with out.open("a", newline="") as handle:  # row by row: a long run stopped keeps its results
                 writer = csv.DictWriter(handle, fieldnames=["time", *columns], delimiter="\t",

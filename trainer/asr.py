@@ -161,7 +161,13 @@ def build_prompt(options: WhisperOptions, expected_text: str | None = None) -> s
     asked to say, if any. Whisper reads the prompt as what came just before the audio,
     so the known text makes rare words and names likelier without forcing them
     (bench/asr.py measures both the gain and whether unsaid words get written)."""
-    parts = [VERBATIM_PROMPT if options.verbatim_prompt else "", (expected_text or "").strip()]
+    expected = (expected_text or "").strip()
+    if expected and expected[-1] not in ".?!":
+        # A prompt without a full stop teaches the decoder to leave the sentence open: it
+        # then runs on into the trailing silence and invents words ("today.", "Thank you
+        # for watching") at twice the decoding time.
+        expected += "."
+    parts = [VERBATIM_PROMPT if options.verbatim_prompt else "", expected]
     return " ".join(p for p in parts if p) or None
 
 
