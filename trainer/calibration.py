@@ -396,10 +396,24 @@ class _Prepared:
         return (self._hold(x, self.lower, self.upper, self.medians) - self.means) / self.scales
 
 
-def _ridge(z: np.ndarray, y: np.ndarray, alpha: float):
-    from sklearn.linear_model import Ridge
+@dataclass(frozen=True)
+class _Ridge:
+    coef_: np.ndarray
+    intercept_: float
 
-    return Ridge(alpha=alpha).fit(z, y)
+    def predict(self, z: np.ndarray) -> np.ndarray:
+        return z @ self.coef_ + self.intercept_
+
+
+def _ridge(z: np.ndarray, y: np.ndarray, alpha: float) -> _Ridge:
+    """Ridge regression with an unpenalised intercept, in closed form: the same solution as
+    scikit-learn's ``Ridge(alpha)`` (tests check it) at a fraction of its per-call cost,
+    which matters in the thousands of fits of forward selection."""
+    z_mean = z.mean(axis=0)
+    y_mean = float(y.mean())
+    zc = z - z_mean
+    coef = np.linalg.solve(zc.T @ zc + alpha * np.eye(z.shape[1]), zc.T @ (y - y_mean))
+    return _Ridge(coef, y_mean - float(z_mean @ coef))
 
 
 def _pearson(a: np.ndarray, b: np.ndarray) -> float:
@@ -424,23 +438,34 @@ def _folds(groups: Sequence[str], n_splits: int) -> list[tuple[np.ndarray, np.nd
     return list(GroupKFold(n_splits=n_splits).split(index, index, list(groups)))
 
 
-def cross_validated(x: np.ndarray, y: np.ndarray, folds, alpha: float) -> np.ndarray:
-    """Out-of-fold predictions; clipping, medians and scaling learnt inside each fold."""
-    predictions = np.empty_like(y, dtype=float)
+def _fold_matrices(x: np.ndarray, folds) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Per fold: (train rows, held-out rows, standardised train X, standardised held-out X),
+    with clipping, medians and scaling learnt on the fold's training rows only. Each column
+    is prepared on its own, so a subset of columns is a slice of these matrices."""
+    prepared = []
     for train, held_out in folds:
-        prepared = _Prepared.of(x[train])
-        model = _ridge(prepared.standardise(x[train]), y[train], alpha)
-        predictions[held_out] = np.clip(model.predict(prepared.standardise(x[held_out])), *SCALE)
+        fold = _Prepared.of(x[train])
+        prepared.append((train, held_out, fold.standardise(x[train]), fold.standardise(x[held_out])))
+    return prepared
+
+
+def _cv_predict(fold_matrices, columns: list[int], y: np.ndarray, alpha: float) -> np.ndarray:
+    predictions = np.empty_like(y, dtype=float)
+    for train, held_out, z_train, z_held in fold_matrices:
+        model = _ridge(z_train[:, columns], y[train], alpha)
+        predictions[held_out] = np.clip(model.predict(z_held[:, columns]), *SCALE)
     return predictions
 
 
-def _signs_agree(x: np.ndarray, y: np.ndarray, alpha: float) -> bool:
+def cross_validated(x: np.ndarray, y: np.ndarray, folds, alpha: float) -> np.ndarray:
+    """Out-of-fold predictions; clipping, medians and scaling learnt inside each fold."""
+    return _cv_predict(_fold_matrices(x, folds), list(range(x.shape[1])), y, alpha)
+
+
+def _signs_agree(z: np.ndarray, y: np.ndarray, alpha: float, marginal: np.ndarray) -> bool:
     """Every coefficient has the sign of its feature's own correlation with the score, so
     the evidence never says that, other things equal, a worse measure raised the score."""
-    prepared = _Prepared.of(x)
-    z = prepared.standardise(x)
     coefficients = _ridge(z, y, alpha).coef_
-    marginal = np.array([_pearson(z[:, j], y) for j in range(z.shape[1])])
     return bool(np.all(np.sign(coefficients) == np.sign(marginal)))
 
 
@@ -451,6 +476,9 @@ def select_features(table: FeatureTable, dimension: str, candidates: Sequence[st
     y = np.array(table.targets[dimension], dtype=float)
     folds = folds if folds is not None else _folds(table.groups, CV_FOLDS)
     x_all = table.matrix(candidates)
+    fold_matrices = _fold_matrices(x_all, folds)
+    z_all = _Prepared.of(x_all).standardise(x_all)
+    marginal = np.array([_pearson(z_all[:, j], y) for j in range(len(candidates))])
     chosen: list[int] = []
     best_r, best_alpha = -1.0, alphas[0]
     steps: list[dict] = []
@@ -461,10 +489,10 @@ def select_features(table: FeatureTable, dimension: str, candidates: Sequence[st
                 continue
             columns = chosen + [j]
             for alpha in alphas:
-                r = _pearson(cross_validated(x_all[:, columns], y, folds, alpha), y)
+                r = _pearson(_cv_predict(fold_matrices, columns, y, alpha), y)
                 if math.isnan(r) or (step_best is not None and r <= step_best[0]):
                     continue
-                if not _signs_agree(x_all[:, columns], y, alpha):
+                if not _signs_agree(z_all[:, columns], y, alpha, marginal[columns]):
                     continue
                 step_best = (r, j, alpha)
         if step_best is None or step_best[0] < best_r + min_gain:
