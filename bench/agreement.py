@@ -114,8 +114,24 @@ def source_digest(*modules: str) -> str:
 STAGE_SOURCES = {
     "fluency": ("trainer/fluency.py", "trainer/vad.py", "trainer/textnorm.py",
                 "trainer/transcript.py", "lessons/phrasebank.yaml"),
+    "audio": ("trainer/fluency.py", "trainer/vad.py", "trainer/textnorm.py"),
     "pronunciation": ("trainer/pronunciation.py", "trainer/textnorm.py", "trainer/transcript.py"),
 }
+
+
+def function_digest(name: str) -> str:
+    """Hash of one function of trainer.calibration (the rest of that file is fitting code)."""
+    import inspect
+
+    from trainer import calibration
+
+    return hashlib.sha256(inspect.getsource(getattr(calibration, name)).encode()).hexdigest()[:12]
+
+
+def feature_version() -> str:
+    from trainer.calibration import FEATURE_VERSION
+
+    return FEATURE_VERSION
 
 
 class Cache:
@@ -247,6 +263,14 @@ def measure(utt: Utterance, cache: Cache, recognition: dict, with_pronunciation:
 
     key = f"{transcript_key}-{source_digest(*STAGE_SOURCES['fluency'])}"
     stages["fluency"] = cache.get("fluency", key, run_fluency)
+
+    def run_audio():
+        from trainer.calibration import audio_features
+
+        return [audio_features(loaded(), utt.text), {}]
+
+    key = f"{audio_key}-{_digest(utt.text)}-{source_digest(*STAGE_SOURCES['audio'])}-{function_digest('audio_features')}-{feature_version()}"
+    stages["audio"] = cache.get("audio", key, run_audio)
 
     if with_pronunciation:
         def run_pronunciation():

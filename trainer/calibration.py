@@ -80,28 +80,42 @@ def syllable_count(word: str) -> int:
 
 
 def _heard_tokens(transcript: Transcript) -> list[tuple[str, float]]:
-    """Normalised recognised words with the recogniser's probability ("$5" -> 2 tokens)."""
+    """Normalised recognised words with the recogniser's probability ("$5" -> 2 tokens).
+
+    Whisper splits a digit string it writes "2-8-9-1" into the words "2", "-8", "-9", "-1";
+    they are joined back first (with the lowest probability) so that they read as digits."""
     from .textnorm import normalize
 
-    tokens = []
+    joined: list[tuple[str, float]] = []
     for word in transcript.words:
-        for part in normalize(word.text).split():
-            tokens.append((part, float(word.probability)))
-    return tokens
+        text = word.text.strip()
+        if joined and re.match(r"^-\d", text) and re.search(r"\d$", joined[-1][0]):
+            joined[-1] = (joined[-1][0] + text, min(joined[-1][1], float(word.probability)))
+        else:
+            joined.append((text, float(word.probability)))
+    return [(part, probability) for text, probability in joined for part in normalize(text).split()]
 
 
 def _align_reference(reference: list[str], heard: list[tuple[str, float]]):
-    """jiwer's word alignment of the reference with the heard words, and per reference word
-    the recogniser's probability of the same word aligned to it (0: not heard as written)."""
+    """jiwer's word alignment of the reference with the heard words; per reference word the
+    recogniser's probability of the same word aligned to it (0: not heard as written) and
+    the spelling similarity (0-1) of the word aligned to it (1: the same word, 0: none)."""
     import jiwer
+    from rapidfuzz import fuzz
 
     aligned = jiwer.process_words(" ".join(reference), " ".join(w for w, _ in heard))
     confidence = [0.0] * len(reference)
+    similarity = [0.0] * len(reference)
     for chunk in aligned.alignments[0]:
-        if chunk.type == "equal":
+        if chunk.type in ("equal", "substitute"):
             for offset in range(chunk.ref_end_idx - chunk.ref_start_idx):
-                confidence[chunk.ref_start_idx + offset] = heard[chunk.hyp_start_idx + offset][1]
-    return aligned, confidence
+                word, probability = heard[chunk.hyp_start_idx + offset]
+                i = chunk.ref_start_idx + offset
+                if chunk.type == "equal":
+                    confidence[i], similarity[i] = probability, 1.0
+                else:
+                    similarity[i] = fuzz.ratio(reference[i], word) / 100.0
+    return aligned, confidence, similarity
 
 
 def reference_word_confidence(transcript: Transcript, reference_text: str) -> list[float]:
@@ -134,11 +148,13 @@ def recognition_features(transcript: Transcript, reference_text: str) -> dict[st
             "asr_word_error_rate": 1.0, "asr_reference_words_heard": 0.0,
             "asr_reference_words_spoken": 0.0, "asr_reference_confidence": 0.0,
             "asr_inserted_words_per_reference_word": 0.0, "asr_char_similarity": 0.0,
+            "asr_reference_similarity": 0.0,
         }
     n = len(reference)
     probabilities = [p for _, p in heard]
-    aligned, confidence = _align_reference(reference, heard)
+    aligned, confidence, similarity = _align_reference(reference, heard)
     return {
+        "asr_reference_similarity": float(np.mean(similarity)),
         "asr_word_error_rate": min(float(aligned.wer), 2.0),
         "asr_reference_words_heard": aligned.hits / n,
         "asr_reference_words_spoken": (aligned.hits + aligned.substitutions) / n,
@@ -170,16 +186,40 @@ def timing_features(reference_text: str, fluency_evidence: dict) -> dict[str, fl
     return features
 
 
+def audio_features(audio, reference_text: str) -> dict[str, float]:
+    """Pace and pauses from the voice activity detector alone, per syllable of the text.
+
+    They do not depend on recognition, which fails on some readings (children, strong
+    accents): the word-based fluency measures then see no words and no pauses at all."""
+    from .fluency import vad_speech
+    from .textnorm import words as norm_words
+
+    syllables = sum(syllable_count(w) for w in norm_words(reference_text)) or 1
+    segments = vad_speech(audio.samples)
+    if not segments:
+        return {"vad_speech_seconds_per_syllable": 0.0}
+    span = segments[-1].end - segments[0].start
+    voiced = sum(s.duration for s in segments)
+    gaps = [b.start - a.end for a, b in zip(segments, segments[1:])]
+    return {
+        "vad_seconds_per_syllable": span / syllables,
+        "vad_speech_seconds_per_syllable": voiced / syllables,
+        "vad_pauses_per_syllable": sum(g >= 0.25 for g in gaps) / syllables,
+        "vad_longest_pause_seconds": max(gaps, default=0.0),
+        "vad_pause_share": 1.0 - voiced / span if span > 0 else 0.0,
+    }
+
+
 def reading_features(transcript: Transcript, reference_text: str,
                      stages: dict[str, Sequence[dict]]) -> dict[str, float]:
     """Every candidate feature of a read-aloud answer, by name.
 
     ``stages`` maps a stage name to its ``(features, evidence)`` as the scoring engine
-    measures them: ``fluency`` (``trainer.fluency``) and, when available, ``pronunciation``
-    (``trainer.pronunciation.assess_read_aloud``). Their feature names are kept as they are;
-    recognition features start with ``asr_``."""
+    measures them: ``fluency`` (``trainer.fluency``), ``audio`` (:func:`audio_features`)
+    and, when available, ``pronunciation`` (``trainer.pronunciation.assess_read_aloud``).
+    Their feature names are kept as they are; recognition features start with ``asr_``."""
     features: dict[str, float] = {}
-    for stage in ("fluency", "pronunciation"):
+    for stage in ("fluency", "audio", "pronunciation"):
         if stage in stages:
             stage_features = stages[stage][0]
             features.update({k: float(v) for k, v in stage_features.items()

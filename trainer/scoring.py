@@ -408,7 +408,7 @@ def _measure(audio, transcript, task, reference_text, weights, report, progress,
                                             {"mean_word_confidence": round(transcript.mean_confidence, 3)})
     if reference_text and transcript is not None and any(d in results for d in CALIBRATED):
         with _timed(report, "calibration", progress):
-            _calibrate(results, transcript, reference_text, report)
+            _calibrate(results, audio, transcript, reference_text, report)
     if "vocabulary" in weights:
         with _timed(report, "vocabulary", progress):
             from .vocabulary import measure_vocabulary
@@ -429,7 +429,8 @@ def _measure(audio, transcript, task, reference_text, weights, report, progress,
     return results
 
 
-def _calibrate(results: dict, transcript: Transcript, reference_text: str, report: Report) -> None:
+def _calibrate(results: dict, audio: Audio, transcript: Transcript, reference_text: str,
+               report: Report) -> None:
     """Add the calibrated expert-scale estimates to the pronunciation and fluency features
     (the rubrics band scripted answers on them) with each one's terms as evidence."""
     from . import calibration
@@ -441,7 +442,8 @@ def _calibrate(results: dict, transcript: Transcript, reference_text: str, repor
             if results.pop(name, None) is not None:
                 report.unavailable[name] = f"the calibration model could not be read ({error})"
         return
-    estimates = model.predict(calibration.reading_features(transcript, reference_text, results))
+    stages = {**results, "audio": (calibration.audio_features(audio, reference_text), {})}
+    estimates = model.predict(calibration.reading_features(transcript, reference_text, stages))
     for name, targets in CALIBRATED.items():
         if name not in results:
             continue
