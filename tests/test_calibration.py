@@ -251,7 +251,8 @@ def _estimates(path, text):
     audio = load_audio(path)
     transcript = transcribe(audio)
     measured = measure_fluency(transcript, audio)
-    stages = {"fluency": (measured.features(), measured.evidence())}
+    stages = {"fluency": (measured.features(), measured.evidence()),
+              "audio": (calibration.audio_features(audio, text), {})}
     try:
         from trainer import pronunciation
     except ImportError:
@@ -277,6 +278,30 @@ def test_reading_the_wrong_sentence_scores_lower_than_reading_the_right_one(pair
     wrong = _estimates(pair[GOOD_READING], OTHER_TEXT)
     assert wrong["accuracy"].value < right["accuracy"].value - 1.0
     assert wrong["completeness"].value < right["completeness"].value
+
+
+@pytest.mark.slow
+def test_the_scoring_engine_bands_a_reading_on_the_calibrated_estimates_with_their_terms(pair):
+    pytest.importorskip("trainer.pronunciation")
+    from trainer.scoring import score_file
+
+    report = score_file(pair[GOOD_READING], reference_text=PAIR_TEXT)
+    assert report.scorable, report.reason
+    expected = _estimates(pair[GOOD_READING], PAIR_TEXT)
+    pronunciation = report.dimensions["pronunciation"]
+    fluency = report.dimensions["fluency"]
+    assert pronunciation.features["calibrated_accuracy"] == pytest.approx(expected["accuracy"].value, abs=0.01)
+    assert fluency.features["calibrated_fluency"] == pytest.approx(expected["fluency"].value, abs=0.01)
+    assert "calibrated_prosody" in fluency.features
+    evidence = report.to_dict()["dimensions"]["pronunciation"]["evidence"]
+    terms = evidence["calibration"]["accuracy"]["terms"]
+    assert terms and all({"feature", "value", "coefficient", "contribution"} <= set(t) for t in terms)
+    total = evidence["calibration"]["accuracy"]["intercept"] + sum(t["contribution"] for t in terms)
+    assert min(max(total, 0), 10) == pytest.approx(pronunciation.features["calibrated_accuracy"], abs=0.01)
+    # the band is the one the rubric gives the estimate, and the raw measures stay in the evidence
+    assert [c.feature for c in pronunciation.band_checks if c.met is not None] == ["calibrated_accuracy", "completeness"]
+    assert "speech_rate_wpm" in fluency.features
+    assert all(c.met is None for c in fluency.band_checks if c.feature == "speech_rate_wpm")
 
 
 # --------------------------------------------------------------------------- rubric banding

@@ -186,6 +186,36 @@ def timing_features(reference_text: str, fluency_evidence: dict) -> dict[str, fl
     return features
 
 
+def alignment_features(pronunciation_evidence: dict) -> dict[str, float]:
+    """Pace, gaps, rhythm and the weakest sounds from the forced alignment of the text
+    (``trainer.pronunciation``'s evidence: aligned words with their phones, times and GOP).
+
+    The aligner times each expected phone, so these hold where recognition failed: a
+    reading stretched word by word shows long phones and gaps between the words."""
+    words = [w for w in pronunciation_evidence.get("words", []) if w.get("phones")]
+    phones = [p for w in words for p in w["phones"]]
+    features: dict[str, float] = {}
+    if not phones:
+        return features
+    vowels = np.array([p["end"] - p["start"] for p in phones if p["phone"] in _VOWELS])
+    span = words[-1]["end"] - words[0]["start"]
+    if span > 0:
+        features["aligned_seconds_per_phone"] = span / len(phones)
+    if len(words) > 1 and span > 0:
+        gaps = np.array([b["start"] - a["end"] for a, b in zip(words, words[1:])])
+        features["aligned_gap_share"] = float(np.clip(gaps, 0, None).sum() / span)
+        features["aligned_gaps_per_word"] = float((gaps >= 0.25).sum() / len(words))
+    if vowels.size > 1:
+        # normalised pairwise variability of vowel durations (Grabe & Low 2002): rhythm
+        pairs = (vowels[1:] + vowels[:-1]) / 2
+        features["vowel_duration_npvi"] = float(100 * np.mean(np.abs(np.diff(vowels)) / pairs))
+        features["mean_vowel_seconds"] = float(vowels.mean())
+    gops = np.array([p["gop"] for p in phones if p.get("gop") is not None])
+    if gops.size:
+        features["phone_gop_p10"] = float(np.percentile(gops, 10))
+    return features
+
+
 def audio_features(audio, reference_text: str) -> dict[str, float]:
     """Pace and pauses from the voice activity detector alone, per syllable of the text.
 
@@ -225,6 +255,8 @@ def reading_features(transcript: Transcript, reference_text: str,
             features.update({k: float(v) for k, v in stage_features.items()
                              if v is not None and math.isfinite(float(v))})
     features.update(recognition_features(transcript, reference_text))
+    if "pronunciation" in stages:
+        features.update(alignment_features(stages["pronunciation"][1]))
     if "fluency" in stages:
         features.update(timing_features(reference_text, stages["fluency"][1]))
     return features
