@@ -42,6 +42,7 @@ DEFAULT_CACHE = ROOT / "bench" / "results" / "cache"
 GOPT = {"accuracy": 0.718, "fluency": 0.756, "prosodic": 0.764, "total": 0.743}
 # Expert word accuracy below this is a mispronounced word (the guide: 7-9 = accent only).
 WORD_ERROR_BELOW = 7
+ADULT_AGE = 16  # the corpus's speakers are 6-7 or 19-25 years old
 
 
 # --------------------------------------------------------------------------- data
@@ -430,6 +431,19 @@ def print_report(model, utterances, predictions, measured, words, out=sys.stdout
               f"{_fmt(cv):>6} {_fmt(GOPT.get(d)):>6}  {note}", file=out)
         row["cv_pearson"] = cv
         figures["dimensions"][d] = row
+    groups = {"children (6-7)": lambda u: u.age < ADULT_AGE, f"adults ({ADULT_AGE}+)": lambda u: u.age >= ADULT_AGE}
+    figures["test_by_age"] = {}
+    for label, member in groups.items():
+        chosen = [u for u in utterances if u.split == "test" and member(u)]
+        if len(chosen) < 3:
+            continue
+        cells = []
+        for d in ("accuracy", "fluency", "prosodic", "total"):
+            r, _ = correlations([predictions[u.utt_id][d] for u in chosen], [u.scores[d] for u in chosen])
+            cells.append(f"{d} {_fmt(r)}")
+            figures["test_by_age"].setdefault(label, {})[d] = r
+        figures["test_by_age"][label]["rows"] = len(chosen)
+        print(f"test rows, {label}, n={len(chosen)}: " + ", ".join(cells), file=out)
     print(f"rows: {sum(u.split == 'test' for u in utterances)} test, "
           f"{sum(u.split == 'train' for u in utterances)} train; CV = speaker-grouped, train rows only",
           file=out)
