@@ -431,7 +431,9 @@ def print_report(model, utterances, predictions, measured, words, out=sys.stdout
               f"{_fmt(cv):>6} {_fmt(GOPT.get(d)):>6}  {note}", file=out)
         row["cv_pearson"] = cv
         figures["dimensions"][d] = row
-    groups = {"children (6-7)": lambda u: u.age < ADULT_AGE, f"adults ({ADULT_AGE}+)": lambda u: u.age >= ADULT_AGE}
+    scorable = {u.utt_id for u in utterances if gate(u, measured[u.utt_id]) is None}
+    groups = {"children (6-7)": lambda u: u.age < ADULT_AGE, f"adults ({ADULT_AGE}+)": lambda u: u.age >= ADULT_AGE,
+              "the app would score": lambda u: u.utt_id in scorable}
     figures["test_by_age"] = {}
     for label, member in groups.items():
         chosen = [u for u in utterances if u.split == "test" and member(u)]
