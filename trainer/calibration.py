@@ -414,6 +414,29 @@ CV_FOLDS = 8  # speaker groups: 16 train speakers -> 2 per fold
 MAX_FEATURES = 8
 MIN_GAIN = 0.004  # a feature joins only if it adds this much to the cross-validated r
 CLIP_PERCENTILES = (1.0, 99.0)
+# Which way each measure should move a score, from what it measures (+1: higher is better).
+# A feature whose own correlation with a score goes the other way is not used for that
+# score, and no fitted coefficient may go against it: the evidence always reads "a better
+# measure, a higher score". Features not listed follow their own correlation's sign.
+FEATURE_DIRECTIONS = {
+    **dict.fromkeys((
+        "asr_reference_confidence", "asr_reference_words_heard", "asr_reference_words_spoken",
+        "asr_char_similarity", "asr_reference_similarity", "asr_mean_word_probability",
+        "asr_min_word_probability", "pronunciation_accuracy", "completeness", "mean_phone_gop",
+        "median_phone_gop", "mean_word_gop", "min_word_gop", "phone_gop_p10",
+        "forced_score_per_frame", "share_words_ok", "heard_as_written_share", "speech_rate_wpm",
+        "articulation_rate_wpm", "articulation_syllables_per_second", "phonation_time_ratio",
+        "mean_length_of_run", "pitch_variation_semitones"), 1),
+    **dict.fromkeys((
+        "asr_word_error_rate", "asr_inserted_words_per_reference_word", "share_phones_below_low",
+        "share_phones_below_very_low", "share_words_unclear", "share_words_mispronounced",
+        "share_words_omitted", "pauses_per_minute", "long_pauses_per_minute",
+        "fillers_per_100_words", "repetitions_per_100_words", "longest_pause_seconds",
+        "pause_seconds_total", "seconds_per_syllable", "vad_seconds_per_syllable",
+        "vad_speech_seconds_per_syllable", "vad_pauses_per_syllable", "vad_longest_pause_seconds",
+        "vad_pause_share", "aligned_seconds_per_phone", "aligned_gap_share",
+        "aligned_gaps_per_word", "mean_vowel_seconds"), -1),
+}
 # Measures of the text or of the voice rather than of the reading: never model inputs.
 EXCLUDED_FEATURES = frozenset({"reference_syllables", "pitch_median_hz", "inserted_words"})
 
@@ -534,11 +557,10 @@ def cross_validated(x: np.ndarray, y: np.ndarray, folds, alpha: float) -> np.nda
     return _cv_predict(_fold_matrices(x, folds), list(range(x.shape[1])), y, alpha)
 
 
-def _signs_agree(z: np.ndarray, y: np.ndarray, alpha: float, marginal: np.ndarray) -> bool:
-    """Every coefficient has the sign of its feature's own correlation with the score, so
-    the evidence never says that, other things equal, a worse measure raised the score."""
+def _signs_agree(z: np.ndarray, y: np.ndarray, alpha: float, expected: np.ndarray) -> bool:
+    """Every coefficient goes the expected way (see FEATURE_DIRECTIONS)."""
     coefficients = _ridge(z, y, alpha).coef_
-    return bool(np.all(np.sign(coefficients) == np.sign(marginal)))
+    return bool(np.all(np.sign(coefficients) == expected))
 
 
 def select_features(table: FeatureTable, dimension: str, candidates: Sequence[str],
@@ -550,13 +572,15 @@ def select_features(table: FeatureTable, dimension: str, candidates: Sequence[st
     x_all = table.matrix(candidates)
     fold_matrices = _fold_matrices(x_all, folds)
     z_all = _Prepared.of(x_all).standardise(x_all)
-    marginal = np.array([_pearson(z_all[:, j], y) for j in range(len(candidates))])
+    marginal = np.sign([_pearson(z_all[:, j], y) for j in range(len(candidates))])
+    expected = np.array([FEATURE_DIRECTIONS.get(name, marginal[j]) for j, name in enumerate(candidates)])
+    usable = [j for j in range(len(candidates)) if marginal[j] == expected[j] and marginal[j] != 0]
     chosen: list[int] = []
     best_r, best_alpha = -1.0, alphas[0]
     steps: list[dict] = []
     while len(chosen) < max_features:
         step_best = None
-        for j in range(len(candidates)):
+        for j in usable:
             if j in chosen:
                 continue
             columns = chosen + [j]
@@ -564,7 +588,7 @@ def select_features(table: FeatureTable, dimension: str, candidates: Sequence[st
                 r = _pearson(_cv_predict(fold_matrices, columns, y, alpha), y)
                 if math.isnan(r) or (step_best is not None and r <= step_best[0]):
                     continue
-                if not _signs_agree(z_all[:, columns], y, alpha, marginal[columns]):
+                if not _signs_agree(z_all[:, columns], y, alpha, expected[columns]):
                     continue
                 step_best = (r, j, alpha)
         if step_best is None or step_best[0] < best_r + min_gain:
