@@ -40,6 +40,14 @@ install_system_packages() {
   command -v mvn >/dev/null || apt_install maven
 }
 
+install_browser_packages() {
+  # The end-to-end test drives Debian's Chromium through Playwright (executable_path):
+  # Playwright's own browser download needs hosts this project cannot reach.
+  # fonts-noto-color-emoji: the page icons, so screenshots show what a user sees.
+  # Not fatal: without a browser the test is skipped locally (never on CI, where it fails).
+  apt_install chromium fonts-noto-color-emoji || log "no Chromium: the browser test will be skipped"
+}
+
 install_python_packages() {
   if [ ! -x "$VENV/bin/python" ]; then
     log "creating virtualenv in $VENV"
@@ -59,6 +67,11 @@ install_languagetool() {
   if [ -x scripts/install-languagetool.sh ]; then scripts/install-languagetool.sh; fi
 }
 
+install_test_packages() {
+  # postgresql: the storage tests start a throwaway PostgreSQL server of their own.
+  apt_install postgresql
+}
+
 setup() {
   install_system_packages
   install_python_packages
@@ -71,11 +84,11 @@ case "${1:-}" in
     exec "$VENV/bin/streamlit" run app.py --server.headless true "$@"
     ;;
   test)
-    shift; setup
+    shift; setup; install_test_packages; install_browser_packages
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
   setup)
-    setup
+    setup; install_browser_packages
     ;;
   *)
     echo "usage: ./run.sh app | test [pytest args] | setup" >&2; exit 2

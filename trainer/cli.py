@@ -15,6 +15,9 @@ COMMAND_MODULES = [
     "trainer.content",
     "trainer.grammar",
     "trainer.scoring",
+    "trainer.storage",
+    "trainer.accounts",
+    "trainer.records",
 ]
 
 

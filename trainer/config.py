@@ -34,6 +34,17 @@ class Settings:
     languagetool_port: int = 8081
     languagetool_dir: str = str(PROJECT_ROOT / "vendor" / "languagetool" / "lib")
     hiring_bar: str = "B2"
+    # Storage: the SQLite file and the recordings live in storage_dir (empty: data_dir).
+    # database_url (or the DATABASE_URL environment variable) selects another database,
+    # e.g. postgresql://user:password@host/trainer.
+    storage_dir: str = ""
+    database_url: str = ""
+    # Sign-in rate limit: this many failures for one login within the window lock it for
+    # the lockout time.
+    signin_max_failures: int = 5
+    signin_window_minutes: float = 15.0
+    signin_lockout_minutes: float = 15.0
+    invitation_valid_days: float = 7.0
 
 
 def _coerce(value: str, default: object) -> object:

@@ -124,6 +124,33 @@ class Report:
         }
         return json.loads(json.dumps(data, default=_jsonable))
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "Report":
+        """The report back from ``to_dict()`` (as stored with an attempt)."""
+        dimensions = {}
+        for name, d in (data.get("dimensions") or {}).items():
+            details = dict(d.get("evidence") or {})
+            features = details.pop("features", {})
+            reached = [ThresholdCheck(**c) for c in details.pop("band_thresholds", [])]
+            above = [ThresholdCheck(**c) for c in details.pop("next_band_thresholds", [])]
+            dimensions[name] = DimensionScore(name, d["score"], d["band"], d["label"], d["descriptor"],
+                                              d["weight"], features, reached, above, details)
+        transcript = data.get("transcript")
+        return cls(
+            task_id=data.get("task_id"),
+            task_type=data["task_type"],
+            scorable=data["scorable"],
+            reason=data.get("reason"),
+            reason_code=data.get("reason_code"),
+            overall=Overall(**data["overall"]) if data.get("overall") else None,
+            dimensions=dimensions,
+            unavailable=dict(data.get("unavailable") or {}),
+            transcript=Transcript.from_dict(transcript) if transcript else None,
+            warnings=list(data.get("warnings") or []),
+            stage_seconds=dict(data.get("stage_seconds") or {}),
+            engine_version=data.get("engine_version", ENGINE_VERSION),
+        )
+
 
 def _jsonable(value):
     if hasattr(value, "to_dict"):

@@ -1,0 +1,1 @@
+"""Alembic migrations of the trainer's database (see trainer.storage)."""
