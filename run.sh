@@ -57,7 +57,7 @@ install_python_packages() {
   if [ ! -f "$stamp" ]; then
     log "installing Python packages"
     "$VENV/bin/python" -m pip install -q --upgrade pip
-    "$VENV/bin/python" -m pip install -q -e '.[dev]'
+    "$VENV/bin/python" -m pip install -q -e '.[dev,bench]'
     rm -f "$VENV"/.installed-*
     touch "$stamp"
   fi
