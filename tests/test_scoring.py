@@ -180,3 +180,16 @@ def test_cli_score_reference_text_and_bad_file(tmp_path):
     failed = subprocess.run([sys.executable, "-m", "trainer.cli", "score", str(bad)],
                             capture_output=True, text=True, timeout=120)
     assert failed.returncode == 1 and "Not scorable" in failed.stdout
+
+
+def test_rubric_feature_registry_names_what_the_stages_measure():
+    """content.FEATURES lets rubric files be validated without the speech stack; it must
+    list exactly the names the stages produce, or a rubric threshold would never be met."""
+    from trainer import calibration, fluency, vocabulary
+    from trainer.content import FEATURES
+
+    calibrated = {dimension: {calibration.RUBRIC_FEATURES[t] for t in targets}
+                  for dimension, targets in scoring.CALIBRATED.items()}
+    assert set(FEATURES["fluency"]) == set(fluency.FEATURE_NAMES) | calibrated["fluency"]
+    assert set(FEATURES["vocabulary"]) == set(vocabulary.FEATURE_NAMES)
+    assert calibrated["pronunciation"] <= set(FEATURES["pronunciation"])
