@@ -231,3 +231,20 @@ def test_scoring_gives_the_known_text_and_still_sees_another_sentence(spoken):
     report = scoring.score(audio, reference_text=expected)
     assert expected in report.transcript.settings["prompt"]
     assert report.reason_code == "off_topic", report.transcript.text
+
+
+def test_token_budget_stops_loops_without_cutting_answers(spoken):
+    # This short clip sends Whisper into "I'm sorry, but I'm sorry, ..." after its last
+    # word; without a budget the loop ran to the model's 448-token limit.
+    _, short = spoken("The answer is blue.", "calm_female")
+    transcript = asr.transcribe(short)
+    assert transcript.settings["max_new_tokens"] == asr.token_budget(short.duration) < 100
+    assert len(transcript.words) <= 4 * short.duration + 1
+    check_word_times(transcript, short.duration)
+    # Fast, dense speech at the budget's tightest ratio is still written to its last word.
+    text = ("Thank you for calling, my name is Anna, I can see your order number four five six "
+            "was shipped on Monday, it will arrive on Thursday, and the tracking link is in your email.")
+    _, fast = spoken(text, "brisk_female")
+    transcript = asr.transcribe(fast)
+    assert transcript.settings["max_new_tokens"] is not None
+    assert normalize(transcript.text).split()[-2:] == ["your", "email"]

