@@ -248,3 +248,17 @@ def test_token_budget_stops_loops_without_cutting_answers(spoken):
     transcript = asr.transcribe(fast)
     assert transcript.settings["max_new_tokens"] is not None
     assert normalize(transcript.text).split()[-2:] == ["your", "email"]
+
+
+def test_a_whole_passage_as_prompt_does_not_make_whisper_skip_its_start(spoken):
+    # With this passage as prompt Whisper starts writing at its last sentence (9 s in):
+    # the speech the VAD heard without words sends it back to decode without the text.
+    from trainer.content import load_all
+
+    passage = load_all().get_task("task.read_aloud.001").text
+    _, audio = spoken(passage, "young_female")
+    transcript = asr.transcribe(audio, expected_text=passage)
+    assert "reference_prompt_dropped" in transcript.settings
+    assert word_error_rate([passage], [transcript.text]) < 0.15
+    assert asr.unwritten_speech_seconds(audio, transcript.words) <= asr.MAX_UNWRITTEN_SPEECH_SECONDS
+    check_word_times(transcript, audio.duration)
