@@ -1,0 +1,398 @@
+"""The staff and interview pages through Streamlit's AppTest (app.py's navigation, the
+signed-in actor in session_state as the sign-in page puts it there): sign-in and its rate
+limit, pages per role, query parameters that select what a role may not see, a coach's
+override in the audit log, a recruiter's template, invitation, the candidate's interview
+with real espeak-ng speech (abandoned and resumed), results with CSV and PDF, escaping.
+
+The data layer's rules are tested on SQLite and PostgreSQL in test_access.py; these page
+tests run on SQLite. The applicant's feedback page belongs to the applicant app: what it
+may show is tested there and in test_access.py (records.get_attempt)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from datetime import timedelta
+
+import pytest
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.testing.v1 import AppTest
+
+import dataworld
+from trainer import accounts, interviews, records
+from trainer.access import AccessDenied
+from trainer.config import PROJECT_ROOT
+from trainer.scoring import content
+from trainer.storage import Role
+from trainer.tts import synthesize
+from trainer.ui_staff import ACTOR_KEY, md
+
+pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+
+APP = str(PROJECT_ROOT / "app.py")
+NASTY = "<script>alert(1)</script> **Bold** [x](http://evil)"
+STAFF_PAGES = {  # page -> (title it shows, roles that may use it)
+    "views/admin_users.py": ("Users", {Role.ADMIN}),
+    "views/admin_cohorts.py": ("Cohorts", {Role.ADMIN}),
+    "views/admin_audit.py": ("Audit log", {Role.ADMIN}),
+    "views/coach_queue.py": ("Review queue", {Role.COACH, Role.ADMIN}),
+    "views/coach_calibration.py": ("Calibration: coaches vs the machine", {Role.COACH, Role.ADMIN}),
+    "views/recruiter_results.py": ("Results", {Role.RECRUITER, Role.ADMIN}),
+    "views/recruiter_invitations.py": ("Invitations", {Role.RECRUITER, Role.ADMIN}),
+    "views/recruiter_templates.py": ("Interview templates", {Role.RECRUITER, Role.ADMIN}),
+}
+
+
+def open_page(page: str, actor=None, **params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    if actor is not None:
+        at.session_state[ACTOR_KEY] = actor
+    for name, value in params.items():
+        at.query_params[name] = str(value)
+    at.switch_page(page)
+    return at.run()
+
+
+def texts(at: AppTest) -> str:
+    """Everything the page wrote as text (markdown, titles, captions, messages, tables)."""
+    parts = [e.value for kind in ("title", "header", "subheader", "markdown", "caption", "error", "warning",
+                                  "info", "success", "code", "text") for e in getattr(at, kind)]
+    parts += [e.value.to_csv() for e in at.dataframe]
+    parts += [e.label for e in at.expander]
+    return "\n".join(str(p) for p in parts)
+
+
+def wav(text: str) -> tuple[str, bytes, str]:
+    return ("answer.wav", synthesize(text, "calm_male").read_bytes(), "audio/wav")
+
+
+@pytest.fixture
+def downloads(monkeypatch):
+    """What the pages offered for download, as stored by Streamlit's own media storage."""
+    offered: list[tuple[str | None, str, bytes]] = []
+    real = MemoryMediaFileStorage.load_and_get_id
+
+    def spy(self, path_or_data, mimetype, kind, filename=None):
+        if isinstance(path_or_data, bytes) and filename:
+            offered.append((filename, mimetype, path_or_data))
+        return real(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
+    return offered
+
+
+# --------------------------------------------------------------------------- sign-in and roles
+
+
+def test_sign_in_with_a_right_and_a_wrong_password_and_the_rate_limit(database):
+    dataworld.admin()
+    at = open_page("views/sign_in.py")
+    assert not at.exception and at.title[0].value == "Sign in"
+
+    def attempt(login, password):
+        at.text_input[0].input(login)
+        at.text_input[1].input(password)
+        at.button[0].click()
+        at.run()
+        assert not at.exception
+
+    attempt("root", "not-the-password")
+    assert "Wrong login or password" in at.error[0].value
+    assert ACTOR_KEY not in at.session_state
+    attempt("root", dataworld.PASSWORD)
+    assert at.session_state[ACTOR_KEY].role == Role.ADMIN
+    assert "Signed in as **Admin**" in at.sidebar.caption[0].value
+
+    # another login: five failures lock it, and then even the right password is refused
+    admin = accounts.sign_in("root", dataworld.PASSWORD)
+    dataworld.staff(admin, Role.COACH, "cora")
+    at = open_page("views/sign_in.py")
+    for _ in range(5):
+        attempt("cora", "wrong-guess")
+    attempt("cora", dataworld.PASSWORD)
+    assert ACTOR_KEY not in at.session_state
+    assert any("ask an admin" in e.value for e in at.error), [e.value for e in at.error]
+    attempt("", "")
+    assert "Please enter your login and your password." in at.error[0].value
+
+
+@pytest.mark.parametrize("role", [Role.APPLICANT, Role.COACH, Role.RECRUITER, Role.ADMIN, None])
+def test_each_role_opens_only_its_own_pages(database, role):
+    admin = dataworld.admin()
+    actor = {Role.ADMIN: admin, None: None, Role.APPLICANT: dataworld.applicant("Ana")}.get(role)
+    if actor is None and role is not None:
+        actor = dataworld.staff(admin, role, role.value)
+    for page, (title, roles) in STAFF_PAGES.items():
+        at = open_page(page, actor)
+        assert not at.exception, (page, at.exception)
+        titles = [t.value for t in at.title]
+        if role in roles:
+            assert titles == [title], (page, role, titles)
+        else:
+            # not in this role's navigation: the role's own start page opens instead
+            assert title not in titles and titles, (page, role)
+
+
+# --------------------------------------------------------------------------- query parameters
+
+
+@pytest.fixture
+def floor(database, sample_reports):
+    """An admin, two coaches with a cohort each, two applicants, two recruiters with an
+    interview and a candidate each; attempts carry real reports."""
+    admin = dataworld.admin()
+    people = {"admin": admin}
+    for login in ("coach_a", "coach_b"):
+        people[login] = dataworld.staff(admin, Role.COACH, login)
+    for login in ("rec_1", "rec_2"):
+        people[login] = dataworld.staff(admin, Role.RECRUITER, login)
+    people["app_a"] = dataworld.applicant(NASTY)
+    people["app_b"] = dataworld.applicant("Bea Outside")
+    cohort = accounts.create_cohort(admin, "June batch")
+    accounts.add_member(admin, cohort.id, people["coach_a"].user_id)
+    accounts.add_member(admin, cohort.id, people["app_a"].user_id)
+    cohort_b = accounts.create_cohort(admin, "July batch")
+    accounts.add_member(admin, cohort_b.id, people["coach_b"].user_id)
+    accounts.add_member(admin, cohort_b.id, people["app_b"].user_id)
+    attempts = {name: dataworld.scored_attempt(people[name], sample_reports["chat"]) for name in ("app_a", "app_b")}
+    task_id, text, _ = sample_reports["chat"]
+    invitations = {}
+    for login in ("rec_1", "rec_2"):
+        template = interviews.create_template(people[login], f"Screen of {login}", [task_id])
+        new = interviews.create_invitation(people[login], template.id, f"Candidate of {login}")
+        interviews.give_consent(new.code)
+        attempt_id = interviews.submit_answer(new.code, 0, text=text)
+        records.score_attempt(attempt_id)
+        invitations[login] = (new.invitation.id, attempt_id)
+    return people, attempts, invitations
+
+
+def test_an_attempt_outside_the_coachs_cohorts_is_refused(floor):
+    people, attempts, invitations = floor
+    at = open_page("views/coach_attempt.py", people["coach_a"], attempt=attempts["app_a"])
+    assert not at.exception and at.title[0].value == f"Attempt {attempts['app_a']}"
+    shown = texts(at)
+    assert md(NASTY) in shown and NASTY not in shown  # the name is escaped, not rendered
+
+    for attempt_id in (attempts["app_b"], invitations["rec_1"][1], 999_999):
+        at = open_page("views/coach_attempt.py", people["coach_a"], attempt=attempt_id)
+        assert not at.exception
+        assert len(at.error) == 1 and not at.title, attempt_id
+        shown = texts(at)
+        assert "Bea Outside" not in shown and "Candidate of" not in shown and not at.dataframe
+    at = open_page("views/coach_attempt.py", people["coach_a"], attempt="1 OR 1=1")
+    assert "The link is broken" in at.error[0].value and not at.title
+    # a recruiter may not open the coach's page at all, whatever the parameter
+    at = open_page("views/coach_attempt.py", people["rec_1"], attempt=attempts["app_a"])
+    # (the page is not in a recruiter's navigation: their start page opens instead)
+    assert [t.value for t in at.title] == ["Results"] and md(NASTY) not in texts(at)
+
+
+def test_another_recruiters_candidate_is_refused(floor):
+    people, attempts, invitations = floor
+    own, own_attempt = invitations["rec_1"]
+    other, other_attempt = invitations["rec_2"]
+    at = open_page("views/recruiter_candidate.py", people["rec_1"], invitation=own)
+    assert not at.exception and at.title[0].value == "Candidate of rec\\_1"
+
+    for params in ({"invitation": other}, {"invitation": own, "attempt": other_attempt},
+                   {"invitation": own, "attempt": attempts["app_a"]}, {"invitation": 424242}):
+        at = open_page("views/recruiter_candidate.py", people["rec_1"], **params)
+        assert not at.exception
+        assert len(at.error) == 1 and not at.title and not at.download_button, params
+        shown = texts(at)
+        assert "rec\\_2" not in shown and "Bea" not in shown and not at.metric, params
+    # a coach gets no candidate either
+    at = open_page("views/recruiter_candidate.py", people["coach_a"], invitation=own)
+    assert [t.value for t in at.title] == ["Review queue"] and not at.metric
+    # the admin sees every candidate
+    at = open_page("views/recruiter_candidate.py", people["admin"], invitation=other)
+    assert at.title[0].value == "Candidate of rec\\_2"
+
+
+def test_the_applicants_own_attempts_only(floor):
+    """The applicant's feedback page reads attempts with records.get_attempt: another
+    applicant's id is refused there (the page itself belongs to the applicant app)."""
+    people, attempts, _ = floor
+    assert records.get_attempt(people["app_a"], attempts["app_a"]).summary.id == attempts["app_a"]
+    with pytest.raises(AccessDenied):
+        records.get_attempt(people["app_a"], attempts["app_b"])
+
+
+# --------------------------------------------------------------------------- coach override
+
+
+def test_a_coachs_override_and_comment_reach_the_audit_log_and_the_applicant(floor):
+    people, attempts, _ = floor
+    attempt_id = attempts["app_a"]
+    before = records.get_attempt(people["app_a"], attempt_id).dimensions["grammar"]
+    new_band = next(b for b in (1, 2, 3, 4, 5) if b != before.band)
+    reason = "Two tense errors the checker missed <b>really</b>"
+
+    at = open_page("views/coach_attempt.py", people["coach_a"], attempt=attempt_id)
+    at.selectbox[0].select("grammar")
+    at.run()
+    at.selectbox[1].select(new_band)
+    at.text_area[0].input(reason)
+    next(b for b in at.button if b.label == "Save band").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    rows = at.dataframe[0].value
+    grammar = rows[rows["dimension"] == "grammar"].iloc[0]
+    assert grammar["band"] == new_band and grammar["machine band"] == before.band
+    assert grammar["reason"] == reason and grammar["changed by"] == "Coach_A"
+
+    comment_box = next(t for t in at.text_area if t.label.startswith("New comment"))
+    comment = "Good greeting; **watch** your past tenses."
+    comment_box.input(comment)
+    next(b for b in at.button if b.label == "Add comment").click()
+    at.run()
+    assert md(comment) in texts(at) and "\\*\\*watch\\*\\*" in md(comment)
+
+    # the applicant's data: the band that counts, the reason, the comment
+    mine = records.get_attempt(people["app_a"], attempt_id)
+    assert mine.dimensions["grammar"].band == new_band
+    assert mine.dimensions["grammar"].override.reason == reason
+    assert [c.text for c in mine.comments] == [comment]
+
+    # the audit log page: who, what, before, after
+    at = open_page("views/admin_audit.py", people["admin"])
+    log = at.dataframe[0].value
+    override = log[log["action"] == "attempt.override"].iloc[0]
+    assert override["who"] == "Coach_A" and int(override["id"]) == attempt_id
+    assert f'"band": {before.band}' in override["before"] and f'"band": {new_band}' in override["after"]
+    assert reason in override["after"]
+    assert (log["action"] == "comment.create").sum() == 1
+    # the coach may not read it
+    at = open_page("views/admin_audit.py", people["coach_a"])
+    assert [t.value for t in at.title] == ["Review queue"] and reason not in texts(at)
+
+
+# --------------------------------------------------------------------------- recruiter and candidate
+
+
+LISTENING, CHAT = "task.listening.001", "task.chat_reply.001"
+
+
+def test_interview_from_template_to_pdf(database, sample_reports, downloads):
+    admin = dataworld.admin()
+    rita = dataworld.staff(admin, Role.RECRUITER, "rita", name="Rita")
+
+    # template
+    at = open_page("views/recruiter_templates.py", rita)
+    at.text_input[0].input("Voice screen <i>June</i>")
+    at.multiselect[0].set_value([LISTENING, CHAT])
+    at.run()
+    next(b for b in at.button if b.label == "Create interview").click()
+    at.run()
+    assert not at.exception and "with 2 tasks" in at.success[0].value, [e.value for e in at.error]
+    template = interviews.list_templates(rita)[0]
+    assert [i.task_id for i in template.items] == [LISTENING, CHAT]
+
+    # invitation: the code is shown once
+    at = open_page("views/recruiter_invitations.py", rita)
+    at.text_input[0].input(NASTY)
+    next(b for b in at.button if b.label == "Create invitation").click()
+    at.run()
+    assert not at.exception
+    assert md(NASTY) in at.success[0].value and NASTY not in at.success[0].value
+    code = at.code[0].value
+    assert interviews.redeem(code).candidate_name == NASTY
+
+    # the candidate: code, consent, microphone check, the listening task answered aloud
+    candidate = open_page("views/interview.py")
+    candidate.text_input[0].input(code.lower())  # typed as the candidate types it
+    candidate.button[0].click()
+    candidate.run()
+    assert not candidate.exception
+    assert md(NASTY) in candidate.caption[0].value and "recorded" in candidate.markdown[0].value
+    candidate.checkbox[0].check()
+    candidate.run()
+    next(b for b in candidate.button if b.label == "Continue").click()
+    candidate.run()
+    assert candidate.subheader[0].value == "Microphone check"
+    candidate.audio_input[0].set_value(wav("My name is Ana and I live in Manila."))
+    candidate.run()
+    assert not candidate.exception and candidate.success, [e.value for e in candidate.error]
+    next(b for b in candidate.button if b.label == "Start the interview").click()
+    candidate.run()
+    assert "Task 1 of 2" in candidate.get("progress")[0].proto.text
+    next(b for b in candidate.button if b.label.startswith("I am ready")).click()
+    candidate.run()
+    answer = content().get_task(LISTENING).answers[0]
+    candidate.audio_input[0].set_value(wav(f"The customer ordered {answer}, a blue jacket."))
+    candidate.run()
+    assert not candidate.exception and candidate.success[0].value == "Your answer is saved."
+    assert not candidate.metric  # no score during the interview
+    progress = interviews.redeem(code)
+    assert progress.answered == 1 and progress.next_item.task_id == CHAT
+
+    # abandoned: a new session with the same code resumes at the chat reply, consent kept
+    again = open_page("views/interview.py")
+    again.text_input[0].input(code)
+    again.button[0].click()
+    again.run()
+    assert not again.exception and not again.checkbox and "Task 2 of 2" in again.get("progress")[0].proto.text
+    next(b for b in again.button if b.label.startswith("I am ready")).click()
+    again.run()
+    again.text_area[0].input(content().get_task(CHAT).sample_reply)
+    next(b for b in again.button if b.label.startswith("Send reply")).click()
+    again.run()
+    assert "Your interview is complete" in again.success[-1].value, texts(again)
+
+    # the used code, and an expired one, are refused
+    used = open_page("views/interview.py")
+    used.text_input[0].input(code)
+    used.button[0].click()
+    used.run()
+    assert used.error and "XXXX" not in used.error[0].value and not used.checkbox
+    late = interviews.create_invitation(rita, template.id, "Late Larry", valid_for=timedelta(seconds=1))
+    time.sleep(1.5)
+    expired = open_page("views/interview.py")
+    expired.text_input[0].input(late.code)
+    expired.button[0].click()
+    expired.run()
+    assert "expired" in expired.error[0].value.lower() and not expired.checkbox
+
+    # a second candidate, through the data layer: the listening task ran out of time
+    slow = interviews.create_invitation(rita, template.id, "Slow Sam")
+    interviews.give_consent(slow.code)
+    interviews.submit_no_answer(slow.code, 0)
+    records.score_attempt(interviews.submit_answer(slow.code, 1, text="ok i check it"))
+
+    # the background scoring of the candidate's answers finishes
+    invitation_id = next(i.id for i in interviews.list_invitations(rita) if i.candidate_name == NASTY)
+    deadline = time.time() + 600
+    while time.time() < deadline:
+        result = interviews.candidate_result(rita, invitation_id)
+        if result.passed is not None:
+            break
+        time.sleep(2)
+    result = interviews.candidate_result(rita, invitation_id)
+    assert result.answered == 2 and result.overall_score is not None, result
+
+    # results: ranked, and the CSV holds the scores
+    at = open_page("views/recruiter_results.py", rita)
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["candidate"][:2]) == [NASTY, "Slow Sam"]
+    assert list(table["rank"][:2]) == [1, 2]
+    (name, mime, data), = [d for d in downloads if d[0].endswith(".csv")]
+    rows = list(csv.DictReader(io.StringIO(data.decode())))
+    assert [r["candidate"] for r in rows[:2]] == [NASTY, "Slow Sam"]
+    assert float(rows[0]["overall_score"]) == pytest.approx(result.overall_score, abs=0.05)
+    for dimension, value in result.dimensions.items():
+        assert float(rows[0][f"{dimension}_score"]) == pytest.approx(value, abs=0.05)
+
+    # the candidate's page and PDF
+    at = open_page("views/recruiter_candidate.py", rita, invitation=invitation_id)
+    assert not at.exception and at.title[0].value == md(NASTY)
+    (name, mime, data), = [d for d in downloads if d[0].endswith(".pdf")]
+    assert mime == "application/pdf"
+    from pypdf import PdfReader
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    assert NASTY.split(" ")[0] in text or "alert(1)" in text  # the name as typed, not markup
+    assert f"{result.overall_score:.0f}" in text and (result.level or "-") in text
+    for dimension, value in result.dimensions.items():
+        assert dimension.replace("_", " ").lower() in text.lower()
