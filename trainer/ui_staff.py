@@ -134,9 +134,9 @@ def require(*roles: Role) -> Actor:
 def refuse(error: Exception) -> None:
     """Show why something cannot be shown or done, and stop the page."""
     if isinstance(error, StorageUnavailable):
-        st.error(f"The database cannot be reached: {error}")
+        st.error(f"The database cannot be reached: {md(error)}")
     else:
-        st.error(str(error))
+        st.error(md(error))  # data-layer messages can quote names people typed
     st.stop()
 
 

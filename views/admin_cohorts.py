@@ -29,7 +29,7 @@ def main() -> None:
                 try:
                     accounts.create_cohort(actor, name, description)
                 except (ValueError, AccessDenied) as error:
-                    st.error(str(error))
+                    st.error(md(error))
                 else:
                     st.rerun()
     if not cohorts:
@@ -51,7 +51,7 @@ def main() -> None:
             for user in leaving:
                 accounts.remove_member(actor, cohort.id, user.id)
         except (ValueError, AccessDenied) as error:
-            st.error(str(error))
+            st.error(md(error))
         else:
             st.rerun()
 

@@ -6,7 +6,7 @@ import streamlit as st
 from trainer import accounts
 from trainer.access import AccessDenied
 from trainer.storage import Role
-from trainer.ui_staff import ROLE_NAMES, refuse, require, when
+from trainer.ui_staff import ROLE_NAMES, md, refuse, require, when
 
 ROLES = [Role.COACH, Role.RECRUITER, Role.APPLICANT, Role.ADMIN]
 
@@ -35,9 +35,9 @@ def create_form(actor) -> None:
             if cohort is not None and role in (Role.APPLICANT, Role.COACH):
                 accounts.add_member(actor, cohort.id, user.id)
         except (ValueError, AccessDenied) as error:
-            st.error(str(error))
+            st.error(md(error))
         else:
-            st.success(f"Created the {ROLE_NAMES[user.role]} account {user.login or user.name!r}.")
+            st.success(f"Created the {ROLE_NAMES[user.role]} account “{md(user.login or user.name)}”.")
 
 
 def edit_form(actor, users) -> None:
@@ -54,7 +54,7 @@ def edit_form(actor, users) -> None:
         try:
             accounts.update_user(actor, user.id, name=name, role=role, email=email.strip(), active=active)
         except (ValueError, AccessDenied) as error:
-            st.error(str(error))
+            st.error(md(error))
         else:
             st.success("Saved.")
             st.rerun()
@@ -66,7 +66,7 @@ def edit_form(actor, users) -> None:
         try:
             accounts.set_password(actor, user.id, password, login=login.strip() or None)
         except (ValueError, AccessDenied) as error:
-            st.error(str(error))
+            st.error(md(error))
         else:
             st.success("The new password is set. Give it to the person in a safe way.")
 

@@ -28,7 +28,7 @@ def override_form(actor, detail) -> None:
             try:
                 records.override_band(actor, detail.id, dimension, int(band), reason)
             except (ValueError, AccessDenied) as error:
-                st.error(str(error))
+                st.error(md(error))
             else:
                 st.success("Saved. The applicant now sees this band.")
                 st.rerun()
@@ -53,14 +53,14 @@ def comments(actor, detail) -> None:
                             records.delete_comment(actor, comment.id)
                             st.rerun()
                     except (ValueError, AccessDenied) as error:
-                        st.error(str(error))
+                        st.error(md(error))
     with st.form(f"comment-{detail.id}", clear_on_submit=True):
         text = st.text_area("New comment (the applicant sees it with this attempt)", max_chars=5000)
         if st.form_submit_button("Add comment"):
             try:
                 records.add_comment(actor, detail.id, text)
             except (ValueError, AccessDenied) as error:
-                st.error(str(error))
+                st.error(md(error))
             else:
                 st.rerun()
 
@@ -103,7 +103,7 @@ def main() -> None:
         try:
             records.mark_reviewed(actor, detail.id)
         except AccessDenied as error:
-            st.error(str(error))
+            st.error(md(error))
         else:
             st.switch_page("views/coach_queue.py")
 

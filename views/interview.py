@@ -58,7 +58,7 @@ def submit(code: str, position: int, key: str, typed: bool) -> None:
         st.session_state[MESSAGE] = ("error", f"{error.user_message} Please record your answer again.")
         return
     except (ValueError, InvitationError) as error:
-        st.session_state[MESSAGE] = ("error", str(error))
+        st.session_state[MESSAGE] = ("error", md(error))
         return
     score_in_background(attempt_id)
     st.session_state[MESSAGE] = ("success", "Your answer is saved.")
@@ -101,7 +101,7 @@ def enter_code() -> None:
         try:
             interviews.redeem(code)
         except InvitationError as error:
-            st.error(str(error))
+            st.error(md(error))
         else:
             st.session_state[CODE] = code
             st.rerun()
@@ -187,7 +187,7 @@ def main() -> None:
             st.rerun()
         return
     except InvitationError as error:
-        st.error(str(error))
+        st.error(md(error))
         if st.button("Use another code"):
             clear_interview()
             st.rerun()

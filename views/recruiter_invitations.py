@@ -29,7 +29,7 @@ def invite_form(actor, templates) -> None:
         new = interviews.create_invitation(actor, template.id, name, candidate_email=email.strip() or None,
                                            valid_for=timedelta(days=int(days)))
     except (ValueError, AccessDenied) as error:
-        st.error(str(error))
+        st.error(md(error))
         return
     st.success(f"Invitation for {md(new.invitation.candidate_name)} created. Give the candidate this access code "
                f"now: it is shown only once. It works until {when(new.invitation.expires_at)} UTC.")
@@ -67,7 +67,7 @@ def main() -> None:
             try:
                 interviews.revoke_invitation(actor, victim.id)
             except AccessDenied as error:
-                st.error(str(error))
+                st.error(md(error))
             else:
                 st.rerun()
 

@@ -10,7 +10,7 @@ from trainer.content import CEFR_LEVELS, DIMENSIONS
 from trainer.interviews import TemplateItem
 from trainer.storage import Role
 from trainer.ui import bank
-from trainer.ui_staff import refuse, require, when
+from trainer.ui_staff import md, refuse, require, when
 
 
 def bar_text(template) -> str:
@@ -46,9 +46,9 @@ def create_form(actor) -> None:
             template = interviews.create_template(actor, name, items, pass_level=level,
                                                   pass_minimums={d: v for d, v in minimums.items() if v > 0})
         except (ValueError, AccessDenied) as error:
-            st.error(str(error))
+            st.error(md(error))
         else:
-            st.success(f"Created “{template.name}” with {len(template.items)} tasks. Invite candidates on the "
+            st.success(f"Created “{md(template.name)}” with {len(template.items)} tasks. Invite candidates on the "
                        "Invitations page.")
 
 
@@ -73,7 +73,7 @@ def main() -> None:
                 try:
                     interviews.archive_template(actor, victim.id)
                 except AccessDenied as error:
-                    st.error(str(error))
+                    st.error(md(error))
                 else:
                     st.rerun()
     st.subheader("New interview")

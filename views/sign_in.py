@@ -34,7 +34,7 @@ def main() -> None:
 
     problem = st.session_state.get(SSO_ERROR_KEY)
     if problem:
-        st.warning(problem)
+        st.warning(md(problem))
     with st.form("sign-in"):
         login = st.text_input("Login", autocomplete="username")
         password = st.text_input("Password", type="password", autocomplete="current-password")
@@ -46,11 +46,11 @@ def main() -> None:
             try:
                 actor = accounts.sign_in(login, password)
             except accounts.SignInLocked as error:
-                st.error(f"{error} If you have forgotten your password, ask an admin to reset it.")
+                st.error(f"{md(error)} If you have forgotten your password, ask an admin to reset it.")
             except accounts.SignInFailed as error:
-                st.error(f"{error} Please check both and try again.")
+                st.error(f"{md(error)} Please check both and try again.")
             except StorageUnavailable as error:
-                st.error(f"The database cannot be reached: {error}")
+                st.error(f"The database cannot be reached: {md(error)}")
             else:
                 st.session_state[ACTOR_KEY] = actor
                 st.session_state.pop(SSO_ERROR_KEY, None)
