@@ -203,6 +203,19 @@ def test_another_recruiters_candidate_is_refused(floor):
         assert len(at.error) == 1 and not at.title and not at.download_button, params
         shown = texts(at)
         assert "rec\\_2" not in shown and "Bea" not in shown and not at.metric, params
+    # the PDF's links go through sign-in (?next=): still only one's own candidates
+    for invitation_id, allowed in ((own, True), (other, False)):
+        at = open_page("views/sign_in.py", next="recruiter_candidate", invitation=invitation_id, attempt=own_attempt
+                       if allowed else other_attempt)
+        at.text_input[0].input("rec_1")
+        at.text_input[1].input(dataworld.PASSWORD)
+        at.button[0].click()
+        at.run()
+        assert not at.exception
+        if allowed:
+            assert at.title[0].value == "Candidate of rec\\_1" and at.expander[0].proto.expanded
+        else:
+            assert len(at.error) == 1 and not at.title and not at.metric and "rec\\_2" not in texts(at)
     # a coach gets no candidate either
     at = open_page("views/recruiter_candidate.py", people["coach_a"], invitation=own)
     assert [t.value for t in at.title] == ["Review queue"] and not at.metric
@@ -249,6 +262,22 @@ def test_a_coachs_override_and_comment_reach_the_audit_log_and_the_applicant(flo
     next(b for b in at.button if b.label == "Add comment").click()
     at.run()
     assert md(comment) in texts(at) and "\\*\\*watch\\*\\*" in md(comment)
+
+    next(b for b in at.button if b.label == "Mark reviewed").click()
+    at.run()
+    assert [t.value for t in at.title] == ["Review queue"] and not at.exception
+    assert "Nothing to review" in at.success[0].value  # app_a's only attempt is reviewed
+
+    # calibration: the changed band and the kept ones, for this coach only
+    at = open_page("views/coach_calibration.py", people["coach_a"])
+    table = at.dataframe[0].value.set_index("dimension")
+    assert table.loc["grammar", "pairs"] == 1 and table.loc["grammar", "changed"] == 1
+    assert table.loc["grammar", "exact"] == "0%"
+    assert table.loc["grammar", "adjacent (±1)"] == ("100%" if abs(new_band - before.band) == 1 else "0%")
+    kept = [d for d in table.index if d not in ("grammar", "all")]
+    assert kept and all(table.loc[d, "exact"] == "100%" and table.loc[d, "changed"] == 0 for d in kept)
+    at = open_page("views/coach_calibration.py", people["coach_b"])
+    assert not at.dataframe and "No reviewed or changed bands" in at.info[0].value
 
     # the applicant's data: the band that counts, the reason, the comment
     mine = records.get_attempt(people["app_a"], attempt_id)
