@@ -457,3 +457,33 @@ def test_names_in_admin_and_recruiter_messages_are_shown_as_typed(database):
     next(b for b in at.button if b.label == "Create interview").click()
     at.run()
     assert not at.exception and md(name) in at.success[0].value and "**June**" not in at.success[0].value
+
+
+def test_a_wrong_code_and_a_task_whose_time_ran_out(database):
+    admin = dataworld.admin()
+    rita = dataworld.staff(admin, Role.RECRUITER, "rita")
+    template = interviews.create_template(rita, "Chat screen", [CHAT, "task.chat_reply.002"])
+    new = interviews.create_invitation(rita, template.id, "Tess")
+
+    at = open_page("views/interview.py")
+    at.text_input[0].input("ABCD-EFGH-JKMN")
+    at.button[0].click()
+    at.run()
+    assert len(at.error) == 1 and not at.checkbox and "Tess" not in texts(at)
+
+    at.text_input[0].input(new.code)
+    at.button[0].click()
+    at.run()
+    at.checkbox[0].check()
+    at.run()
+    next(b for b in at.button if b.label == "Continue").click()
+    at.run()
+    assert "Task 1 of 2" in at.get("progress")[0].proto.text and at.text_area  # a chat reply: no microphone check
+    # the candidate went away while the first task's time ran out
+    for clock in ("iv_started", "iv_answering"):  # when the task was shown, when answering began
+        at.session_state[clock] = {key: value - 3600 for key, value in at.session_state[clock].items()}
+    at.run()
+    assert not at.exception
+    assert "ran out" in at.warning[0].value and "Task 2 of 2" in at.get("progress")[0].proto.text
+    progress = interviews.redeem(new.code)
+    assert progress.answered == 1 and progress.next_item.position == 1
