@@ -34,8 +34,9 @@ apt_install() {
 
 install_system_packages() {
   # espeak-ng: caller voices (pyttsx3) and test speech; sox: audio checks in tests;
-  # ffmpeg: command-line decoding fallback; libsndfile1: soundfile.
-  apt_install espeak-ng libespeak-ng1 sox libsndfile1 ffmpeg
+  # ffmpeg: command-line decoding fallback; libsndfile1: soundfile;
+  # fonts-dejavu-core: a Unicode font for the PDF candidate reports (any script in a name).
+  apt_install espeak-ng libespeak-ng1 sox libsndfile1 ffmpeg fonts-dejavu-core
   command -v java >/dev/null || apt_install openjdk-17-jre-headless
   command -v mvn >/dev/null || apt_install maven
 }
@@ -57,7 +58,7 @@ install_python_packages() {
   if [ ! -f "$stamp" ]; then
     log "installing Python packages"
     "$VENV/bin/python" -m pip install -q --upgrade pip
-    "$VENV/bin/python" -m pip install -q -e '.[dev]'
+    "$VENV/bin/python" -m pip install -q -e '.[dev,bench]'
     rm -f "$VENV"/.installed-*
     touch "$stamp"
   fi

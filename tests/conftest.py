@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from ports import free_port
 from trainer.audio import Audio, load_audio
 from trainer.config import PROJECT_ROOT
 
@@ -48,14 +49,6 @@ def _postgres_bindir() -> Path | None:
     return Path(initdb).parent if initdb else None
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def postgres_server():
     """A throwaway PostgreSQL server for this test run (Debian's ``postgresql`` package,
@@ -81,7 +74,7 @@ def postgres_server():
             pytest.skip("running as root and there is no 'postgres' user to run initdb as")
         os.chown(root, owner.pw_uid, owner.pw_gid)
         run_as = ["runuser", "-u", "postgres", "--"]
-    data, logfile, port = root / "data", root / "server.log", _free_port()
+    data, logfile, port = root / "data", root / "server.log", free_port()
     try:
         subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(data), "-U", "trainer", "-A", "trust",
                         "-E", "UTF8", "--locale=C", "--no-sync"], check=True, capture_output=True, text=True)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from ports import free_port
 from trainer.config import PROJECT_ROOT
 
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -45,12 +45,6 @@ def find_chromium() -> str | None:
     if configured:
         return configured if Path(configured).is_file() else shutil.which(configured)
     return next((found for name in CHROMIUM_CANDIDATES if (found := shutil.which(name))), None)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class StreamlitServer:

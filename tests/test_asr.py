@@ -107,3 +107,144 @@ def test_cli_transcribes_several_files_as_json_lines(spoken, tmp_path):
         assert line["words"] and {"text", "start", "end", "probability"} <= set(line["words"][0])
     assert "waiting" in lines[0]["text"].lower()
     assert lines[2]["error"] == "unreadable"
+
+
+@pytest.fixture
+def settings_env(monkeypatch, tmp_path):
+    """Set TRAINER_* variables and a settings file for one test; settings re-read each time."""
+    from trainer.config import get_settings
+
+    monkeypatch.delenv("TRAINER_WHISPER_MODEL", raising=False)
+    monkeypatch.setenv("TRAINER_SETTINGS", str(tmp_path / "absent.toml"))
+    get_settings.cache_clear()
+
+    def configure(env: dict[str, str] | None = None, toml: str | None = None) -> None:
+        for name, value in (env or {}).items():
+            monkeypatch.setenv(name, value)
+        if toml is not None:
+            path = tmp_path / "trainer.toml"
+            path.write_text(toml)
+            monkeypatch.setenv("TRAINER_SETTINGS", str(path))
+        get_settings.cache_clear()
+
+    yield configure
+    get_settings.cache_clear()
+
+
+def test_model_resolution_order(settings_env, tmp_path):
+    # nothing configured: the bundled default
+    assert asr.resolve_whisper_model() == str(asr.bundled_model_path(asr.DEFAULT_BUNDLED_MODEL))
+    # the settings file
+    settings_env(toml='whisper_model = "bundled:tiny.en"\n')
+    assert asr.resolve_whisper_model() == str(asr.bundled_model_path("tiny.en"))
+    # the environment variable wins over the file: a model folder ...
+    folder = tmp_path / "my-model"
+    folder.mkdir()
+    settings_env(env={"TRAINER_WHISPER_MODEL": str(folder)})
+    assert asr.resolve_whisper_model() == str(folder)
+    # ... or a hub name, passed on as it is (only fetched on a machine with internet)
+    settings_env(env={"TRAINER_WHISPER_MODEL": "small.en"})
+    assert asr.resolve_whisper_model() == "small.en"
+    settings_env(env={"TRAINER_WHISPER_MODEL": "bundled:large"})
+    with pytest.raises(asr.RecognitionError, match="No bundled model"):
+        asr.resolve_whisper_model()
+
+
+def test_configured_model_folder_is_the_one_that_transcribes(settings_env, spoken):
+    _, audio = spoken("Thank you for your patience.")
+    settings_env(env={"TRAINER_WHISPER_MODEL": str(asr.bundled_model_path("tiny.en"))})
+    transcript = asr.transcribe(audio)
+    assert transcript.model == "whisper-tiny.en (bundled)"
+    assert "patience" in normalize(transcript.text).split()
+
+
+@pytest.fixture
+def counted_model_loads(monkeypatch):
+    """Count real WhisperModel constructions, starting from an empty model cache."""
+    import faster_whisper
+
+    loads = []
+
+    class CountingWhisperModel(faster_whisper.WhisperModel):
+        def __init__(self, *args, **kwargs):
+            loads.append(args[0])
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(faster_whisper, "WhisperModel", CountingWhisperModel)
+    monkeypatch.setattr(asr, "_models", {})
+    return loads
+
+
+def test_cli_loads_the_model_once_for_several_files(spoken, counted_model_loads, capsys):
+    from trainer.cli import main
+
+    first, _ = spoken("I will transfer you to our billing department.")
+    second, audio = spoken("Your case number is seven two one.", "calm_male")
+    capsys.readouterr()  # espeak-ng may print while synthesising; only the command's output counts
+    assert main(["transcribe", str(first), str(second), "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(counted_model_loads) == 1
+    assert [line["file"] for line in lines] == [str(first), str(second)]
+    assert all(line["processing_seconds"] > 0 for line in lines)
+    assert "department" in lines[0]["text"].lower()
+    asr.transcribe(audio)  # later calls in the process reuse it too
+    assert len(counted_model_loads) == 1
+
+
+def test_reference_prompt_helps_but_does_not_put_words_in_the_mouth(spoken):
+    """Scripted tasks prompt Whisper with the text to read. When the applicant says
+    something else, the transcript must still be what was said, not the prompt."""
+    expected = "Your refund of forty five dollars will be credited within five business days."
+    said = "Could you spell your last name for me, please?"
+    _, audio = spoken(said, "brisk_female")
+    transcript = asr.transcribe(audio, prompt=expected)
+    assert word_error_rate([said], [transcript.text]) < 0.3, transcript.text
+    assert not {"refund", "dollars", "credited", "business"} & set(normalize(transcript.text).split())
+
+
+def test_reference_prompt_on_real_speech_keeps_what_was_read():
+    folder, rows = speechocean_rows("speechocean762-dev", "utterances.tsv")
+    adults = [r for r in rows if int(r["age"]) >= 18][4:7]
+    for row, other in zip(adults, adults[1:] + adults[:1]):
+        transcript = asr.transcribe(load_audio(folder / row["file"]), prompt=other["text"].capitalize())
+        heard_wer = word_error_rate([row["text"]], [transcript.text])
+        prompt_wer = word_error_rate([other["text"]], [transcript.text])
+        assert heard_wer < prompt_wer, (row["text"], other["text"], transcript.text)
+
+
+def test_warm_sphinx_decoder_starts_each_utterance_afresh(spoken):
+    _, first = spoken("Good morning, how can I help you?", "calm_male")
+    _, second = spoken("Let me check that order for you.", "calm_female")
+    one = asr.transcribe(first, "sphinx")
+    asr.transcribe(second, "sphinx")
+    again = asr.transcribe(first, "sphinx")
+    assert again.text == one.text and again.words == one.words
+
+
+def test_scoring_gives_the_known_text_and_still_sees_another_sentence(spoken):
+    """score() passes a read-aloud text to the recogniser; reading something else
+    must still come out as 'not the text you were asked to say'."""
+    from trainer import scoring
+
+    expected = "Your refund of forty five dollars will be credited within five business days."
+    _, audio = spoken("Could you spell your last name for me, please?", "brisk_female")
+    report = scoring.score(audio, reference_text=expected)
+    assert expected in report.transcript.settings["prompt"]
+    assert report.reason_code == "off_topic", report.transcript.text
+
+
+def test_token_budget_stops_loops_without_cutting_answers(spoken):
+    # This short clip sends Whisper into "I'm sorry, but I'm sorry, ..." after its last
+    # word; without a budget the loop ran to the model's 448-token limit.
+    _, short = spoken("The answer is blue.", "calm_female")
+    transcript = asr.transcribe(short)
+    assert transcript.settings["max_new_tokens"] == asr.token_budget(short.duration) < 100
+    assert len(transcript.words) <= 4 * short.duration + 1
+    check_word_times(transcript, short.duration)
+    # Fast, dense speech at the budget's tightest ratio is still written to its last word.
+    text = ("Thank you for calling, my name is Anna, I can see your order number four five six "
+            "was shipped on Monday, it will arrive on Thursday, and the tracking link is in your email.")
+    _, fast = spoken(text, "brisk_female")
+    transcript = asr.transcribe(fast)
+    assert transcript.settings["max_new_tokens"] is not None
+    assert normalize(transcript.text).split()[-2:] == ["your", "email"]

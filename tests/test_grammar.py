@@ -6,11 +6,11 @@ import argparse
 import json
 import os
 import signal
-import socket
 import time
 
 import pytest
 
+from ports import free_port
 from trainer import grammar
 from trainer.grammar import GrammarUnavailable, LanguageToolServer, check_grammar
 
@@ -22,12 +22,6 @@ def lt_server() -> LanguageToolServer:
     srv = grammar.server()
     srv.ensure_running()  # shared: left running for the app and the next run
     return srv
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # sentence, expected offending words, acceptable rule ids (the "kind" of error)
@@ -118,7 +112,7 @@ def test_normalisation_keeps_offsets():
 
 
 def test_missing_jars_raise_a_clear_error(tmp_path):
-    srv = LanguageToolServer(port=_free_port(), lib_dir=tmp_path / "nowhere", state_dir=tmp_path)
+    srv = LanguageToolServer(port=free_port(), lib_dir=tmp_path / "nowhere", state_dir=tmp_path)
     with pytest.raises(GrammarUnavailable) as info:
         check_grammar("He go to work", srv)
     message = str(info.value)
@@ -128,14 +122,14 @@ def test_missing_jars_raise_a_clear_error(tmp_path):
 
 def test_missing_java_raises_a_clear_error(tmp_path, lt_server):
     srv = LanguageToolServer(
-        port=_free_port(), lib_dir=lt_server.lib_dir, java="no-such-java", state_dir=tmp_path
+        port=free_port(), lib_dir=lt_server.lib_dir, java="no-such-java", state_dir=tmp_path
     )
     with pytest.raises(GrammarUnavailable, match="Java is not installed"):
         check_grammar("He go to work", srv)
 
 
 def test_dead_configured_server_raises_a_clear_error(tmp_path):
-    port = _free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     srv = LanguageToolServer(url=f"http://127.0.0.1:{port}", state_dir=tmp_path)
     with pytest.raises(GrammarUnavailable, match="does not answer"):
         check_grammar("He go to work", srv)
@@ -145,7 +139,7 @@ def test_dead_configured_server_raises_a_clear_error(tmp_path):
 def test_server_is_shared_and_restarted_after_it_dies(tmp_path, lt_server):
     # A second, private server on another port: started once, found again by a new
     # manager (as another process would), and started again after it was killed.
-    port = _free_port()
+    port = free_port()
     first = LanguageToolServer(port=port, lib_dir=lt_server.lib_dir, state_dir=tmp_path)
     try:
         first.ensure_running()

@@ -90,9 +90,9 @@ def test_database_url_setting_drives_postgresql_with_psycopg(monkeypatch):
 
 
 def test_an_unreachable_database_is_named_without_its_password(monkeypatch, tmp_path):
-    from conftest import _free_port
+    from ports import free_port
 
-    monkeypatch.setenv("DATABASE_URL", f"postgresql://trainer:s3cret@127.0.0.1:{_free_port()}/trainer")
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://trainer:s3cret@127.0.0.1:{free_port()}/trainer")
     monkeypatch.setenv("TRAINER_STORAGE_DIR", str(tmp_path))
     get_settings.cache_clear()
     try:

@@ -30,6 +30,35 @@ def test_one_file_per_synthesis_none_lost(tmp_path):
     assert abs(duration(again) - duration(short)) < 0.05  # complete, not cut short
 
 
+@pytest.fixture
+def empty_cache(tmp_path, monkeypatch):
+    from trainer.config import get_settings
+
+    monkeypatch.setenv("TRAINER_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def test_concurrent_syntheses_each_get_their_own_complete_file(empty_cache):
+    """Pages and scripts may ask for several lines at once (threads); each one is
+    synthesised alone, so no request receives another's audio or a truncated file."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = ["Yes.", "I would like to cancel my subscription, effective from the end of this month.",
+             "Hello, is anyone there?"]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        paths = list(pool.map(lambda t: tts.synthesize(t, "brisk_female"), texts))
+    assert len(set(paths)) == 3
+    lengths = [duration(p) for p in paths]
+    assert lengths[0] < lengths[2] < lengths[1]
+    for text, path in zip(texts, paths):
+        fresh = empty_cache / "fresh.wav"
+        tts._synthesise_to(fresh, text, tts.VOICE_PRESETS["brisk_female"])
+        assert abs(duration(fresh) - duration(path)) < 0.05
+        fresh.unlink()
+
+
 def test_presets_sound_different():
     text = "I have been waiting for my package for two weeks now."
     fast = duration(tts.synthesize(text, "brisk_male"))

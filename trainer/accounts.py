@@ -197,6 +197,18 @@ def sign_in(login: str, password: str) -> Actor:
     raise SignInFailed()
 
 
+def sso_actor(email: str) -> Actor:
+    """The actor for a single sign-on identity: the active account (not a profile or an
+    interview candidate) with this e-mail address. The identity provider has checked who
+    it is; which account and role it maps to is decided here, by an admin-set e-mail."""
+    key = (email or "").strip().lower()
+    with transaction() as session:
+        user = session.scalar(select(User).where(User.email == key, User.origin == Origin.ACCOUNT)) if key else None
+        if user is None or not user.active:
+            raise AccessDenied("No active account uses this e-mail address. Ask an admin to add it to your account.")
+        return _actor(user)
+
+
 def _locked_until(session, key: str, now: datetime) -> datetime | None:
     """Locked when the last ``max_failures`` failures fell within the window and the last
     one is more recent than the lockout time."""

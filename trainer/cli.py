@@ -14,6 +14,7 @@ COMMAND_MODULES = [
     "trainer.tts",
     "trainer.content",
     "trainer.grammar",
+    "trainer.pronunciation",
     "trainer.scoring",
     "trainer.storage",
     "trainer.accounts",

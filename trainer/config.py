@@ -45,6 +45,11 @@ class Settings:
     signin_window_minutes: float = 15.0
     signin_lockout_minutes: float = 15.0
     invitation_valid_days: float = 7.0
+    # Pick-a-profile mode: nobody needs an account to practise (a single-machine install).
+    # Off on a shared server: applicants get accounts from an admin and sign in.
+    open_practice: bool = True
+    # The app's address as staff reach it, for links in PDF reports (to a candidate's audio).
+    app_url: str = "http://localhost:8501"
 
 
 def _coerce(value: str, default: object) -> object:

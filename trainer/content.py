@@ -128,8 +128,13 @@ FEATURES: dict[str, tuple[str, ...]] = {
         "mean_length_of_run",
         "fillers_per_100_words",
         "repetitions_per_100_words",
+        # read aloud / repeat: estimates of speechocean762 expert scores (0-10) made by
+        # trainer.calibration from the features above and the recognition measures
+        "calibrated_fluency",
+        "calibrated_prosody",
     ),
-    "pronunciation": ("pronunciation_accuracy", "completeness", "intelligibility"),
+    "pronunciation": ("pronunciation_accuracy", "completeness", "intelligibility",
+                      "calibrated_accuracy"),
     "vocabulary": (
         "word_types",
         "lexical_diversity_mtld",
@@ -538,6 +543,9 @@ class Rubric(_Model):
     description: Text
     # feature -> the task types it is computed for; a feature not listed applies to all.
     feature_scope: dict[str, list[TaskType]] = {}
+    # feature -> [lowest, highest] value it can take (e.g. 0-10 for an estimate on the
+    # experts' scale), so the 0-100 score also moves inside band 5 and band 1.
+    feature_range: dict[str, tuple[float, float]] = {}
     bands: list[Band] = Field(min_length=5, max_length=5)
 
     @model_validator(mode="after")
@@ -550,6 +558,11 @@ class Rubric(_Model):
         for feature in self.feature_scope:
             if feature not in allowed:
                 raise _at(f"feature_scope.{feature}", f"not a {self.dimension} feature")
+        for feature, (low, high) in self.feature_range.items():
+            if feature not in allowed:
+                raise _at(f"feature_range.{feature}", f"not a {self.dimension} feature")
+            if not low < high:
+                raise _at(f"feature_range.{feature}", "must be [lowest, highest] with lowest < highest")
         for i, band in enumerate(self.bands):
             for feature in band.thresholds:
                 if feature not in allowed:

@@ -497,6 +497,31 @@ def submit_answer(code: str, position: int, *, recording: RecordingSource | None
         raise
 
 
+NO_ANSWER_CODE = "no_answer"
+NO_ANSWER_REASON = "No answer was given within the time limit."
+
+
+def submit_no_answer(code: str, position: int) -> int:
+    """The item's time ran out with nothing recorded (or typed): the item is closed with an
+    unscorable attempt (counting 0, like any unscorable answer) and the interview moves
+    on. Returns the attempt id. Same checks as ``submit_answer``: in order, once."""
+    with transaction() as session:
+        invitation = _by_code(session, code, lock=True, grace=_grace(session, code, position))
+        template = session.get(InterviewTemplate, invitation.template_id)
+        item = _check_turn(invitation, template, position)
+        now = utcnow()
+        attempt = Attempt(user_id=invitation.candidate_id, task_id=item.task_id, task_type=item.task_type,
+                          kind=AttemptKind.INTERVIEW, invitation_id=invitation.id, position=position,
+                          status=AttemptStatus.UNSCORABLE, status_code=NO_ANSWER_CODE,
+                          status_reason=NO_ANSWER_REASON, created_at=now, scored_at=now)
+        session.add(attempt)
+        invitation.next_position = position + 1
+        if invitation.next_position >= len(template.items):
+            invitation.finished_at = now
+        session.flush()
+        return attempt.id
+
+
 def _grace(session: Session, code: str, position: int) -> timedelta:
     """How long after expiry an answer to this item is still taken: its own time plus a margin."""
     invitation = session.scalar(select(Invitation).where(Invitation.code_hash == code_hash(code)))
@@ -553,6 +578,15 @@ def _result(session: Session, invitation: Invitation, template: InterviewTemplat
     passed = _meets_bar(template, overall, dimensions) if complete and overall is not None else None
     return CandidateResult(invitation.id, view.candidate_id, view.candidate_name, view.status, view.answered,
                            view.total, overall, level, dimensions, passed, tuple(a.id for a in attempts))
+
+
+def candidate_result(actor: Actor, invitation_id: int) -> CandidateResult:
+    """One candidate's result (the recruiter who invited them, or an admin)."""
+    with transaction() as session:
+        me = acting_user(session, actor)
+        require_role(me, Role.RECRUITER, Role.ADMIN)
+        invitation = visible_invitation(session, me, invitation_id)
+        return _result(session, invitation, session.get(InterviewTemplate, invitation.template_id))
 
 
 def interview_results(actor: Actor, template_id: int) -> list[CandidateResult]:

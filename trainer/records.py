@@ -393,6 +393,8 @@ def score_attempt(attempt_id: int, progress: Progress | None = None) -> ScoreOut
         attempt = session.get(Attempt, attempt_id)
         if attempt is None:
             raise NotFound(f"There is no attempt {attempt_id}.")
+        if attempt.recording_file is None and attempt.answer_text is None:  # an interview item left unanswered
+            return ScoreOutcome(attempt_id, attempt.status, attempt.status_reason, attempt.status_code)
         attempt.status = AttemptStatus.SCORING
         attempt.scoring_started_at = utcnow()
         job = _Job(attempt.task_id, attempt.recording_file, attempt.answer_text, attempt.reference_text)

@@ -39,6 +39,9 @@ MIN_REFERENCE_OVERLAP = 0.2
 # Weights for a free answer with no task (grammar, fluency, vocabulary, intelligibility).
 FREE_ANSWER_WEIGHTS = {"fluency": 0.3, "grammar": 0.25, "vocabulary": 0.25, "pronunciation": 0.2}
 SCRIPTED_WEIGHTS = {"pronunciation": 0.55, "fluency": 0.45}
+# Scripted answers (read aloud, repeat): the calibrated estimates (trainer.calibration, on
+# the speechocean762 experts' 0-10 scale) each rubric dimension bands on.
+CALIBRATED = {"pronunciation": ("accuracy",), "fluency": ("fluency", "prosodic")}
 
 Progress = Callable[[str], None]
 
@@ -180,16 +183,53 @@ def _checks(rubric: Rubric, band_index: int, features: dict[str, float], task_ty
     return checks
 
 
+def _progress(check: ThresholdCheck, floor, ceiling) -> float:
+    """How far (0-1) a value has gone from the threshold of the band reached (or the
+    feature's range) toward the one above it."""
+    if check.met:
+        return 1.0
+    value = check.value
+    if value is None:
+        return 0.0
+    if check.min is not None and value < check.min and floor is not None and floor < check.min:
+        return min(max((value - floor) / (check.min - floor), 0.0), 1.0)
+    if check.max is not None and value > check.max and ceiling is not None and ceiling > check.max:
+        return min(max((ceiling - value) / (ceiling - check.max), 0.0), 1.0)
+    return 0.0
+
+
+def _share_toward_next(rubric: Rubric, index: int, features: dict[str, float],
+                       reached: list[ThresholdCheck], above: list[ThresholdCheck]) -> float:
+    applied = [c for c in above if c.met is not None]
+    if applied:
+        current = rubric.bands[index].thresholds
+        shares = []
+        for check in applied:
+            here = current.get(check.feature)
+            low, high = rubric.feature_range.get(check.feature, (None, None))
+            floor = here.min if here is not None and here.min is not None else low
+            ceiling = here.max if here is not None and here.max is not None else high
+            shares.append(_progress(check, floor, ceiling))
+        return sum(shares) / len(shares)
+    # band 5: headroom between its thresholds and the top of each feature's range
+    headroom = []
+    for check in reached:
+        low, high = rubric.feature_range.get(check.feature, (None, None))
+        if check.met and check.min is not None and high is not None and high > check.min:
+            headroom.append(min((check.value - check.min) / (high - check.min), 1.0))
+    return sum(headroom) / len(headroom) if headroom else 0.5
+
+
 def band_dimension(rubric: Rubric, features: dict[str, float], task_type: str, weight: float,
                    details: dict | None = None) -> DimensionScore:
-    """Band with the rubric; place the 0-100 score inside the band's range by the share of
-    the next band's thresholds already met, so progress shows before a band changes."""
+    """Band with the rubric; place the 0-100 score inside the band's range by how far the
+    features have gone toward the next band's thresholds (from this band's thresholds, or
+    the feature's range in band 1), so progress shows before a band changes."""
     band = rubric.band_for(features, task_type)
     index = next(i for i, b in enumerate(rubric.bands) if b.band == band.band)
     reached = _checks(rubric, index, features, task_type)
     above = _checks(rubric, index - 1, features, task_type)
-    applied = [c for c in above if c.met is not None]
-    share = (sum(c.met for c in applied) / len(applied)) if applied else 0.5
+    share = _share_toward_next(rubric, index, features, reached, above)
     low, high = band.score_range
     score = round(low + (high - low) * min(share, 0.99), 1)
     return DimensionScore(rubric.dimension, score, band.band, band.label, band.descriptor.strip(),
@@ -312,7 +352,10 @@ def score(
         with _timed(report, "transcribing", progress):
             from .asr import transcribe
 
-            transcript = transcribe(audio)
+            # Read-aloud and repeat tasks tell the recogniser the text: far fewer errors on
+            # accented speech, and a sentence not read is still transcribed as said
+            # (bench/asr.py: wrong-reference and planted-word settings).
+            transcript = transcribe(audio, expected_text=reference_text)
     report.transcript = transcript
 
     from .textnorm import words as norm_words
@@ -387,12 +430,13 @@ def _measure(audio, transcript, task, reference_text, weights, report, progress,
             from . import pronunciation
 
             if reference_text:
-                measured = pronunciation.assess_read_aloud(audio, reference_text)
-                results["pronunciation"] = (measured.features(), measured.evidence())
+                measured = pronunciation.assess_read_aloud(audio, reference_text, transcript=transcript)
             else:
-                value = pronunciation.intelligibility(transcript)
-                results["pronunciation"] = ({"intelligibility": value},
-                                            {"mean_word_confidence": round(transcript.mean_confidence, 3)})
+                measured = pronunciation.assess_intelligibility(transcript, audio)
+            results["pronunciation"] = (measured.features(), measured.evidence())
+    if reference_text and transcript is not None and any(d in results for d in CALIBRATED):
+        with _timed(report, "calibration", progress):
+            _calibrate(results, audio, transcript, reference_text, report)
     if "vocabulary" in weights:
         with _timed(report, "vocabulary", progress):
             from .vocabulary import measure_vocabulary
@@ -411,6 +455,35 @@ def _measure(audio, transcript, task, reference_text, weights, report, progress,
             measured = call_moves(text, expected, bank.phrasebank)
             results["call_handling"] = (measured.features(), measured.evidence())
     return results
+
+
+def _calibrate(results: dict, audio: Audio, transcript: Transcript, reference_text: str,
+               report: Report) -> None:
+    """Add the calibrated expert-scale estimates to the pronunciation and fluency features
+    (the rubrics band scripted answers on them) with each one's terms as evidence."""
+    from . import calibration
+
+    try:
+        model = calibration.default_model()
+    except (OSError, ValueError, KeyError) as error:
+        for name in CALIBRATED:
+            if results.pop(name, None) is not None:
+                report.unavailable[name] = f"the calibration model could not be read ({error})"
+        return
+    stages = {**results, "audio": (calibration.audio_features(audio, reference_text), {})}
+    estimates = model.predict(calibration.reading_features(transcript, reference_text, stages))
+    for name, targets in CALIBRATED.items():
+        if name not in results:
+            continue
+        features, details = results[name]
+        for target in targets:
+            features[calibration.RUBRIC_FEATURES[target]] = round(estimates[target].value, 2)
+        details["calibration"] = {target: estimates[target].evidence() for target in targets}
+    missing = sorted({f for name, targets in CALIBRATED.items() if name in results
+                      for t in targets for f in estimates[t].imputed})
+    if missing:
+        report.warnings.append("Not measured for this answer, so an average reading's value was "
+                               "used in the calibrated scores: " + ", ".join(missing))
 
 
 def _comprehension(text: str, task) -> tuple[dict, dict]:
@@ -439,6 +512,12 @@ def _comprehension(text: str, task) -> tuple[dict, dict]:
     return features, evidence
 
 
+def _rubric_task_type(task_type: str) -> str:
+    """A free answer with no task is banded like an open question (same weights, and the
+    rubrics' feature scopes name task types)."""
+    return "open_question" if task_type == "free_answer" else task_type
+
+
 def _finish(report: Report, results: dict, weights: dict[str, float], task_type: str,
             progress: Progress | None) -> None:
     bank = content()
@@ -447,8 +526,8 @@ def _finish(report: Report, results: dict, weights: dict[str, float], task_type:
             if not features:
                 report.unavailable[name] = "nothing to measure for this answer"
                 continue
-            report.dimensions[name] = band_dimension(bank.get_rubric(name), features, task_type,
-                                                     weights[name], details)
+            report.dimensions[name] = band_dimension(bank.get_rubric(name), features,
+                                                     _rubric_task_type(task_type), weights[name], details)
         for name in weights:
             if name not in report.dimensions and name not in report.unavailable:
                 report.unavailable[name] = "not measured for this kind of answer"

@@ -15,6 +15,8 @@ from num2words import num2words
 _ORDINAL = re.compile(r"^(\d+)(st|nd|rd|th)$")
 _NUMBER = re.compile(r"^\d+(\.\d+)?$")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+# Whisper writes digits read one by one as "2-8-9-1" or "555-0134": each digit is a word.
+_DIGIT_GROUPS = re.compile(r"^\d+(-\d+)+$")
 _ABBREVIATIONS = {"mr": "mister", "mrs": "missus", "ms": "miss", "dr": "doctor", "st": "street",
                   "ok": "okay", "e-mail": "email"}
 
@@ -39,6 +41,8 @@ def _spell_token(token: str) -> str:
     bare = bare.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", bare) else bare
     if _NUMBER.match(bare):
         return prefix + _spell_number(bare) + suffix
+    if _DIGIT_GROUPS.match(bare):
+        return " ".join(num2words(int(d)) for d in bare if d.isdigit())
     if match := _ORDINAL.match(bare.lower()):
         return num2words(int(match.group(1)), to="ordinal")
     if match := _TIME.match(bare):

@@ -433,15 +433,27 @@ def play(text: str, voice: str, telephone: bool = False, autoplay: bool = False)
 
 
 def current_actor():
+    """The signed-in actor; app.py re-checks it against the database on every run."""
     return st.session_state.get("actor")
 
 
+def link_to_start() -> None:
+    """Where someone signed out starts: the profile picker when open practice is on (a
+    single-machine install), the sign-in page otherwise."""
+    from .config import get_settings
+
+    if get_settings().open_practice:
+        st.page_link("views/profile.py", label="Choose or create your profile", icon="👤")
+    else:
+        st.page_link("views/sign_in.py", label="Sign in", icon="🔑")
+
+
 def require_actor():
-    """The signed-in actor, or a pointer to the profile page and a stop."""
+    """The signed-in applicant, or a pointer to the start page and a stop."""
     actor = current_actor()
     if actor is None:
-        st.info("Please choose your profile first.")
-        st.page_link("views/profile.py", label="Choose or create a profile", icon="👤")
+        st.info("Please choose your profile or sign in first.")
+        link_to_start()
         st.stop()
     return actor
 
@@ -454,7 +466,7 @@ def show_error(error: BaseException) -> None:
     st.error(friendly_message(error))
     if isinstance(error, AccessDenied) and not isinstance(error, NotFound) and "sign in again" in str(error):
         st.session_state.pop("actor", None)
-        st.page_link("views/profile.py", label="Choose a profile", icon="👤")
+        link_to_start()
 
 
 # =========================================================================== tasks and timing

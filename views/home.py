@@ -4,7 +4,7 @@ import streamlit as st
 
 from trainer import records
 from trainer.ui import (TASK_TYPE_NAMES, attempt_title, bank, current_actor, current_level, escape_markdown,
-                        show_error, status_of)
+                        link_to_start, show_error, status_of)
 
 
 def welcome(actor) -> None:
@@ -59,8 +59,8 @@ def main() -> None:
     )
     actor = current_actor()
     if actor is None:
-        st.info("Choose or create your profile to start: your answers and progress are saved under it.")
-        st.page_link("views/profile.py", label="Choose your profile", icon="👤")
+        st.info("Choose your profile or sign in to start: your answers and progress are saved under it.")
+        link_to_start()
     elif str(actor.role) == "applicant":
         welcome(actor)
         where_to_start()

@@ -4,7 +4,9 @@ answer is saved under it."""
 import streamlit as st
 
 from trainer import accounts
-from trainer.ui import current_actor, escape_markdown, show_error
+from trainer.config import get_settings
+from trainer.ui import current_actor, escape_markdown, link_to_start, show_error
+from trainer.ui_staff import sign_out
 
 
 def start_as(actor) -> None:
@@ -18,9 +20,12 @@ def main() -> None:
     actor = current_actor()
     if actor is not None:
         st.success(f"You are practising as **{escape_markdown(actor.name)}**.")
-        if st.button("Switch profile"):
-            st.session_state.clear()
-            st.rerun()
+        if st.button("Switch profile" if get_settings().open_practice else "Sign out"):
+            sign_out()
+        return
+    if not get_settings().open_practice:  # accounts only: nobody picks a profile by name
+        st.info("Please sign in with the account an administrator gave you.")
+        link_to_start()
         return
     st.write("Pick your name to continue where you left off, or create a profile. Your answers, "
              "scores and progress are saved under it on this machine.")

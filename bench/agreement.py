@@ -1,0 +1,542 @@
+"""Agreement with expert raters: our read-aloud estimates against speechocean762's scores.
+
+Runs the scoring pipeline's stages (recognition, fluency, pronunciation) on every utterance
+of a folder laid out like ``../shared/data/speechocean762-scored`` as a read-aloud task with
+the utterance's reference text, turns them into the calibration features
+(``trainer.calibration.reading_features``), predicts the experts' sentence scores with the
+packaged calibration model and prints Pearson and Spearman r per expert dimension on the
+test rows and on the train rows, next to the published GOPT figures, plus word-level
+agreement (AUC of our per-word flag against expert word accuracy < 7).
+
+Usage:
+  .venv/bin/python bench/agreement.py                     # table for the packaged model
+  .venv/bin/python bench/agreement.py --out preds.tsv     # also per-utterance predictions
+  .venv/bin/python bench/agreement.py --fit               # refit on train rows, write the model file
+  .venv/bin/python bench/agreement.py --data DIR --model FILE --cache DIR
+
+Every slow intermediate result is cached on disk (default ``bench/results/cache``): the
+transcript by audio hash + model + decoding settings, each stage's measures additionally by
+a hash of the source files of that stage, so re-fitting takes seconds and a pipeline change
+recomputes only what it touches. Run it under ``nice``: the first pass takes ~20 minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "speechocean762-scored"
+DEFAULT_CACHE = ROOT / "bench" / "results" / "cache"
+# Published reference (GOPT, Gong et al. 2022, whole speechocean762 test set, Pearson r).
+GOPT = {"accuracy": 0.718, "fluency": 0.756, "prosodic": 0.764, "total": 0.743}
+# Expert word accuracy below this is a mispronounced word (the guide: 7-9 = accent only).
+WORD_ERROR_BELOW = 7
+ADULT_AGE = 16  # the corpus's speakers are 6-7 or 19-25 years old
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass
+class Utterance:
+    utt_id: str
+    split: str
+    speaker: str
+    age: int
+    path: Path
+    text: str
+    scores: dict[str, float]
+    word_accuracy: list[tuple[str, float]] = field(default_factory=list)  # (word, 0-10)
+
+
+def load_corpus(data_dir: Path) -> list[Utterance]:
+    """``scores.tsv`` (and ``words.tsv`` when present) of a speechocean762-style folder."""
+    from trainer.calibration import DIMENSIONS
+
+    table = data_dir / "scores.tsv"
+    if not table.is_file():
+        raise SystemExit(f"error: {table} not found (a folder laid out like speechocean762-scored)")
+    with table.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    words: dict[str, list[tuple[int, str, float]]] = {}
+    if (data_dir / "words.tsv").is_file():
+        with (data_dir / "words.tsv").open(encoding="utf-8") as handle:
+            for row in csv.DictReader(handle, delimiter="\t"):
+                words.setdefault(row["utt_id"], []).append(
+                    (int(row["word_index"]), row["word"], float(row["accuracy"])))
+    utterances = []
+    for row in rows:
+        utterances.append(Utterance(
+            utt_id=row["utt_id"],
+            split=row["split"],
+            speaker=row["speaker"],
+            age=int(row["age"]),
+            path=data_dir / row["file"],
+            text=row["text"],
+            scores={d: float(row[d]) for d in DIMENSIONS if row.get(d) not in (None, "")},
+            word_accuracy=[(w, a) for _, w, a in sorted(words.get(row["utt_id"], []))],
+        ))
+    return utterances
+
+
+# --------------------------------------------------------------------------- cache
+
+
+def _digest(*parts) -> str:
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:20]
+
+
+def source_digest(*modules: str) -> str:
+    """Hash of the source files a stage runs: editing one recomputes that stage only."""
+    blobs = []
+    for name in modules:
+        path = ROOT / name
+        blobs.append(path.read_bytes() if path.is_file() else b"<absent>")
+    return hashlib.sha256(b"\0".join(blobs)).hexdigest()[:12]
+
+
+# What each cached stage depends on, besides the audio and the text.
+STAGE_SOURCES = {
+    "fluency": ("trainer/fluency.py", "trainer/vad.py", "trainer/textnorm.py",
+                "trainer/transcript.py", "lessons/phrasebank.yaml"),
+    "audio": ("trainer/fluency.py", "trainer/vad.py", "trainer/textnorm.py"),
+    "pronunciation": ("trainer/pronunciation.py", "trainer/textnorm.py", "trainer/transcript.py"),
+}
+
+
+def function_digest(name: str) -> str:
+    """Hash of one function of trainer.calibration (the rest of that file is fitting code)."""
+    import inspect
+
+    from trainer import calibration
+
+    return hashlib.sha256(inspect.getsource(getattr(calibration, name)).encode()).hexdigest()[:12]
+
+
+def feature_version() -> str:
+    from trainer.calibration import FEATURE_VERSION
+
+    return FEATURE_VERSION
+
+
+class Cache:
+    """JSON files under ``root/<kind>/<key>.json``; written atomically."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, kind: str, key: str, compute):
+        path = self.root / kind / f"{key}.json"
+        if path.is_file():
+            self.hits += 1
+            return json.loads(path.read_text(encoding="utf-8"))
+        self.misses += 1
+        value = compute()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.part")
+        partial.write_text(json.dumps(value), encoding="utf-8")
+        partial.replace(path)
+        return value
+
+
+class NotCached(LookupError):
+    """A read-only cache was asked for something it does not hold."""
+
+
+class ReadOnlyCache(Cache):
+    """The same files, but never computes: for checks that must not run the pipeline."""
+
+    def __init__(self, cache: Cache):
+        super().__init__(cache.root)
+
+    def get(self, kind: str, key: str, compute):
+        path = self.root / kind / f"{key}.json"
+        if not path.is_file():
+            raise NotCached(f"{kind}/{key}")
+        return json.loads(path.read_text(encoding="utf-8"))
+
+
+def recognition_settings() -> dict:
+    """Everything that decides a transcript besides the audio."""
+    import faster_whisper
+
+    from trainer import asr
+    from trainer.config import get_settings
+
+    settings = get_settings()
+    if settings.asr_engine != "whisper":
+        return {"engine": settings.asr_engine}
+    model = asr.resolve_whisper_model()
+    return {
+        "engine": "whisper",
+        "model": Path(model).name if Path(model).is_dir() else model,
+        "model_bytes": (Path(model) / "model.bin").stat().st_size if Path(model).is_dir() else None,
+        "compute_type": settings.whisper_compute_type,
+        "options": asr.WhisperOptions(beam_size=settings.whisper_beam_size).as_dict(),
+        "prompt": asr.VERBATIM_PROMPT,
+        "faster_whisper": faster_whisper.__version__,
+    }
+
+
+def pronunciation_available() -> str | None:
+    """None when trainer.pronunciation can be used, else why not."""
+    if not (ROOT / "trainer" / "pronunciation.py").is_file():
+        return "trainer/pronunciation.py is not in this checkout yet"
+    try:
+        from trainer import pronunciation
+
+        if not hasattr(pronunciation, "assess_read_aloud"):
+            return "trainer.pronunciation has no assess_read_aloud()"
+    except Exception as error:  # noqa: BLE001 - reported in the table
+        return f"trainer.pronunciation does not import: {error}"
+    return None
+
+
+@dataclass
+class Measured:
+    """One utterance through the pipeline's stages (as the scoring engine runs them)."""
+
+    transcript: dict
+    stages: dict[str, list]  # stage -> [features, evidence]
+    refused: str | None = None  # the intake's error code when the app would refuse the audio
+
+
+def measure(utt: Utterance, cache: Cache, recognition: dict, with_pronunciation: bool) -> Measured:
+    from trainer.audio import load_audio
+    from trainer.transcript import Transcript
+
+    audio_key = file_digest(utt.path)
+    audio = None
+
+    def intake():
+        # The app refuses audio its VAD hears no speech in; the experts still scored it,
+        # so the stages run on it anyway and the refusal is counted in the table.
+        from trainer.audio import AudioError
+
+        try:
+            load_audio(utt.path)
+        except AudioError as error:
+            return {"refused": error.code}
+        return {"refused": None}
+
+    refused = cache.get("intake", f"{audio_key}-{source_digest('trainer/audio.py', 'trainer/vad.py')}",
+                        intake)["refused"]
+
+    def loaded():
+        nonlocal audio
+        if audio is None:
+            audio = load_audio(utt.path, require_speech=False)
+        return audio
+
+    def run_transcription():
+        from trainer.asr import transcribe
+
+        return transcribe(loaded()).to_dict()
+
+    transcript_key = f"{audio_key}-{_digest(recognition)}"
+    transcript_data = cache.get("transcripts", transcript_key, run_transcription)
+    transcript = Transcript.from_dict(transcript_data)
+    stages: dict[str, list] = {}
+
+    def run_fluency():
+        from trainer.fluency import measure_fluency
+
+        result = measure_fluency(transcript, loaded())
+        return [result.features(), result.evidence()]
+
+    key = f"{transcript_key}-{source_digest(*STAGE_SOURCES['fluency'])}"
+    stages["fluency"] = cache.get("fluency", key, run_fluency)
+
+    def run_audio():
+        from trainer.calibration import audio_features
+
+        return [audio_features(loaded(), utt.text), {}]
+
+    key = f"{audio_key}-{_digest(utt.text)}-{source_digest(*STAGE_SOURCES['audio'])}-{function_digest('audio_features')}-{feature_version()}"
+    stages["audio"] = cache.get("audio", key, run_audio)
+
+    if with_pronunciation:
+        def run_pronunciation():
+            from trainer import pronunciation
+
+            result = pronunciation.assess_read_aloud(loaded(), utt.text)
+            return [result.features(), result.evidence()]
+
+        key = f"{audio_key}-{_digest(utt.text)}-{source_digest(*STAGE_SOURCES['pronunciation'])}"
+        stages["pronunciation"] = cache.get("pronunciation", key, run_pronunciation)
+    return Measured(transcript_data, stages, refused)
+
+
+def measure_all(utterances: list[Utterance], cache: Cache, *, quiet: bool = False) -> dict[str, Measured]:
+    recognition = recognition_settings()
+    with_pronunciation = pronunciation_available() is None
+    results: dict[str, Measured] = {}
+    started = time.perf_counter()
+    for i, utt in enumerate(utterances, 1):
+        results[utt.utt_id] = measure(utt, cache, recognition, with_pronunciation)
+        if not quiet and (i % 25 == 0 or i == len(utterances)):
+            print(f"  measured {i}/{len(utterances)} ({cache.misses} computed, {cache.hits} cached, "
+                  f"{time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
+    return results
+
+
+# --------------------------------------------------------------------------- features, predictions
+
+
+def feature_rows(utterances: list[Utterance], measured: dict[str, Measured]) -> dict[str, dict[str, float]]:
+    from trainer.calibration import reading_features
+    from trainer.transcript import Transcript
+
+    return {u.utt_id: reading_features(Transcript.from_dict(measured[u.utt_id].transcript), u.text,
+                                       measured[u.utt_id].stages)
+            for u in utterances}
+
+
+def training_table(utterances: list[Utterance], rows: dict[str, dict[str, float]]):
+    """The calibration table of the TRAIN rows only."""
+    from trainer.calibration import DIMENSIONS, FeatureTable
+
+    train = [u for u in utterances if u.split == "train"]
+    return FeatureTable(
+        ids=[u.utt_id for u in train],
+        groups=[u.speaker for u in train],
+        rows=[rows[u.utt_id] for u in train],
+        targets={d: [u.scores[d] for u in train] for d in DIMENSIONS},
+    )
+
+
+def gate(utt: Utterance, measured: Measured) -> str | None:
+    """Why the app would not score this reading (the scoring engine's own gates), or None."""
+    from trainer import scoring
+    from trainer.textnorm import words as norm_words
+
+    if measured.refused:
+        return measured.refused
+    heard = norm_words(measured.transcript["text"])
+    if len(heard) < scoring.MIN_WORDS:
+        return "too_short"
+    expected = set(norm_words(utt.text))
+    if len(expected & set(heard)) / max(1, len(expected)) < scoring.MIN_REFERENCE_OVERLAP:
+        return "off_topic"
+    return None
+
+
+# --------------------------------------------------------------------------- agreement
+
+
+def correlations(ours: list[float], experts: list[float]) -> tuple[float, float]:
+    import numpy as np
+
+    from trainer.calibration import _pearson, _spearman
+
+    a, b = np.array(ours, dtype=float), np.array(experts, dtype=float)
+    return _pearson(a, b), _spearman(a, b)
+
+
+def word_agreement(utterances: list[Utterance], measured: dict[str, Measured]) -> list[dict]:
+    """AUC of per-word scores against expert word accuracy < 7, one row per word measure."""
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
+    from trainer.calibration import reference_word_confidence
+    from trainer.textnorm import words as norm_words
+    from trainer.transcript import Transcript
+
+    results = []
+    for split in ("test", "train"):
+        wrong: list[int] = []
+        confidence: list[float] = []
+        gop: list[float] = []
+        flagged: list[int] = []
+        skipped = 0
+        for utt in utterances:
+            if utt.split != split or not utt.word_accuracy:
+                continue
+            reference = norm_words(utt.text)
+            if len(reference) != len(utt.word_accuracy):
+                skipped += 1
+                continue
+            m = measured[utt.utt_id]
+            conf = reference_word_confidence(Transcript.from_dict(m.transcript), utt.text)
+            words = m.stages.get("pronunciation", [None, {}])[1].get("words") if "pronunciation" in m.stages else None
+            for i, (_, accuracy) in enumerate(utt.word_accuracy):
+                wrong.append(int(accuracy < WORD_ERROR_BELOW))
+                confidence.append(conf[i])
+                if words is not None and len(words) == len(reference):
+                    w = words[i]
+                    flagged.append(int(w["label"] in ("mispronounced", "omitted")))
+                    # omitted words have no GOP: below any measured one
+                    gop.append(w["gop"] if w.get("gop") is not None else -99.0)
+        y = np.array(wrong)
+        row = {"split": split, "words": len(y), "wrong": int(y.sum()), "skipped_utterances": skipped}
+        if 0 < y.sum() < len(y):
+            row["whisper_confidence_auc"] = float(roc_auc_score(y, -np.array(confidence)))
+            if len(gop) == len(y):
+                row["word_gop_auc"] = float(roc_auc_score(y, -np.array(gop)))
+                flags = np.array(flagged)
+                row["flag_auc"] = float(roc_auc_score(y, flags))
+                row["flag_precision"] = float(y[flags == 1].mean()) if flags.sum() else float("nan")
+                row["flag_recall"] = float(flags[y == 1].mean())
+        results.append(row)
+    return results
+
+
+def _fmt(value: float | None) -> str:
+    return "  n/a" if value is None or value != value else f"{value:5.3f}"
+
+
+def print_report(model, utterances, predictions, measured, words, out=sys.stdout) -> dict:
+    """The agreement table; returns the figures for docs/tests."""
+    from trainer.calibration import DIMENSIONS
+
+    figures: dict = {"dimensions": {}}
+    print(f"\nAgreement with speechocean762 experts (model {model.label}; Pearson r / Spearman rho)",
+          file=out)
+    print(f"{'dimension':<13} {'test r':>6} {'test ρ':>6} {'train r':>7} {'train ρ':>7} "
+          f"{'CV r':>6} {'GOPT r':>6}  note", file=out)
+    for d in DIMENSIONS:
+        row = {}
+        for split in ("test", "train"):
+            chosen = [u for u in utterances if u.split == split and d in u.scores]
+            r, rho = correlations([predictions[u.utt_id][d] for u in chosen], [u.scores[d] for u in chosen])
+            row[split] = {"pearson": r, "spearman": rho, "rows": len(chosen)}
+        dm = model.dimensions.get(d)
+        cv = dm.cv.get("pearson") if dm else None
+        note = ""
+        if d == "completeness":
+            note = "experts: no variance (test rows all 10): r undefined"
+        elif d in GOPT and row["test"]["pearson"] == row["test"]["pearson"]:
+            note = "beats GOPT" if row["test"]["pearson"] > GOPT[d] else \
+                f"{row['test']['pearson'] - GOPT[d]:+.3f} vs GOPT"
+        print(f"{d:<13} {_fmt(row['test']['pearson']):>6} {_fmt(row['test']['spearman']):>6} "
+              f"{_fmt(row['train']['pearson']):>7} {_fmt(row['train']['spearman']):>7} "
+              f"{_fmt(cv):>6} {_fmt(GOPT.get(d)):>6}  {note}", file=out)
+        row["cv_pearson"] = cv
+        figures["dimensions"][d] = row
+    scorable = {u.utt_id for u in utterances if gate(u, measured[u.utt_id]) is None}
+    groups = {"children (6-7)": lambda u: u.age < ADULT_AGE, f"adults ({ADULT_AGE}+)": lambda u: u.age >= ADULT_AGE,
+              "the app would score": lambda u: u.utt_id in scorable}
+    figures["test_by_age"] = {}
+    for label, member in groups.items():
+        chosen = [u for u in utterances if u.split == "test" and member(u)]
+        if len(chosen) < 3:
+            continue
+        cells = []
+        for d in ("accuracy", "fluency", "prosodic", "total"):
+            r, _ = correlations([predictions[u.utt_id][d] for u in chosen], [u.scores[d] for u in chosen])
+            cells.append(f"{d} {_fmt(r)}")
+            figures["test_by_age"].setdefault(label, {})[d] = r
+        figures["test_by_age"][label]["rows"] = len(chosen)
+        print(f"test rows, {label}, n={len(chosen)}: " + ", ".join(cells), file=out)
+    print(f"rows: {sum(u.split == 'test' for u in utterances)} test, "
+          f"{sum(u.split == 'train' for u in utterances)} train; CV = speaker-grouped, train rows only",
+          file=out)
+    gates = {}
+    for u in utterances:
+        reason = gate(u, measured[u.utt_id])
+        if reason:
+            gates.setdefault(reason, []).append(u.utt_id)
+    if gates:
+        counts = ", ".join(f"{k} {len(v)}" for k, v in sorted(gates.items()))
+        print(f"the app would not score {sum(len(v) for v in gates.values())} of these readings "
+              f"({counts}); they are still estimated here so every expert row is compared", file=out)
+    figures["not_scorable"] = {k: len(v) for k, v in gates.items()}
+
+    print("\nWord level: AUC against expert word accuracy < 7", file=out)
+    unavailable = pronunciation_available()
+    for row in words:
+        parts = [f"{row['split']:<5} {row['words']} words, {row['wrong']} below 7",
+                 f"Whisper confidence AUC {_fmt(row.get('whisper_confidence_auc'))}"]
+        if "word_gop_auc" in row:
+            parts += [f"word GOP AUC {_fmt(row['word_gop_auc'])}",
+                      f"flag (mispronounced/omitted) AUC {_fmt(row['flag_auc'])}, precision "
+                      f"{_fmt(row['flag_precision'])}, recall {_fmt(row['flag_recall'])}"]
+        print("  " + "; ".join(parts), file=out)
+    if unavailable:
+        print(f"  pronunciation flag: not available ({unavailable})", file=out)
+    figures["words"] = words
+    return figures
+
+
+def write_predictions(path: Path, utterances, predictions) -> None:
+    from trainer.calibration import DIMENSIONS
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+        writer.writerow(["utt_id", *DIMENSIONS])
+        for u in utterances:
+            writer.writerow([u.utt_id, *(f"{predictions[u.utt_id][d]:.2f}" for d in DIMENSIONS)])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                        help="a folder laid out like speechocean762-scored (scores.tsv, audio/)")
+    parser.add_argument("--out", type=Path, help="write per-utterance predictions (TSV, 0-10)")
+    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="cache folder")
+    parser.add_argument("--model", type=Path, help="calibration model file (default: the packaged one)")
+    parser.add_argument("--fit", action="store_true",
+                        help="refit on the train rows and write the model file (--model or the packaged one)")
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON")
+    parser.add_argument("--limit", type=int, help="first N utterances only (smoke runs)")
+    args = parser.parse_args(argv)
+
+    from trainer.calibration import DEFAULT_MODEL_FILE, CalibrationModel, fit_model
+
+    utterances = load_corpus(args.data)
+    if args.limit:
+        utterances = utterances[:args.limit]
+    cache = Cache(args.cache)
+    print(f"measuring {len(utterances)} utterances from {args.data} (cache {args.cache})", file=sys.stderr)
+    measured = measure_all(utterances, cache)
+    rows = feature_rows(utterances, measured)
+    model_path = args.model or DEFAULT_MODEL_FILE
+    if args.fit:
+        table = training_table(utterances, rows)
+        if not table.ids:
+            raise SystemExit("error: no train rows to fit on")
+        started = time.perf_counter()
+        model = fit_model(table, training={
+            "data": args.data.name, "split": "train",
+            "recognition": recognition_settings(),
+            "pronunciation": pronunciation_available() or "trainer.pronunciation.assess_read_aloud",
+            "command": "bench/agreement.py --fit",
+        }, progress=lambda line: print("  " + line, file=sys.stderr, flush=True))
+        model.save(model_path)
+        print(f"fitted in {time.perf_counter() - started:.1f} s -> {model_path}", file=sys.stderr)
+    model = CalibrationModel.load(model_path)
+    predictions = {uid: {d: e.value for d, e in model.predict(features).items()}
+                   for uid, features in rows.items()}
+    words = word_agreement(utterances, measured)
+    figures = print_report(model, utterances, predictions, measured, words)
+    if args.out:
+        write_predictions(args.out, utterances, predictions)
+        print(f"predictions: {args.out}", file=sys.stderr)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(figures, indent=1, default=float), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,380 @@
+"""The calibration model: the packaged file, fitting, the estimates on real readings, the
+rubric banding on them, and the agreement benchmark's command line."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.conftest import speechocean_rows
+from trainer import calibration
+from trainer.calibration import (
+    DEFAULT_MODEL_FILE,
+    DIMENSIONS,
+    CalibrationModel,
+    FeatureTable,
+    default_model,
+    fit_model,
+)
+from trainer.config import PROJECT_ROOT
+
+# One sentence read by two children: experts gave the first accuracy 9, fluency 9,
+# total 8 and the second accuracy 5, fluency 6, total 4.
+PAIR_TEXT = "SO BILLY WENT INTO THE PET SHOP"
+GOOD_READING, POOR_READING = "000030116", "000480125"
+OTHER_TEXT = "I WILL GIVE YOU A RING TOMORROW EVENING"
+
+
+# --------------------------------------------------------------------------- the packaged model
+
+
+def test_packaged_model_loads_with_every_dimension_and_its_training_record():
+    model = default_model()
+    assert set(model.dimensions) == set(DIMENSIONS)
+    assert model.training["split"] == "train" and model.training["rows"] == 320
+    assert model.feature_version == calibration.FEATURE_VERSION
+    for name, dimension in model.dimensions.items():
+        n = len(dimension.features)
+        assert n >= 1
+        assert all(len(v) == n for v in (dimension.means, dimension.scales, dimension.coefficients,
+                                         dimension.lower, dimension.upper, dimension.medians)), name
+        assert all(s > 0 for s in dimension.scales)
+        assert all(lo <= hi for lo, hi in zip(dimension.lower, dimension.upper))
+        if dimension.method == "ridge":
+            assert dimension.cv["grouped_by"] == "speaker" and dimension.cv["rows"] == 320
+            assert -1 <= dimension.cv["pearson"] <= 1
+            assert 0 < dimension.intercept <= 10
+
+
+def _extremes(model: CalibrationModel, pick) -> dict[str, float]:
+    """Each feature at the end of its training range chosen by ``pick(dimension, i)``."""
+    values = {}
+    for dimension in model.dimensions.values():
+        for i, name in enumerate(dimension.features):
+            values[name] = pick(dimension, i)
+    return values
+
+
+def test_predictions_stay_on_the_experts_scale_for_any_input():
+    model = default_model()
+    far_low = _extremes(model, lambda d, i: d.lower[i] - 1000 * d.scales[i])
+    far_high = _extremes(model, lambda d, i: d.upper[i] + 1000 * d.scales[i])
+    for features in ({}, far_low, far_high, {n: float("nan") for n in model.features}):
+        for name, estimate in model.predict(features).items():
+            assert 0.0 <= estimate.value <= 10.0, (name, features)
+            # the evidence adds up: intercept + contributions = the unclipped estimate
+            total = estimate.intercept + sum(t.contribution for t in estimate.terms)
+            assert math.isclose(total, estimate.unclipped, abs_tol=1e-9)
+    # nothing measured: every feature takes the training median and says so
+    empty = model.predict({})["fluency"]
+    assert empty.imputed == model.dimensions["fluency"].features
+
+
+def test_better_measures_give_higher_estimates():
+    """Every coefficient points the way its feature's own correlation does (the fit rejects
+    sign flips), so moving every feature to its better end raises every fitted estimate."""
+    model = default_model()
+    better = {}
+    worse = {}
+    for dimension in model.dimensions.values():
+        for i, name in enumerate(dimension.features):
+            good_high = dimension.coefficients[i] > 0
+            better.setdefault(name, dimension.upper[i] if good_high else dimension.lower[i])
+            worse.setdefault(name, dimension.lower[i] if good_high else dimension.upper[i])
+    for name, dimension in model.dimensions.items():
+        if dimension.method != "ridge":
+            continue
+        consistent = all((dimension.coefficients[i] > 0) == (better[f] == dimension.upper[i])
+                         for i, f in enumerate(dimension.features))
+        if consistent:  # a feature shared by two dimensions may point different ways
+            assert dimension.predict(better).value > dimension.predict(worse).value + 1.0, name
+
+
+def test_model_file_round_trips(tmp_path):
+    model = default_model()
+    path = tmp_path / "model.json"
+    model.save(path)
+    again = CalibrationModel.load(path)
+    features = _extremes(model, lambda d, i: d.medians[i] + 0.3 * d.scales[i])
+    for name in DIMENSIONS:
+        assert again.predict(features)[name].value == pytest.approx(model.predict(features)[name].value)
+    broken = json.loads(path.read_text())
+    broken["format"] = 99
+    path.write_text(json.dumps(broken))
+    with pytest.raises(ValueError):
+        CalibrationModel.load(path)
+
+
+# --------------------------------------------------------------------------- features
+
+
+def _transcript(words):
+    from trainer.transcript import Transcript, Word
+
+    return Transcript(" ".join(w for w, _ in words),
+                      [Word(w, i * 0.4, i * 0.4 + 0.3, p) for i, (w, p) in enumerate(words)],
+                      "whisper", "test", 5.0)
+
+
+def test_recognition_features_compare_the_heard_words_with_the_text():
+    text = "We call it bear"
+    exact = calibration.recognition_features(_transcript([("We", 0.9), ("call", 0.8), ("it", 0.9), ("bear.", 0.7)]), text)
+    assert exact["asr_reference_words_heard"] == 1.0 and exact["asr_word_error_rate"] == 0.0
+    assert exact["asr_reference_confidence"] == pytest.approx(0.825)
+    misheard = calibration.recognition_features(_transcript([("We", 0.9), ("call", 0.8), ("it", 0.9), ("Bill.", 0.7)]), text)
+    assert misheard["asr_reference_words_heard"] == 0.75 and misheard["asr_reference_words_spoken"] == 1.0
+    assert misheard["asr_reference_confidence"] == pytest.approx(0.65)
+    assert exact["asr_reference_similarity"] > misheard["asr_reference_similarity"] > 0.75
+    missing = calibration.recognition_features(_transcript([("We", 0.9), ("call", 0.8)]), text)
+    assert missing["asr_reference_words_spoken"] == 0.5
+    silent = calibration.recognition_features(_transcript([]), text)
+    assert silent["asr_reference_words_spoken"] == 0.0 and silent["asr_word_error_rate"] == 1.0
+
+
+def test_digits_whisper_writes_with_hyphens_count_as_the_words_read():
+    # Whisper gives "2-8-9-1" as the words "2", "-8", "-9", "-1"
+    heard = _transcript([("2", 0.9), ("-8", 0.8), ("-9", 0.9), ("-1", 0.6)])
+    features = calibration.recognition_features(heard, "TWO EIGHT NINE ONE")
+    assert features["asr_reference_words_heard"] == 1.0
+    assert features["asr_reference_confidence"] == pytest.approx(0.6)
+    from trainer.textnorm import normalize
+
+    assert normalize("Call 555-0134, then 1-108.") == "call five five five zero one three four then one one zero eight"
+    assert normalize("twenty-one") == "twenty one"
+
+
+def test_syllables_come_from_the_dictionary_then_the_spelling():
+    assert calibration.syllable_count("elephants") == 3
+    assert calibration.syllable_count("bear") == 1
+    assert calibration.syllable_count("zorblaxify") >= 3  # not a word: vowel groups
+
+
+# --------------------------------------------------------------------------- fitting
+
+
+def _synthetic_table(seed: int = 7) -> FeatureTable:
+    """Six speakers; ``clear`` and ``pace`` drive every score, ``noise`` does not."""
+    rng = np.random.default_rng(seed)
+    rows, groups, ids = [], [], []
+    targets = {d: [] for d in DIMENSIONS}
+    for speaker in range(6):
+        for k in range(15):
+            clear, pace, noise = rng.normal(), rng.normal(), rng.normal()
+            rows.append({"clear": 0.6 + 0.1 * clear, "pace": 3.0 + 0.5 * pace, "noise": noise,
+                         "asr_reference_words_spoken": 1.0})
+            groups.append(f"s{speaker}")
+            ids.append(f"{speaker}-{k}")
+            base = 7.5 + 1.0 * clear - 0.6 * pace + 0.3 * rng.normal()
+            for d in DIMENSIONS:
+                targets[d].append(10.0 if d == "completeness" else float(np.clip(base, 0, 10)))
+    return FeatureTable(ids, groups, rows, targets)
+
+
+def test_fit_on_a_fixed_table_is_reproducible_and_finds_the_real_features():
+    table = _synthetic_table()
+    first = fit_model(table).to_dict()
+    second = fit_model(_synthetic_table()).to_dict()
+    assert first == second
+    accuracy = first["dimensions"]["accuracy"]
+    assert set(accuracy["features"]) == {"clear", "pace"}
+    by_name = dict(zip(accuracy["features"], accuracy["coefficients"]))
+    assert by_name["clear"] > 0 > by_name["pace"]
+    assert accuracy["cv"]["pearson"] > 0.8
+    assert first["dimensions"]["completeness"]["method"] == "direct"
+    # a different sample of the same process gives a different (not hard-coded) model
+    assert fit_model(_synthetic_table(seed=8)).to_dict()["dimensions"]["accuracy"] != accuracy
+
+
+def test_closed_form_ridge_is_scikit_learns_ridge():
+    from sklearn.linear_model import Ridge
+
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(60, 4))
+    y = z @ np.array([0.5, -1.0, 0.0, 2.0]) + 7 + rng.normal(size=60)
+    for alpha in calibration.ALPHAS:
+        ours = calibration._ridge(z, y, alpha)
+        theirs = Ridge(alpha=alpha).fit(z, y)
+        assert np.allclose(ours.coef_, theirs.coef_) and math.isclose(ours.intercept_, theirs.intercept_)
+
+
+def test_cross_validation_never_sees_a_speaker_in_training_and_held_out_folds():
+    table = _synthetic_table()
+    for train, held_out in calibration._folds(table.groups, calibration.CV_FOLDS):
+        assert not {table.groups[i] for i in train} & {table.groups[i] for i in held_out}
+
+
+def test_packaged_model_is_what_fitting_the_cached_train_rows_gives():
+    """On a machine where bench/agreement.py has run (its cache holds every train reading),
+    refitting reproduces the packaged file exactly."""
+    folder, _ = speechocean_rows("speechocean762-scored", "scores.tsv")
+    sys.path.insert(0, str(PROJECT_ROOT / "bench"))
+    import agreement
+
+    utterances = [u for u in agreement.load_corpus(folder) if u.split == "train"]
+    cache = agreement.Cache(agreement.DEFAULT_CACHE)
+    try:
+        measured = agreement.measure_all(utterances, agreement.ReadOnlyCache(cache), quiet=True)
+    except agreement.NotCached as missing:
+        pytest.skip(f"the benchmark cache does not hold every train reading ({missing}); "
+                    "run bench/agreement.py first")
+    rows = agreement.feature_rows(utterances, measured)
+    table = agreement.training_table(utterances, rows)
+    packaged = default_model().to_dict()
+    refit = fit_model(table, training={k: packaged["training"][k] for k in
+                                       ("data", "split", "recognition", "pronunciation", "command")})
+    assert refit.to_dict()["dimensions"] == packaged["dimensions"]
+
+
+# --------------------------------------------------------------------------- real readings
+
+
+@pytest.fixture(scope="module")
+def pair():
+    folder, rows = speechocean_rows("speechocean762-scored", "scores.tsv")
+    by_id = {r["utt_id"]: r for r in rows}
+    return {key: folder / by_id[key]["file"] for key in (GOOD_READING, POOR_READING)}
+
+
+def _estimates(path, text):
+    """The scoring pipeline's stages on one reading, then the packaged model."""
+    from trainer.asr import transcribe
+    from trainer.audio import load_audio
+    from trainer.fluency import measure_fluency
+
+    audio = load_audio(path)
+    transcript = transcribe(audio)
+    measured = measure_fluency(transcript, audio)
+    stages = {"fluency": (measured.features(), measured.evidence()),
+              "audio": (calibration.audio_features(audio, text), {})}
+    try:
+        from trainer import pronunciation
+    except ImportError:
+        pass
+    else:
+        result = pronunciation.assess_read_aloud(audio, text, transcript=transcript)
+        stages["pronunciation"] = (result.features(), result.evidence())
+    return default_model().predict(calibration.reading_features(transcript, text, stages))
+
+
+@pytest.mark.slow
+def test_a_clear_reading_scores_higher_than_a_poor_one_of_the_same_sentence(pair):
+    good = _estimates(pair[GOOD_READING], PAIR_TEXT)
+    poor = _estimates(pair[POOR_READING], PAIR_TEXT)
+    # the estimates shrink toward the mean (ridge, r ~ 0.5): the experts' 3-4 points of
+    # difference become about one point; a quarter of a grade is the least we accept
+    for dimension in ("accuracy", "fluency", "prosodic", "total"):
+        assert good[dimension].value > poor[dimension].value + 0.25, (
+            dimension, good[dimension].evidence(), poor[dimension].evidence())
+
+
+@pytest.mark.slow
+def test_reading_the_wrong_sentence_scores_lower_than_reading_the_right_one(pair):
+    right = _estimates(pair[GOOD_READING], PAIR_TEXT)
+    wrong = _estimates(pair[GOOD_READING], OTHER_TEXT)
+    assert wrong["accuracy"].value < right["accuracy"].value - 1.0
+    assert wrong["completeness"].value < right["completeness"].value
+
+
+@pytest.mark.slow
+def test_the_scoring_engine_bands_a_reading_on_the_calibrated_estimates_with_their_terms(pair):
+    pytest.importorskip("trainer.pronunciation")
+    from trainer.scoring import score_file
+
+    report = score_file(pair[GOOD_READING], reference_text=PAIR_TEXT)
+    assert report.scorable, report.reason
+    expected = _estimates(pair[GOOD_READING], PAIR_TEXT)
+    pronunciation = report.dimensions["pronunciation"]
+    fluency = report.dimensions["fluency"]
+    assert pronunciation.features["calibrated_accuracy"] == pytest.approx(expected["accuracy"].value, abs=0.01)
+    assert fluency.features["calibrated_fluency"] == pytest.approx(expected["fluency"].value, abs=0.01)
+    assert "calibrated_prosody" in fluency.features
+    evidence = report.to_dict()["dimensions"]["pronunciation"]["evidence"]
+    terms = evidence["calibration"]["accuracy"]["terms"]
+    assert terms and all({"feature", "value", "coefficient", "contribution"} <= set(t) for t in terms)
+    total = evidence["calibration"]["accuracy"]["intercept"] + sum(t["contribution"] for t in terms)
+    assert min(max(total, 0), 10) == pytest.approx(pronunciation.features["calibrated_accuracy"], abs=0.01)
+    # the band is the one the rubric gives the estimate, and the raw measures stay in the evidence
+    assert [c.feature for c in pronunciation.band_checks if c.met is not None] == ["calibrated_accuracy", "completeness"]
+    assert "speech_rate_wpm" in fluency.features
+    assert all(c.met is None for c in fluency.band_checks if c.feature == "speech_rate_wpm")
+
+
+# --------------------------------------------------------------------------- rubric banding
+
+
+def test_scripted_answers_band_on_the_calibrated_estimates_with_a_continuous_score():
+    from trainer.scoring import band_dimension, content
+
+    rubric = content().get_rubric("pronunciation")
+    scores = []
+    for value in (1.0, 2.4, 2.6, 4.0, 5.0, 6.0, 7.0, 8.0, 8.6, 9.5, 10.0):
+        result = band_dimension(rubric, {"calibrated_accuracy": value, "completeness": 100.0},
+                                "read_aloud", 0.55)
+        expected_band = 5 if value >= 8.5 else 4 if value >= 6.5 else 3 if value >= 4.5 else 2 if value >= 2.5 else 1
+        assert result.band == expected_band, value
+        scores.append(result.score)
+    assert scores == sorted(scores) and len(set(scores)) == len(scores)
+    # unscripted answers ignore it and band on intelligibility
+    free = band_dimension(rubric, {"calibrated_accuracy": 1.0, "intelligibility": 95.0},
+                          "open_question", 0.2)
+    assert free.band == 5
+
+    fluency = content().get_rubric("fluency")
+    slow = {"speech_rate_wpm": 60.0, "long_pauses_per_minute": 20.0, "mean_length_of_run": 1.5,
+            "calibrated_fluency": 9.2}
+    assert band_dimension(fluency, slow, "read_aloud", 0.45).band == 5
+    assert band_dimension(fluency, slow, "open_question", 0.3).band == 1
+    assert band_dimension(fluency, {**slow, "calibrated_fluency": 7.8}, "read_aloud", 0.45).band == 4
+    assert band_dimension(fluency, {**slow, "calibrated_fluency": 6.0}, "read_aloud", 0.45).band == 3
+
+
+# --------------------------------------------------------------------------- benchmark CLI
+
+
+@pytest.mark.slow
+def test_agreement_benchmark_runs_on_a_small_folder_and_writes_predictions(tmp_path):
+    folder, rows = speechocean_rows("speechocean762-scored", "scores.tsv")
+    chosen = [r for r in rows if r["split"] == "train"][:2] + [r for r in rows if r["split"] == "test"][:2]
+    data = tmp_path / "scored"
+    (data / "audio").mkdir(parents=True)
+    for row in chosen:
+        shutil.copyfile(folder / row["file"], data / row["file"])
+    with (data / "scores.tsv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter="\t", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(chosen)
+    ids = {r["utt_id"] for r in chosen}
+    with (folder / "words.tsv").open() as source, (data / "words.tsv").open("w") as target:
+        for i, line in enumerate(source):
+            if i == 0 or line.split("\t", 1)[0] in ids:
+                target.write(line)
+    out = tmp_path / "predictions.tsv"
+    result = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "bench" / "agreement.py"), "--data", str(data),
+         "--out", str(out), "--cache", str(tmp_path / "cache")],
+        capture_output=True, text=True, timeout=900, cwd=PROJECT_ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    for dimension in ("accuracy", "fluency", "prosodic", "total"):
+        assert f"\n{dimension} " in result.stdout
+    assert "GOPT" in result.stdout and "Word level" in result.stdout
+    with out.open() as handle:
+        table = list(csv.DictReader(handle, delimiter="\t"))
+    assert list(table[0]) == ["utt_id", "accuracy", "completeness", "fluency", "prosodic", "total"]
+    assert [r["utt_id"] for r in table] == [r["utt_id"] for r in chosen]
+    for row in table:
+        assert all(0.0 <= float(row[d]) <= 10.0 for d in DIMENSIONS)
+    # the second run reads everything from the cache
+    again = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "bench" / "agreement.py"), "--data", str(data),
+         "--cache", str(tmp_path / "cache")],
+        capture_output=True, text=True, timeout=300, cwd=PROJECT_ROOT,
+    )
+    assert again.returncode == 0 and "0 computed" in again.stderr, again.stderr

@@ -1,0 +1,167 @@
+"""The plain-Python pieces under the coach and recruiter pages: single sign-on mapping,
+unanswered interview items, one candidate's result, coach/machine agreement, evidence
+spans, and the PDF candidate report read back with pypdf (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import io
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+import dataworld
+from trainer import accounts, candidate_report, evidence, interviews, records
+from trainer.access import AccessDenied
+from trainer.coach_agreement import agreement, quadratic_kappa
+from trainer.interviews import AnswerOutOfOrder, CodeSpent
+from trainer.scoring import content
+from trainer.storage import AttemptStatus, Role
+
+CHAT_1, CHAT_2 = "task.chat_reply.001", "task.chat_reply.002"
+
+
+@pytest.fixture
+def people(database):
+    admin = dataworld.admin()
+    return admin, dataworld.staff(admin, Role.RECRUITER, "rita")
+
+
+# --------------------------------------------------------------------------- single sign-on
+
+
+def test_single_sign_on_maps_an_email_to_an_active_account(people):
+    admin, rita = people
+    coach = accounts.create_user(admin, "Carla", Role.COACH, login="carla", password=dataworld.PASSWORD,
+                                 email="Carla@Example.com")
+    actor = accounts.sso_actor(" carla@example.COM ")
+    assert (actor.user_id, actor.role) == (coach.id, Role.COACH)
+    with pytest.raises(AccessDenied):
+        accounts.sso_actor("nobody@example.com")
+    with pytest.raises(AccessDenied):
+        accounts.sso_actor("")
+    accounts.update_user(admin, coach.id, active=False)
+    with pytest.raises(AccessDenied):
+        accounts.sso_actor("carla@example.com")
+
+
+# --------------------------------------------------------------------------- interviews
+
+
+def test_an_item_whose_time_ran_out_is_closed_and_counts_zero(people, sample_reports):
+    admin, rita = people
+    template = interviews.create_template(rita, "Chat screen", [CHAT_1, CHAT_2])
+    new = interviews.create_invitation(rita, template.id, "Ana")
+    interviews.give_consent(new.code)
+    first = interviews.submit_no_answer(new.code, 0)
+    with pytest.raises(AnswerOutOfOrder):
+        interviews.submit_answer(new.code, 0, text="too late")
+    assert interviews.redeem(new.code).next_item.position == 1
+    # re-scoring leaves it as it is: there is nothing to score
+    assert records.score_attempt(first).status == AttemptStatus.UNSCORABLE
+    second = interviews.submit_answer(new.code, 1, text=content().get_task(CHAT_2).sample_reply)
+    records.score_attempt(second)
+    with pytest.raises(CodeSpent):
+        interviews.redeem(new.code)
+    result = interviews.candidate_result(rita, new.invitation.id)
+    scored = records.get_attempt(rita, second).summary.overall_score
+    assert result.passed is not None and result.answered == 2
+    assert result.overall_score == pytest.approx(scored / 2, abs=0.05)
+    assert records.get_attempt(rita, first).summary.status_reason == interviews.NO_ANSWER_REASON
+    other = dataworld.staff(admin, Role.RECRUITER, "rob")
+    with pytest.raises(AccessDenied):
+        interviews.candidate_result(other, new.invitation.id)
+    with pytest.raises(AccessDenied):
+        interviews.candidate_result(dataworld.staff(admin, Role.COACH, "cora"), new.invitation.id)
+
+
+# --------------------------------------------------------------------------- agreement
+
+
+def _pairs(rows):
+    return [SimpleNamespace(dimension=d, machine_band=m, coach_band=c) for d, m, c in rows]
+
+
+def _weighted_kappa(a, b, k=5):
+    """Quadratic weighted kappa written out (Cohen 1968), to check scikit-learn's use."""
+    observed = np.zeros((k, k))
+    for x, y in zip(a, b):
+        observed[x - 1, y - 1] += 1
+    expected = np.outer(observed.sum(1), observed.sum(0)) / observed.sum()
+    weights = np.array([[(i - j) ** 2 for j in range(k)] for i in range(k)]) / (k - 1) ** 2
+    return 1 - (weights * observed).sum() / (weights * expected).sum()
+
+
+def test_agreement_per_dimension_exact_adjacent_and_weighted_kappa():
+    grammar = [(3, 3), (4, 3), (2, 4), (5, 5), (1, 2), (3, 3)]
+    fluency = [(2, 2), (4, 4), (3, 3)]
+    rows = agreement(_pairs([("grammar", m, c) for m, c in grammar] + [("fluency", m, c) for m, c in fluency]))
+    assert [r.dimension for r in rows] == ["grammar", "fluency", "all"]  # rubric order, then pooled
+    g = rows[0]
+    assert (g.pairs, g.overridden) == (6, 3)
+    assert g.exact == pytest.approx(3 / 6) and g.adjacent == pytest.approx(5 / 6)
+    assert g.mean_difference == pytest.approx((0 - 1 + 2 + 0 + 1 + 0) / 6)
+    assert g.kappa == pytest.approx(_weighted_kappa([m for m, _ in grammar], [c for _, c in grammar]))
+    assert rows[1].exact == 1.0 and rows[1].kappa == pytest.approx(1.0)
+    pooled = grammar + fluency
+    assert rows[2].kappa == pytest.approx(_weighted_kappa([m for m, _ in pooled], [c for _, c in pooled]))
+    # every answer in one band on both sides: chance agreement is total, kappa undefined
+    assert quadratic_kappa([3, 3], [3, 3]) is None
+    assert agreement([]) == []
+
+
+def test_grammar_spans_follow_the_error_offsets():
+    text = "He go to the shop and she like it."
+    errors = [{"text": "like", "offset": 26, "length": 4, "message": "agreement"},
+              {"text": "go", "offset": 3, "length": 2, "message": "agreement"},
+              {"text": "missing", "offset": 99, "length": 7, "message": "not in the text"}]
+    spans = evidence.grammar_spans(text, errors)
+    assert "".join(s.text for s in spans) == text
+    assert [s.text for s in spans if s.error] == ["go", "like"]
+
+
+# --------------------------------------------------------------------------- PDF report
+
+
+def test_pdf_report_holds_the_candidates_scores_level_verdict_and_audio_links(people, sample_reports):
+    from pypdf import PdfReader
+
+    admin, rita = people
+    listening_id, recording, listening_report = sample_reports["listening"]
+    chat_id, chat_text, chat_report = sample_reports["chat"]
+    template = interviews.create_template(rita, "Voice and chat screen", [listening_id, chat_id], pass_level="B1",
+                                          pass_minimums={"grammar": 10})
+    name = "Juana Dela Cruz-Ñuñez"
+    new = interviews.create_invitation(rita, template.id, name)
+    interviews.give_consent(new.code)
+    spoken = interviews.submit_answer(new.code, 0, recording=recording)
+    records.record_report(spoken, listening_report)
+    typed = interviews.submit_answer(new.code, 1, text=chat_text)
+    records.record_report(typed, chat_report)
+
+    report = candidate_report.candidate_report(rita, new.invitation.id)
+    data = candidate_report.render_pdf(report, app_url="https://trainer.example.com")
+    assert data.startswith(b"%PDF")
+    pdf = PdfReader(io.BytesIO(data))
+    text = " ".join(" ".join(page.extract_text().split()) for page in pdf.pages)
+
+    result = interviews.candidate_result(rita, new.invitation.id)
+    assert name in text and "Voice and chat screen" in text
+    assert f"Overall score {result.overall_score:.0f}/100" in text
+    assert f"Level {result.level}" in text
+    assert ("Result PASS" if result.passed else "Result FAIL") in text
+    for dimension, value in result.dimensions.items():
+        assert f"{dimension.replace('_', ' ')} {value:.0f}" in text  # the per-dimension table
+    for attempt_id, answer_report in ((spoken, listening_report), (typed, chat_report)):
+        assert f"{answer_report.overall.score:.0f}/100, level {answer_report.overall.level}" in text
+        for dimension in answer_report.dimensions.values():
+            assert f"band {dimension.band}, {dimension.label}" in text
+    # evidence: a threshold that set a band, and the transcript of the spoken answer
+    first_check = next(iter(chat_report.dimensions.values())).band_checks[0]
+    assert evidence.feature_name(first_check.feature) in text
+    assert " ".join(listening_report.transcript.text.split()[:4]) in text
+    links = [annotation.get_object()["/A"]["/URI"] for page in pdf.pages for annotation in page.get("/Annots", [])]
+    assert links == [candidate_report.audio_link(new.invitation.id, spoken, "https://trainer.example.com")]
+
+    with pytest.raises(AccessDenied):
+        candidate_report.candidate_report(dataworld.staff(admin, Role.RECRUITER, "rob"), new.invitation.id)

@@ -1,0 +1,95 @@
+"""Short, plain-text readings of a report's evidence, for staff: which thresholds set each
+band, the grammar errors, the call moves found and missed, and the transcript cut into
+spans around the grammar errors (for highlighting). Used by the coach's attempt page and
+the recruiter's PDF report; no Streamlit here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Span:
+    text: str
+    error: dict | None = None  # a grammar error (scoring evidence) when this span is one
+
+
+def feature_name(feature: str) -> str:
+    return feature.replace("_", " ")
+
+
+def _number(value) -> str:
+    if value is None:
+        return "-"
+    value = float(value)
+    return f"{value:.0f}" if value == int(value) and abs(value) >= 10 else f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def threshold_text(check) -> str:
+    """'grammar errors per 100 words 1.82 (band needs <= 3)'."""
+    bounds = []
+    if check.min is not None:
+        bounds.append(f">= {_number(check.min)}")
+    if check.max is not None:
+        bounds.append(f"<= {_number(check.max)}")
+    need = " and ".join(bounds) or "no bound"
+    return f"{feature_name(check.feature)} {_number(check.value)} (needs {need})"
+
+
+def grammar_errors(dimension) -> list[dict]:
+    return list((dimension.details or {}).get("errors") or []) if dimension is not None else []
+
+
+def grammar_error_text(error: dict) -> str:
+    suggestions = ", ".join(error.get("suggestions") or [])
+    fix = f" -> {suggestions}" if suggestions else ""
+    return f"\"{error.get('text', '')}\"{fix}: {error.get('message', '')}"
+
+
+def highlights(dimension, *, max_items: int = 4) -> list[str]:
+    """A few lines of evidence for one scored dimension (a scoring.DimensionScore)."""
+    lines = [threshold_text(c) for c in dimension.band_checks if c.value is not None]
+    details = dimension.details or {}
+    errors = grammar_errors(dimension)
+    if errors:
+        lines += [f"error {grammar_error_text(e)}" for e in errors[:max_items]]
+        if len(errors) > max_items:
+            lines.append(f"... and {len(errors) - max_items} more grammar errors")
+    moves = details.get("moves") or []
+    if moves:
+        found = [m["move"] for m in moves if m.get("found")]
+        missed = [m["move"] for m in moves if not m.get("found") and m.get("required", True)]
+        if found:
+            lines.append("call moves heard: " + ", ".join(found))
+        if missed:
+            lines.append("call moves missing: " + ", ".join(missed))
+    fillers = details.get("fillers")
+    if isinstance(fillers, list) and fillers:
+        lines.append(f"fillers: {len(fillers)}")
+    return lines
+
+
+def grammar_spans(text: str, errors: list[dict]) -> list[Span]:
+    """``text`` cut into plain spans and grammar-error spans (by the errors' character
+    offsets; an error whose offset does not match the text is looked up by its words)."""
+    placed: list[tuple[int, int, dict]] = []
+    for error in sorted(errors, key=lambda e: e.get("offset", 0)):
+        start, length = int(error.get("offset", -1)), int(error.get("length", 0))
+        words = error.get("text", "")
+        if not (0 <= start and text[start:start + length] == words and length > 0):
+            start = text.find(words) if words else -1
+            length = len(words)
+        if start < 0 or length <= 0 or any(start < end and start + length > begin for begin, end, _ in placed):
+            continue
+        placed.append((start, start + length, error))
+    spans: list[Span] = []
+    cursor = 0
+    for begin, end, error in sorted(placed, key=lambda p: p[0]):
+        if begin > cursor:
+            spans.append(Span(text[cursor:begin]))
+        spans.append(Span(text[begin:end], error))
+        cursor = end
+    if cursor < len(text):
+        spans.append(Span(text[cursor:]))
+    return spans

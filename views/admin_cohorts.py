@@ -1,0 +1,59 @@
+"""Admin: cohorts (a training group: its applicants and the coaches who review them)."""
+
+import streamlit as st
+
+from trainer import accounts
+from trainer.access import AccessDenied
+from trainer.storage import Role
+from trainer.ui_staff import ROLE_NAMES, md, refuse, require, when
+
+
+def main() -> None:
+    actor = require(Role.ADMIN)
+    st.title("Cohorts")
+    try:
+        cohorts = accounts.list_cohorts(actor)
+        people = {u.id: u for u in accounts.list_users(actor, include_inactive=True)}
+    except AccessDenied as error:
+        refuse(error)
+    st.dataframe([{"id": c.id, "cohort": c.name, "description": c.description,
+                   "coaches": sum(1 for i in c.member_ids if i in people and people[i].role == Role.COACH),
+                   "applicants": sum(1 for i in c.member_ids if i in people and people[i].role == Role.APPLICANT),
+                   "created": when(c.created_at)} for c in cohorts], hide_index=True)
+
+    with st.expander("New cohort", expanded=not cohorts):
+        with st.form("new-cohort", clear_on_submit=True):
+            name = st.text_input("Name")
+            description = st.text_input("Description")
+            if st.form_submit_button("Create cohort", type="primary"):
+                try:
+                    accounts.create_cohort(actor, name, description)
+                except (ValueError, AccessDenied) as error:
+                    st.error(str(error))
+                else:
+                    st.rerun()
+    if not cohorts:
+        return
+
+    cohort = st.selectbox("Cohort", cohorts, format_func=lambda c: c.name)
+    st.subheader(f"Members of {md(cohort.name)}")
+    members = [people[i] for i in cohort.member_ids if i in people]
+    st.dataframe([{"name": u.name, "role": ROLE_NAMES[u.role], "login": u.login, "active": u.active}
+                  for u in members], hide_index=True)
+    candidates = [u for u in people.values() if u.active and u.role in (Role.APPLICANT, Role.COACH)
+                  and u.id not in cohort.member_ids]
+    joining = st.multiselect("Add people", candidates, format_func=lambda u: f"{u.name} ({ROLE_NAMES[u.role]})")
+    leaving = st.multiselect("Remove people", members, format_func=lambda u: f"{u.name} ({ROLE_NAMES[u.role]})")
+    if st.button("Save members", type="primary", disabled=not (joining or leaving)):
+        try:
+            for user in joining:
+                accounts.add_member(actor, cohort.id, user.id)
+            for user in leaving:
+                accounts.remove_member(actor, cohort.id, user.id)
+        except (ValueError, AccessDenied) as error:
+            st.error(str(error))
+        else:
+            st.rerun()
+
+
+main()

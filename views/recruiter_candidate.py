@@ -1,0 +1,63 @@
+"""Recruiter: one candidate's interview (``?invitation=ID``, optionally ``&attempt=ID`` to
+open one answer): scores, level, pass/fail, each answer with its recording, transcript and
+evidence; the report as PDF. Ids go through the data layer, which refuses other
+recruiters' candidates."""
+
+import streamlit as st
+
+from trainer import records
+from trainer.access import AccessDenied
+from trainer.candidate_report import TASK_TYPE_NAMES, candidate_report, render_pdf
+from trainer.storage import Role
+from trainer.ui_staff import id_param, md, refuse, require, show_answer, when
+
+
+def main() -> None:
+    actor = require(Role.RECRUITER, Role.ADMIN)
+    st.page_link("views/recruiter_results.py", label="Back to the results", icon="⬅️")
+    invitation_id = id_param("invitation")
+    if invitation_id is None:
+        st.info("Pick a candidate on the Results page.")
+        return
+    wanted = id_param("attempt")
+    try:
+        report = candidate_report(actor, invitation_id)
+        if wanted is not None and records.get_attempt(actor, wanted).summary.invitation_id != invitation_id:
+            raise AccessDenied("This answer is not part of this interview.")
+    except AccessDenied as error:
+        refuse(error)
+    result, invitation = report.result, report.invitation
+    st.title(md(result.candidate_name))
+    st.caption(f"{md(report.template.name)} · invited {when(invitation.created_at)} UTC · "
+               f"status {invitation.status.replace('_', ' ')} · answered {result.answered} of {result.total}")
+    cols = st.columns(3)
+    cols[0].metric("Overall", "-" if result.overall_score is None else f"{result.overall_score:.0f}/100")
+    cols[1].metric("Level", result.level or "-")
+    cols[2].metric("Result", report.verdict.lower())
+    st.caption(f"Pass bar: {md(report.bar)}")
+    if result.dimensions:
+        st.dataframe([{"dimension": d.replace("_", " "), "score": v,
+                       "minimum": report.template.pass_minimums.get(d)} for d, v in result.dimensions.items()],
+                     hide_index=True)
+    st.download_button("Download the report (PDF)", render_pdf(report), mime="application/pdf",
+                       file_name=f"candidate-{invitation.id}-report.pdf", type="primary")
+
+    st.subheader("Answers")
+    for item in report.items:
+        title = f"{item.position + 1}. {TASK_TYPE_NAMES.get(item.task_type, item.task_type)}: {item.task_title}"
+        score = "" if item.overall_score is None else f" · {item.overall_score:.0f}/100 ({item.level})"
+        with st.expander(md(title) + score, expanded=item.attempt_id is not None and item.attempt_id == wanted):
+            if item.attempt_id is None:
+                st.write("Not answered yet.")
+                continue
+            if item.note:
+                st.warning(item.note)
+            show_answer(records.get_attempt(actor, item.attempt_id))
+            for line in item.dimensions:
+                st.markdown(f"**{md(line.name.replace('_', ' '))}**: {line.score:.0f} (band {line.band}, "
+                            f"{md(line.label)})")
+                for text in item.highlights.get(line.name, []):
+                    st.caption(md(text))
+
+
+main()
