@@ -63,14 +63,36 @@ def choose_task(at: AppTest, task_type: str, task_id: str) -> AppTest:
 # --------------------------------------------------------------------------- profiles, navigation
 
 
+def page_links(at: AppTest) -> list[str]:
+    return [link.proto.label for link in at.get("page_link")]
+
+
 def test_home_for_nobody_offers_the_profile_picker_and_shows_the_task_bank():
     at = app()
     assert not at.exception
     assert at.title[0].value == "BPO English Trainer"
-    assert any("Choose or create your profile" in i.value for i in at.info)
+    assert any("Choose your profile or sign in" in i.value for i in at.info)
+    assert "Choose or create your profile" in page_links(at)
     assert at.dataframe[0].value["tasks"].sum() >= 100
     with pytest.raises(ValueError):  # applicant pages are not offered before a profile is chosen
         at.switch_page("views/practice.py")
+    for page in ("sign_in", "interview"):  # the staff's and the candidate's ways in stay open
+        assert open_page(at, page).title
+
+
+def test_without_open_practice_nobody_picks_a_profile_by_name(monkeypatch):
+    from trainer.config import get_settings
+
+    monkeypatch.setenv("TRAINER_OPEN_PRACTICE", "false")
+    get_settings.cache_clear()
+    accounts.create_profile("Pat")
+    at = app()
+    assert not at.exception
+    assert at.title[0].value == "Sign in"  # the default page for nobody
+    home = open_page(at, "home")
+    assert page_links(home) == ["Sign in"]
+    with pytest.raises(ValueError):
+        home.switch_page("views/profile.py")
 
 
 def test_a_profile_is_created_then_picked_by_name_and_names_stay_unique():
@@ -124,7 +146,7 @@ def test_recorded_answer_is_saved_scored_stage_by_stage_and_opens_its_feedback()
 
     saved = records.list_attempts(actor)
     assert len(saved) == 1 and saved[0].status == AttemptStatus.SCORED and saved[0].task_id == task.id
-    assert at.title[0].value == "Feedback" and at.query_params["attempt"] == [str(saved[0].id)]
+    assert at.title[0].value == "Feedback" and at.query_params["attempt"] == str(saved[0].id)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Overall"].endswith("/100") and metrics["Level"] in {"A1", "A2", "B1", "B2", "C1", "C2"}
     labels = [e.label for e in at.expander]
@@ -132,7 +154,7 @@ def test_recorded_answer_is_saved_scored_stage_by_stage_and_opens_its_feedback()
         assert any(label.startswith(f"{name}: ") and "band" in label for label in labels), labels
     transcript = next(body for body in html_bodies(at) if "morning" in body.lower())
     assert "phone" in transcript.lower()
-    assert at.get("arrow_vega_lite_chart"), "no fluency timeline"
+    assert at.get("vega_lite_chart"), "no fluency timeline"
     assert any("first scored answer" in c.value for c in at.caption)  # comparison: nothing earlier yet
     assert any("What to work on next" == s.value for s in at.subheader)
 
@@ -141,7 +163,7 @@ def test_typed_chat_reply_is_scored_with_grammar_errors_marked_and_text_escaped(
     actor = accounts.create_profile("Dana")
     task = BANK.get_task("task.chat_reply.001")
     reply = ("Hello, thank you for contacting ShopNest. I am sorry your shoes are late. "
-             "The courier go to the warehouse yesterday and your order arrive tomorrow. "
+             "The courier says he go to the warehouse yesterday and your order arrive tomorrow. "
              "<script>alert(1)</script> Is there anything else I can help you with?")
     at = choose_task(open_page(app(actor), "practice"), "chat_reply", task.id)
     at.text_area(key=f"reply-{task.id}").input(reply)
@@ -154,7 +176,7 @@ def test_typed_chat_reply_is_scored_with_grammar_errors_marked_and_text_escaped(
     assert "<script>" not in body and "&lt;script&gt;alert(1)&lt;/script&gt;" in body
     marked = [e for e in records.get_attempt(actor, records.list_attempts(actor)[0].id).report
               .dimensions["grammar"].details["errors"]]
-    assert marked, "LanguageTool found no error in 'The courier go'"
+    assert marked, "LanguageTool found no error in 'he go'"
     assert f'>{marked[0]["text"]}</mark>' in body and 'title="' in body
     notes = next(e for e in at.expander if e.label.startswith("Grammar notes"))
     assert marked[0]["message"][:20] in " ".join(m.value for m in notes.markdown).replace("\\", "")
@@ -299,7 +321,7 @@ def test_progress_shows_history_per_dimension_level_over_time_and_export(sample_
     at = open_page(app(actor), "progress")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Answers scored"] == "2" and metrics["Your level now"] in {"A1", "A2", "B1", "B2", "C1", "C2"}
-    assert len(at.get("arrow_vega_lite_chart")) == 2  # level over time, each dimension over time
+    assert len(at.get("vega_lite_chart")) == 2  # level over time, each dimension over time
     table = at.dataframe[0].value
     assert len(table) == 2 and {"Grammar", "Comprehension", "Call handling"} <= set(table.columns)
     downloads = [b.label for b in at.get("download_button")]

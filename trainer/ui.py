@@ -729,7 +729,7 @@ def show_transcript(report, answer_text: str | None = None) -> None:
 def show_fluency_timeline(report) -> None:
     chart = fluency_chart(report)
     if chart is not None:
-        st.altair_chart(chart, use_container_width=True)
+        st.altair_chart(chart, width="stretch")
 
 
 def show_facts(report) -> None:

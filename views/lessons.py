@@ -98,9 +98,9 @@ def quiz(lesson) -> None:
         picked = [st.radio(f"{n}. {q.question}", q.options, index=None, key=f"{key}-{n}")
                   for n, q in enumerate(lesson.quiz, 1)]
         submitted = st.form_submit_button("Check my answers", type="primary")
-    if submitted:
-        st.session_state[key] = picked
-    answers = st.session_state.get(key)
+    if submitted:  # kept apart from the form's own key, which Streamlit owns
+        st.session_state[f"{key}-checked"] = picked
+    answers = st.session_state.get(f"{key}-checked")
     if answers is None:
         return
     right = sum(a == q.answer for a, q in zip(answers, lesson.quiz))

@@ -72,9 +72,9 @@ def main() -> None:
         cols[1].metric("Answers scored", len(levels))
         first = levels[0].level
         cols[2].metric("Your first level", first)
-        st.altair_chart(level_chart(levels), use_container_width=True)
+        st.altair_chart(level_chart(levels), width="stretch")
         if points:
-            st.altair_chart(dimension_chart(points), use_container_width=True)
+            st.altair_chart(dimension_chart(points), width="stretch")
         st.dataframe(dimension_table(levels, points), hide_index=True)
         with st.expander("Open the feedback of an answer"):
             for summary in records.list_attempts(actor, kinds=["practice", "mock_call"], statuses=["scored"], limit=10):
