@@ -7,7 +7,9 @@ them. A signed-in applicant is put in ``session_state["actor"]`` as the profile 
 
 from __future__ import annotations
 
+import csv
 import io
+import json
 
 import numpy as np
 import pytest
@@ -157,6 +159,12 @@ def test_recorded_answer_is_saved_scored_stage_by_stage_and_opens_its_feedback()
     assert at.get("vega_lite_chart"), "no fluency timeline"
     assert any("first scored answer" in c.value for c in at.caption)  # comparison: nothing earlier yet
     assert any("What to work on next" == s.value for s in at.subheader)
+    from trainer.ui import lessons_for, weakest_dimension
+
+    weakest = weakest_dimension(records.get_attempt(actor, saved[0].id).dimensions)
+    assert f"Take the lesson: {lessons_for(BANK, weakest)[0].title}" in page_links(at)
+    fluency = next(e for e in at.expander if e.label.startswith("Fluency: "))
+    assert fluency.dataframe, "no measured features and thresholds behind the fluency band"
 
 
 def test_typed_chat_reply_is_scored_with_grammar_errors_marked_and_text_escaped():
@@ -326,6 +334,13 @@ def test_progress_shows_history_per_dimension_level_over_time_and_export(sample_
     assert len(table) == 2 and {"Grammar", "Comprehension", "Call handling"} <= set(table.columns)
     downloads = [b.label for b in at.get("download_button")]
     assert downloads == ["Download as CSV", "Download as JSON"]
+    # what the two buttons hand over: both answers, scores per dimension, only this person's
+    stored(accounts.create_profile("Other"), sample_reports["chat"])
+    rows = list(csv.DictReader(io.StringIO(records.export_csv(actor))))
+    assert sorted(r["task_type"] for r in rows) == ["chat_reply", "listening"]
+    assert all(r["overall_score"] and any(r[f"{d}_band"] for d in DIMENSIONS) for r in rows), rows
+    data = json.loads(records.export_json(actor))
+    assert len(data["attempts"]) == 2
 
 
 # --------------------------------------------------------------------------- lessons
@@ -363,3 +378,72 @@ def test_every_dimension_has_a_lesson_to_suggest():
 
     for dimension in DIMENSIONS:
         assert lessons_for(BANK, dimension), f"no lesson is tagged {dimension}"
+
+
+# --------------------------------------------------------------------------- mock call
+
+CALL_ANSWERS = [  # the agent's side of scenario.order_tracking, turn by turn
+    "Thank you for calling. I am sorry your order has not arrived. May I have your name and the order number, please?",
+    "Thank you, Linda Parker. Can you confirm the e-mail address on the order?",
+    "Thank you. I have checked your order, and it will arrive on Friday.",
+    "Yes, you will get a text message when it is out for delivery.",
+    "You are welcome. Thank you for calling, and have a nice day.",
+]
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_a_mock_call_is_answered_turn_by_turn_and_its_report_shows_the_callers_details():
+    actor = accounts.create_profile("Pia")
+    task = BANK.get_task("task.role_play.001")
+    scenario = BANK.get_scenario(task.scenario)
+    at = open_page(app(actor), "mock_call", task=task.id)
+    assert at.selectbox[0].value.id == task.id
+    assert any(scenario.agent_brief in i.value for i in at.info)
+    button(at, "Start the call").click().run()
+    assert not at.exception, at.exception
+
+    for position, answer in enumerate(CALL_ANSWERS):
+        assert any(f"(turn {position + 1} of {len(scenario.turns)})" in m.value for m in at.markdown)
+        assert at.get("audio"), "the caller's line is not played"
+        if position == 0:  # the replay button plays the line again; the turn stays the same
+            button(at, "🔁 Replay the caller").click().run()
+            assert any("(turn 1 of" in m.value for m in at.markdown)
+            # silence is refused with what to do; nothing of the call is lost
+            at.audio_input[0].upload("silence.wav", wav_bytes(np.zeros(16000 * 2, np.float32))).run()
+            button(at, "Send my answer").click().run()
+            assert not at.exception and "microphone" in at.error[0].value.lower()
+        at.audio_input[0].upload(f"turn{position}.wav", synthesize(answer, "calm_female").read_bytes()).run()
+        button(at, "Send my answer").click().run()
+        assert not at.exception, at.exception
+        assert len(records.get_mock_call(actor, records.list_mock_calls(actor)[0].id).turns) == position + 1
+    assert any(f"{scenario.caller.name} has finished" in s.value for s in at.success)
+
+    button(at, "End the call and get my report").click().run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Feedback"
+    whole = records.get_attempt(actor, int(at.query_params["attempt"]))
+    assert whole.summary.status == AttemptStatus.SCORED and whole.summary.position is None
+    labels = [e.label for e in at.expander]
+    for name in ("Call handling", "Comprehension", "Fluency"):
+        assert any(label.startswith(f"{name}: ") for label in labels), labels
+    facts = next(d.value for d in at.dataframe if "the caller said" in d.value.columns)
+    assert facts["detail"].tolist() == [f.label for f in scenario.facts]
+    name_row = facts[facts["detail"] == "Customer name"]
+    assert name_row["captured"].tolist() == ["✅"], facts  # said back: "Thank you, Linda Parker"
+    assert any(m.value.startswith("**The caller's details: you captured") for m in at.markdown)
+    assert at.get("vega_lite_chart"), "no fluency timeline for the call"
+    assert records.list_mock_calls(actor)[0].status != "in_progress"
+
+
+def test_someone_elses_unfinished_call_cannot_be_continued():
+    owner = accounts.create_profile("Quinn")
+    call = records.start_mock_call(owner, "task.role_play.002")
+    other = accounts.create_profile("Rosa")
+    at = app(other)
+    at.session_state["mock_call_id"] = call.id
+    at = open_page(at, "mock_call")
+    assert at.error and not at.audio_input
+    assert "mock_call_id" not in at.session_state
