@@ -447,3 +447,20 @@ def test_someone_elses_unfinished_call_cannot_be_continued():
     at = open_page(at, "mock_call")
     assert at.error and not at.audio_input
     assert "mock_call_id" not in at.session_state
+
+
+def test_a_spoken_lesson_item_is_recorded_scored_and_saved():
+    actor = accounts.create_profile("Sol")
+    lesson = BANK.get_lesson("lesson.u2.opening_closing_verifying")
+    n, item = next((n, i) for n, i in enumerate(lesson.practice, 1) if i.type == "repeat")
+    at = open_page(app(actor), "lessons", lesson=lesson.id)
+    key = f"item-{lesson.id}-{n}"
+    at.audio_input(key=f"{key}-recording").upload("repeat.wav", synthesize(item.text, "calm_male").read_bytes()).run()
+    at.button(key=f"{key}-score").click().run()
+    assert not at.exception, at.exception
+    saved = records.list_attempts(actor)
+    assert len(saved) == 1 and saved[0].status == AttemptStatus.SCORED
+    detail = records.get_attempt(actor, saved[0].id)
+    assert detail.reference_text == item.text and "pronunciation" in detail.dimensions
+    assert any(label.startswith("Pronunciation: ") for label in (e.label for e in at.expander))
+    assert "Full feedback on this reading" in page_links(at)
