@@ -231,6 +231,7 @@ def test_a_silent_recording_is_kept_and_the_applicant_told_what_to_do():
     at.button[0].click().run()
     assert not at.exception
     assert at.title[0].value == "Practice"  # stays, with the message
+    assert at.status[0].label == "Not scored"
     warning = at.warning[0].value
     assert "could not hear any speech" in warning and "microphone" in warning and "kept" in warning
     saved = records.list_attempts(actor)
@@ -464,3 +465,7 @@ def test_a_spoken_lesson_item_is_recorded_scored_and_saved():
     assert detail.reference_text == item.text and "pronunciation" in detail.dimensions
     assert any(label.startswith("Pronunciation: ") for label in (e.label for e in at.expander))
     assert "Full feedback on this reading" in page_links(at)
+    status = at.status[0]  # each scoring stage is shown as it starts
+    assert status.label == "Scored"
+    stages = [m.value for m in status.markdown]
+    assert stages.index("Transcribing your answer...") < stages.index("Checking pronunciation..."), stages
