@@ -126,6 +126,33 @@ def test_every_applicant_page_opens(page):
     assert not at.error, [e.value for e in at.error]
 
 
+def test_an_applicant_with_an_account_signs_in_to_the_same_pages_and_staff_do_not_get_them(monkeypatch):
+    from dataworld import PASSWORD, admin, staff
+    from trainer.config import get_settings
+
+    monkeypatch.setenv("TRAINER_OPEN_PRACTICE", "false")
+    get_settings.cache_clear()
+    root = admin()
+    staff(root, Role.APPLICANT, "ana")
+    at = app()
+    at.text_input[0].input("ana")
+    at.text_input[1].input(PASSWORD)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["actor"].role == Role.APPLICANT
+    assert any("You are signed in as Ana" in s.value for s in at.success)
+    for page in APPLICANT_PAGES:
+        assert open_page(at, page).title
+    profile = open_page(at, "profile")
+    assert any("practising as" in s.value for s in profile.success)
+    assert any(b.label == "Sign out" for b in profile.button)
+
+    coach = app(staff(root, Role.COACH, "coach"))
+    assert coach.title[0].value != "BPO English Trainer"
+    with pytest.raises(ValueError):
+        coach.switch_page("views/practice.py")
+
+
 def test_switching_profile_forgets_the_previous_person():
     at = open_page(app(accounts.create_profile("Ben")), "profile")
     at.session_state["practice-note"] = "Ben's"
