@@ -564,7 +564,8 @@ def countdown(prep_seconds: int, answer_seconds: int, key: str, typed: bool = Fa
     rerun every second). The answer limit itself is enforced on the recording's length."""
     st.caption(time_limits_text(prep_seconds, answer_seconds, typed))
     element_id = "clock-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key)
-    st.html(_COUNTDOWN.format(id=element_id, summary=html.escape(time_limits_text(prep_seconds, answer_seconds, typed)),
+    # The limits are in the caption above; the box only says what its button does.
+    st.html(_COUNTDOWN.format(id=element_id, summary="Start the clock when you are ready",
                               prep=int(prep_seconds), answer=int(answer_seconds),
                               answer_phase="Write your reply now" if typed else "Speak now",
                               done="Time is up" + ("" if typed else ": press Stop")),

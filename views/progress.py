@@ -10,12 +10,16 @@ from trainer.ui import (TASK_TYPE_NAMES, attempt_title, bank, current_level, dim
                         show_error)
 
 
+# Dates on the time axis even for one answer (Vega-Lite's default then shows milliseconds).
+WHEN_AXIS = alt.Axis(format="%d %b %H:%M", labelAngle=0, tickCount=6)
+
+
 def level_chart(levels) -> alt.Chart:
     frame = pd.DataFrame([{"when": p.at, "overall": p.overall_score, "level": p.level,
                            "task": TASK_TYPE_NAMES.get(p.task_type, p.task_type)} for p in levels])
     cuts = pd.DataFrame([{"score": c.min_score, "cut": c.cefr} for c in bank().levels.levels if c.min_score > 0])
     line = alt.Chart(frame).mark_line(point=True).encode(
-        x=alt.X("when:T", title=None), y=alt.Y("overall:Q", title="overall score", scale=alt.Scale(domain=[0, 100])),
+        x=alt.X("when:T", title=None, axis=WHEN_AXIS), y=alt.Y("overall:Q", title="overall score", scale=alt.Scale(domain=[0, 100])),
         tooltip=["when:T", "overall:Q", "level:N", "task:N"])
     rules = alt.Chart(cuts).mark_rule(strokeDash=[4, 4], color="#8c959f").encode(y="score:Q")
     labels = alt.Chart(cuts).mark_text(align="left", dx=4, dy=-6, color="#57606a").encode(
@@ -27,7 +31,7 @@ def dimension_chart(points) -> alt.Chart:
     frame = pd.DataFrame([{"when": p.at, "dimension": dimension_title(p.dimension), "score": p.score,
                            "band": p.band} for p in points])
     return alt.Chart(frame).mark_line(point=True).encode(
-        x=alt.X("when:T", title=None), y=alt.Y("score:Q", title="score", scale=alt.Scale(domain=[0, 100])),
+        x=alt.X("when:T", title=None, axis=WHEN_AXIS), y=alt.Y("score:Q", title="score", scale=alt.Scale(domain=[0, 100])),
         color=alt.Color("dimension:N", title=None), tooltip=["when:T", "dimension:N", "score:Q", "band:Q"],
     ).properties(height=300, title="Each dimension over time")
 
