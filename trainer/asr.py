@@ -44,6 +44,25 @@ MIN_WORD_SECONDS = 0.01
 TOKEN_BUDGET_BASE, TOKEN_BUDGET_PER_SECOND, MAX_TOKEN_BUDGET = 30, 12, 210
 
 
+# Whisper reads its prompt as what was said just before the audio: given a whole passage,
+# it may take the first sentences as already said and start writing at the last one (a
+# 15 s reading came back as its final 4 s). Speech the VAD hears with no word on it for
+# longer than this means the known text misled the decoder; it decodes again without it.
+MAX_UNWRITTEN_SPEECH_SECONDS = 1.5
+
+
+def unwritten_speech_seconds(audio: Audio, words: list[Word], margin: float = 0.3) -> float:
+    """Seconds of speech (Silero VAD) that no recognised word overlaps."""
+    from .vad import speech_segments
+
+    spans = [(w.start - margin, w.end + margin) for w in words]
+    missed = 0.0
+    for segment in speech_segments(audio.samples):
+        covered = sum(max(0.0, min(segment.end, end) - max(segment.start, start)) for start, end in spans)
+        missed += max(0.0, segment.duration - covered)
+    return missed
+
+
 def token_budget(audio_seconds: float) -> int | None:
     """Most tokens Whisper may write for this audio (None: the model's own limit)."""
     budget = int(TOKEN_BUDGET_BASE + TOKEN_BUDGET_PER_SECOND * audio_seconds)
@@ -233,6 +252,16 @@ def transcribe_whisper(
             continue
         words += kept
         texts.append(" ".join(w.text for w in kept) if len(kept) < len(segment.words or []) else segment.text.strip())
+    settings = {**options.as_dict(), "prompt": initial_prompt, "max_new_tokens": token_budget(audio.duration),
+                "dropped_loop_segments": dropped, "dropped_unaligned_words": unaligned}
+    if expected_text and prompt is None:
+        unwritten = unwritten_speech_seconds(audio, words)
+        if unwritten > MAX_UNWRITTEN_SPEECH_SECONDS:
+            again = transcribe_whisper(audio, options, model=model, cpu_threads=cpu_threads)
+            again.settings["reference_prompt_dropped"] = (
+                f"{unwritten:.1f} s of speech had no words with the known text as prompt")
+            again.processing_seconds = time.perf_counter() - started
+            return again
     return Transcript(
         text=" ".join(t for t in texts if t),
         words=words,
@@ -242,9 +271,7 @@ def transcribe_whisper(
         processing_seconds=time.perf_counter() - started,
         language=info.language,
         language_probability=float(info.language_probability),
-        settings={**options.as_dict(), "prompt": initial_prompt, "max_new_tokens": token_budget(audio.duration),
-                  "dropped_loop_segments": dropped,
-                  "dropped_unaligned_words": unaligned},
+        settings=settings,
     )
 
 
