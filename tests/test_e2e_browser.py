@@ -44,9 +44,9 @@ What we found out getting this to work (Chromium 156, Streamlit 1.67, Playwright
   in a fresh server, Whisper model load included, took 9-12 s. The LanguageTool server is
   started by the fixture before the app (shared with the suite, left running), so a cold
   Java start (~27 s here) is not inside the scoring timeout, which allows 5 minutes anyway.
-- Task choice: a sentence-build task (grammar, comprehension and fluency). Read-aloud and
-  open-question tasks also score pronunciation, whose module (trainer.pronunciation) is
-  not in the project yet: they fail today with an ImportError in the page.
+- Task choice: a sentence-build task (grammar, comprehension and fluency): short, so the
+  whole test stays near half a minute. The other task types, mock calls and the lesson
+  items are answered through Streamlit's AppTest in tests/test_app.py.
 """
 
 from __future__ import annotations
