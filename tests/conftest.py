@@ -135,6 +135,14 @@ def database(request, tmp_path, monkeypatch):
     yield from _use_database(request, request.param, tmp_path, monkeypatch)
 
 
+@pytest.fixture
+def app_database(request, tmp_path, monkeypatch):
+    """An empty SQLite database and storage folder for one app test (AppTest runs the pages
+    in this process; the PostgreSQL path of the same data layer is tested by the storage
+    tests)."""
+    yield from _use_database(request, "sqlite", tmp_path, monkeypatch)
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def module_database(request, tmp_path_factory):
     """Like ``database``, shared by the tests of one module (for read-mostly tests over a

@@ -1,55 +1,498 @@
-"""The Streamlit app through Streamlit's AppTest (no browser)."""
+"""The Streamlit app through Streamlit's AppTest (no browser): every page, with a real
+database (SQLite in a temporary folder), real speech (espeak-ng), Whisper and LanguageTool.
+
+AppTest runs the pages in this process, so the ``app_database`` fixture's settings apply to
+them. A signed-in applicant is put in ``session_state["actor"]`` as the profile page does.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
 from streamlit.testing.v1 import AppTest
 
+from trainer import accounts, records
 from trainer.config import PROJECT_ROOT
+from trainer.content import DIMENSIONS, load_all
+from trainer.storage import AttemptStatus, Role
 from trainer.tts import synthesize
 
 APP = str(PROJECT_ROOT / "app.py")
+APPLICANT_PAGES = ["home", "lessons", "practice", "mock_call", "feedback", "progress", "profile"]
+BANK = load_all()
+
+pytestmark = pytest.mark.usefixtures("app_database")
 
 
-def test_home_page_lists_the_task_bank():
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    assert not at.exception
-    assert at.title[0].value == "BPO English Trainer"
-    assert at.dataframe[0].value["tasks"].sum() >= 100
+def app(actor=None, timeout: float = 300) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    if actor is not None:
+        at.session_state["actor"] = actor
+    return at.run()
 
 
-def practice() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=300).run()
-    at.switch_page("views/practice.py").run()
-    assert not at.exception
+def open_page(at: AppTest, page: str, **query) -> AppTest:
+    for name, value in query.items():
+        at.query_params[name] = str(value)
+    at.switch_page(f"views/{page}.py").run()
+    assert not at.exception, at.exception
     return at
 
 
-def test_practice_page_plays_the_prompt_of_a_listening_task():
-    at = practice()
-    at.selectbox[0].select("listening").run()
+def html_bodies(at: AppTest) -> list[str]:
+    return [element.proto.body for element in at.get("html")]
+
+
+def wav_bytes(samples: np.ndarray, rate: int = 16000) -> bytes:
+    buffer = io.BytesIO()
+    sf.write(buffer, samples, rate, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+def choose_task(at: AppTest, task_type: str, task_id: str) -> AppTest:
+    at.selectbox[0].select(task_type).run()
+    tasks = BANK.tasks_of_type(task_type)
+    at.selectbox[1].select_index([t.id for t in tasks].index(task_id)).run()
+    assert at.selectbox[1].value.id == task_id
+    return at
+
+
+# --------------------------------------------------------------------------- profiles, navigation
+
+
+def page_links(at: AppTest) -> list[str]:
+    return [link.proto.label for link in at.get("page_link")]
+
+
+def test_home_for_nobody_offers_the_profile_picker_and_shows_the_task_bank():
+    at = app()
     assert not at.exception
-    task_label = at.selectbox[1].value
-    assert task_label.id.startswith("task.listening.")
-    assert any("Question" in m.value for m in at.markdown)
+    assert at.title[0].value == "BPO English Trainer"
+    assert any("Choose your profile or sign in" in i.value for i in at.info)
+    assert "Choose or create your profile" in page_links(at)
+    assert at.dataframe[0].value["tasks"].sum() >= 100
+    with pytest.raises(ValueError):  # applicant pages are not offered before a profile is chosen
+        at.switch_page("views/practice.py")
+    for page in ("sign_in", "interview"):  # the staff's and the candidate's ways in stay open
+        assert open_page(at, page).title
 
 
-def test_recorded_answer_is_scored_on_the_page():
-    at = practice()
-    at.selectbox[0].select("listening").run()
-    task = at.selectbox[1].value
-    answer = f"The answer is {task.answers[0]}, I heard it clearly."
+def test_without_open_practice_nobody_picks_a_profile_by_name(monkeypatch):
+    from trainer.config import get_settings
+
+    monkeypatch.setenv("TRAINER_OPEN_PRACTICE", "false")
+    get_settings.cache_clear()
+    accounts.create_profile("Pat")
+    at = app()
+    assert not at.exception
+    assert at.title[0].value == "Sign in"  # the default page for nobody
+    home = open_page(at, "home")
+    assert page_links(home) == ["Sign in"]
+    with pytest.raises(ValueError):
+        home.switch_page("views/profile.py")
+
+
+def test_a_profile_is_created_then_picked_by_name_and_names_stay_unique():
+    at = open_page(app(), "profile")
+    at.text_input(key="new-profile-name").input("Maria Santos")
+    at.button[-1].click().run()
+    assert not at.exception
+    assert at.session_state["actor"].name == "Maria Santos"
+    assert at.title[0].value == "BPO English Trainer"  # the profile page opens Home
+    assert any("Welcome, Maria Santos" in h.value for h in at.subheader)
+    assert any(m.label == "Your level" and m.value == "not yet known" for m in at.metric)
+
+    again = open_page(app(), "profile")  # another visit: the name is in the list
+    assert again.selectbox[0].options == ["Maria Santos"]
+    again.button[0].click().run()  # Continue
+    assert again.session_state["actor"].name == "Maria Santos"
+
+    third = open_page(app(), "profile")
+    third.text_input(key="new-profile-name").input("maria santos")
+    third.button[-1].click().run()
+    assert "actor" not in third.session_state
+    assert "already a profile" in third.error[0].value
+
+
+@pytest.mark.parametrize("page", APPLICANT_PAGES)
+def test_every_applicant_page_opens(page):
+    at = open_page(app(accounts.create_profile("Ana")), page)
+    assert at.title, f"{page} shows no title"
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_an_applicant_with_an_account_signs_in_to_the_same_pages_and_staff_do_not_get_them(monkeypatch):
+    from dataworld import PASSWORD, admin, staff
+    from trainer.config import get_settings
+
+    monkeypatch.setenv("TRAINER_OPEN_PRACTICE", "false")
+    get_settings.cache_clear()
+    root = admin()
+    staff(root, Role.APPLICANT, "ana")
+    at = app()
+    at.text_input[0].input("ana")
+    at.text_input[1].input(PASSWORD)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["actor"].role == Role.APPLICANT
+    assert any("You are signed in as Ana" in s.value for s in at.success)
+    for page in APPLICANT_PAGES:
+        assert open_page(at, page).title
+    profile = open_page(at, "profile")
+    assert any("practising as" in s.value for s in profile.success)
+    assert any(b.label == "Sign out" for b in profile.button)
+
+    coach = app(staff(root, Role.COACH, "coach"))
+    assert coach.title[0].value != "BPO English Trainer"
+    with pytest.raises(ValueError):
+        coach.switch_page("views/practice.py")
+
+
+def test_switching_profile_forgets_the_previous_person():
+    at = open_page(app(accounts.create_profile("Ben")), "profile")
+    at.session_state["practice-note"] = "Ben's"
+    at.button[0].click().run()  # Switch profile
+    assert "actor" not in at.session_state and "practice-note" not in at.session_state
+
+
+# --------------------------------------------------------------------------- practice
+
+
+def test_recorded_answer_is_saved_scored_stage_by_stage_and_opens_its_feedback():
+    actor = accounts.create_profile("Carlo")
+    task = BANK.get_task("task.sentence_build.002")
+    answer = "Um, my phone has not been working since this morning."
+    at = choose_task(open_page(app(actor), "practice"), "sentence_build", task.id)
+    assert any("No preparation time: answer within 15 s." in c.value for c in at.caption)
     at.audio_input[0].upload("answer.wav", synthesize(answer, "calm_male").read_bytes()).run()
     at.button[0].click().run()
-    assert not at.exception
+    assert not at.exception, at.exception
+
+    saved = records.list_attempts(actor)
+    assert len(saved) == 1 and saved[0].status == AttemptStatus.SCORED and saved[0].task_id == task.id
+    assert at.title[0].value == "Feedback" and at.query_params["attempt"] == str(saved[0].id)
     metrics = {m.label: m.value for m in at.metric}
-    assert "Overall" in metrics and metrics["Overall"].endswith("/100")
-    assert any("Comprehension" in e.label for e in at.expander)
+    assert metrics["Overall"].endswith("/100") and metrics["Level"] in {"A1", "A2", "B1", "B2", "C1", "C2"}
+    labels = [e.label for e in at.expander]
+    for name in ("Grammar", "Fluency", "Comprehension"):
+        assert any(label.startswith(f"{name}: ") and "band" in label for label in labels), labels
+    transcript = next(body for body in html_bodies(at) if "morning" in body.lower())
+    assert "phone" in transcript.lower()
+    assert at.get("vega_lite_chart"), "no fluency timeline"
+    assert any("first scored answer" in c.value for c in at.caption)  # comparison: nothing earlier yet
+    assert any("What to work on next" == s.value for s in at.subheader)
+    from trainer.ui import lessons_for, weakest_dimension
+
+    weakest = weakest_dimension(records.get_attempt(actor, saved[0].id).dimensions)
+    assert f"Take the lesson: {lessons_for(BANK, weakest)[0].title}" in page_links(at)
+    fluency = next(e for e in at.expander if e.label.startswith("Fluency: "))
+    assert fluency.dataframe, "no measured features and thresholds behind the fluency band"
 
 
-def test_unusable_recording_gets_a_friendly_message():
-    at = practice()
-    at.selectbox[0].select("listening").run()
+def test_typed_chat_reply_is_scored_with_grammar_errors_marked_and_text_escaped():
+    actor = accounts.create_profile("Dana")
+    task = BANK.get_task("task.chat_reply.001")
+    reply = ("Hello, thank you for contacting ShopNest. I am sorry your shoes are late. "
+             "The courier says he go to the warehouse yesterday and your order arrive tomorrow. "
+             "<script>alert(1)</script> Is there anything else I can help you with?")
+    at = choose_task(open_page(app(actor), "practice"), "chat_reply", task.id)
+    at.text_area(key=f"reply-{task.id}").input(reply)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Feedback"
+    labels = [e.label for e in at.expander]
+    assert any(label.startswith("Call handling: ") for label in labels), labels
+    body = next(b for b in html_bodies(at) if "courier" in b)
+    assert "<script>" not in body and "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+    marked = [e for e in records.get_attempt(actor, records.list_attempts(actor)[0].id).report
+              .dimensions["grammar"].details["errors"]]
+    assert marked, "LanguageTool found no error in 'he go'"
+    assert f'>{marked[0]["text"]}</mark>' in body and 'title="' in body
+    notes = next(e for e in at.expander if e.label.startswith("Grammar notes"))
+    assert marked[0]["message"][:20] in " ".join(m.value for m in notes.markdown).replace("\\", "")
+
+
+def test_a_too_long_reply_is_refused_before_it_is_saved():
+    actor = accounts.create_profile("Eli")
+    task = BANK.get_task("task.chat_reply.001")
+    at = choose_task(open_page(app(actor), "practice"), "chat_reply", task.id)
+    at.text_area(key=f"reply-{task.id}").input("word " * (task.max_words + 5))
+    at.button[0].click().run()
+    assert f"keep it within {task.max_words} words" in at.error[0].value
+    assert records.list_attempts(actor) == []
+
+
+def test_a_recording_longer_than_the_answer_time_is_refused_with_the_limit():
+    actor = accounts.create_profile("Fay")
+    task = BANK.get_task("task.listening.001")  # 10 s to answer
+    speech, rate = sf.read(synthesize("The customer ordered a blue jacket.", "calm_male"), dtype="float32")
+    long = np.concatenate([speech, np.zeros(int(rate * (task.answer_seconds + 5)), np.float32)])
+    at = choose_task(open_page(app(actor), "practice"), "listening", task.id)
+    at.audio_input[0].upload("long.wav", wav_bytes(long, rate)).run()
+    at.button[0].click().run()
+    assert not at.exception
+    assert f"longer than the {task.answer_seconds} seconds this task allows" in at.error[0].value
+    assert "record again" in at.error[0].value
+    assert records.list_attempts(actor) == []
+
+
+def test_an_unreadable_recording_gets_a_friendly_message_and_nothing_is_saved():
+    actor = accounts.create_profile("Gus")
+    at = choose_task(open_page(app(actor), "practice"), "listening", "task.listening.001")
     at.audio_input[0].upload("empty.wav", b"\x00" * 4000).run()
     at.button[0].click().run()
     assert not at.exception
-    assert at.error and "record" in at.error[0].value.lower()
+    assert "could not read this file as audio" in at.error[0].value and "record" in at.error[0].value.lower()
+    assert records.list_attempts(actor) == []
+
+
+def test_a_silent_recording_is_kept_and_the_applicant_told_what_to_do():
+    actor = accounts.create_profile("Hana")
+    at = choose_task(open_page(app(actor), "practice"), "listening", "task.listening.001")
+    at.audio_input[0].upload("silence.wav", wav_bytes(np.zeros(16000 * 3, np.float32))).run()
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.title[0].value == "Practice"  # stays, with the message
+    assert at.status[0].label == "Not scored"
+    warning = at.warning[0].value
+    assert "could not hear any speech" in warning and "microphone" in warning and "kept" in warning
+    saved = records.list_attempts(actor)
+    assert len(saved) == 1 and saved[0].status == AttemptStatus.UNSCORABLE
+
+
+# --------------------------------------------------------------------------- feedback
+
+
+def stored(actor, sample) -> int:
+    """An attempt of ``actor`` carrying one of the real sample reports."""
+    from dataworld import scored_attempt
+
+    return scored_attempt(actor, sample)
+
+
+def test_feedback_shows_evidence_coach_bands_and_escaped_comments(sample_reports):
+    from dataworld import admin, staff
+
+    applicant = accounts.create_profile("Ivy")
+    first = stored(applicant, sample_reports["listening"])
+    second = stored(applicant, sample_reports["listening"])
+    root = admin()
+    coach = staff(root, Role.COACH, "coach")
+    cohort = accounts.create_cohort(root, "June")
+    accounts.add_member(root, cohort.id, applicant.user_id)
+    accounts.add_member(root, cohort.id, coach.user_id)
+    records.override_band(coach, second, "vocabulary", 2, "Too few words of your own")
+    records.add_comment(coach, second, "**Good** <b>job</b> [click](javascript:alert(1))")
+
+    at = open_page(app(applicant), "feedback", attempt=second)
+    assert not at.error, [e.value for e in at.error]
+    vocabulary = next(e for e in at.expander if e.label.startswith("Vocabulary: "))
+    assert "band 2" in vocabulary.label and "set by your coach" in vocabulary.label
+    assert any("Too few words of your own" in i.value for i in vocabulary.info)
+    comprehension = next(e for e in at.expander if e.label.startswith("Comprehension: "))
+    assert comprehension.dataframe, "no thresholds table behind the comprehension band"
+    comment = next(m.value for m in at.markdown if "javascript" in m.value)
+    assert comment.startswith(r"\*\*Good\*\* \<b\>job\</b\> \[click\]\(javascript")
+    assert any(s.value == "Your coach's comments" for s in at.subheader)
+    # compared with the first answer to the same task
+    assert any(m.label.startswith("Overall, against your previous answer") for m in at.metric)
+    table = next(d.value for d in at.dataframe if "this one" in d.value.columns)
+    assert len(table) == 2 and table["Vocabulary"].tolist()[0] == 2
+    assert first != second
+
+
+def test_feedback_of_someone_elses_attempt_is_refused(sample_reports):
+    owner = accounts.create_profile("Jon")
+    attempt = stored(owner, sample_reports["chat"])
+    other = accounts.create_profile("Kim")
+    at = open_page(app(other), "feedback", attempt=attempt)
+    assert at.error and "may not see" in at.error[0].value
+    assert not at.metric and not at.expander
+    missing = open_page(app(other), "feedback", attempt=attempt + 1000)
+    assert missing.error and not missing.metric
+    garbage = open_page(app(other), "feedback", attempt="1;DROP")
+    assert "does not point to an answer" in garbage.error[0].value
+
+
+def test_a_failed_scoring_says_the_recording_is_kept_and_can_be_scored_again(sample_reports):
+    actor = accounts.create_profile("Lea")
+    task_id, path, _ = sample_reports["listening"]
+    attempt = records.save_attempt(actor, task_id, recording=path)
+    recording = records.get_attempt(actor, attempt).recording_path
+    hidden = recording.with_suffix(".hidden")
+    recording.rename(hidden)  # the disk loses the file: the engine fails, the attempt stays
+    assert records.score_attempt(attempt).status == AttemptStatus.FAILED
+    hidden.rename(recording)
+
+    at = open_page(app(actor), "feedback", attempt=attempt)
+    assert "Your recording is saved" in at.warning[0].value
+    at.button[0].click().run()  # Score it now
+    assert not at.exception
+    assert records.get_attempt(actor, attempt).summary.status == AttemptStatus.SCORED
+    assert any(m.label == "Overall" for m in at.metric)
+
+
+def test_feedback_without_an_attempt_lists_your_answers(sample_reports):
+    actor = accounts.create_profile("Max")
+    attempt = stored(actor, sample_reports["chat"])
+    at = open_page(app(actor), "feedback")
+    assert at.selectbox[0].value.id == attempt
+    assert any(m.label == "Overall" for m in at.metric)
+
+
+# --------------------------------------------------------------------------- progress
+
+
+def test_progress_shows_history_per_dimension_level_over_time_and_export(sample_reports):
+    actor = accounts.create_profile("Nia")
+    empty = open_page(app(actor), "progress")
+    assert any("No scored answers yet" in i.value for i in empty.info)
+    stored(actor, sample_reports["listening"])
+    stored(actor, sample_reports["chat"])
+    at = open_page(app(actor), "progress")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Answers scored"] == "2" and metrics["Your level now"] in {"A1", "A2", "B1", "B2", "C1", "C2"}
+    assert len(at.get("vega_lite_chart")) == 2  # level over time, each dimension over time
+    table = at.dataframe[0].value
+    assert len(table) == 2 and {"Grammar", "Comprehension", "Call handling"} <= set(table.columns)
+    downloads = [b.label for b in at.get("download_button")]
+    assert downloads == ["Download as CSV", "Download as JSON"]
+    # what the two buttons hand over: both answers, scores per dimension, only this person's
+    stored(accounts.create_profile("Other"), sample_reports["chat"])
+    rows = list(csv.DictReader(io.StringIO(records.export_csv(actor))))
+    assert sorted(r["task_type"] for r in rows) == ["chat_reply", "listening"]
+    assert all(r["overall_score"] and any(r[f"{d}_band"] for d in DIMENSIONS) for r in rows), rows
+    data = json.loads(records.export_json(actor))
+    assert len(data["attempts"]) == 2
+
+
+# --------------------------------------------------------------------------- lessons
+
+
+def test_lesson_practice_items_are_checked_on_the_page_and_the_quiz_marked():
+    lesson = BANK.get_lesson("lesson.u2.opening_closing_verifying")
+    at = open_page(app(accounts.create_profile("Omar")), "lessons", lesson=lesson.id)
+    assert at.header[0].value == lesson.title
+    assert len(at.get("audio")) >= len(lesson.examples)  # an audio player per example
+    gap = next(n for n, item in enumerate(lesson.practice, 1) if item.type == "fill_gap")
+    choose = next(n for n, item in enumerate(lesson.practice, 1) if item.type == "choose")
+    key = f"item-{lesson.id}"
+
+    at.text_input(key=f"{key}-{gap}-answer").input("May")
+    next(b for b in at.button if b.form_id == f"{key}-{gap}").click().run()
+    assert any(s.value == "Correct." for s in at.success)
+
+    item = lesson.practice[choose - 1]
+    wrong = next(o for o in item.options if o not in item.answers)
+    at.radio(key=f"{key}-{choose}-answer").set_value(wrong)
+    next(b for b in at.button if b.form_id == f"{key}-{choose}").click().run()
+    assert any(e.value.startswith("Not quite. The best answer:") for e in at.error)
+
+    for n, question in enumerate(lesson.quiz, 1):
+        at.radio(key=f"quiz-{lesson.id}-{n}").set_value(question.answer if n > 1 else
+                                                          next(o for o in question.options if o != question.answer))
+    next(b for b in at.button if b.label == "Check my answers").click().run()
+    assert any(w.value == f"You got {len(lesson.quiz) - 1} of {len(lesson.quiz)} right." for w in at.warning)
+    assert any(lesson.quiz[0].explanation in m.value for m in at.markdown)
+
+
+def test_every_dimension_has_a_lesson_to_suggest():
+    from trainer.ui import lessons_for
+
+    for dimension in DIMENSIONS:
+        assert lessons_for(BANK, dimension), f"no lesson is tagged {dimension}"
+
+
+# --------------------------------------------------------------------------- mock call
+
+CALL_ANSWERS = [  # the agent's side of scenario.order_tracking, turn by turn
+    "Thank you for calling. I am sorry your order has not arrived. May I have your name and the order number, please?",
+    "Thank you, Linda Parker. Can you confirm the e-mail address on the order?",
+    "Thank you. I have checked your order, and it will arrive on Friday.",
+    "Yes, you will get a text message when it is out for delivery.",
+    "You are welcome. Thank you for calling, and have a nice day.",
+]
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_a_mock_call_is_answered_turn_by_turn_and_its_report_shows_the_callers_details():
+    actor = accounts.create_profile("Pia")
+    task = BANK.get_task("task.role_play.001")
+    scenario = BANK.get_scenario(task.scenario)
+    at = open_page(app(actor), "mock_call", task=task.id)
+    assert at.selectbox[0].value.id == task.id
+    assert any(scenario.agent_brief in i.value for i in at.info)
+    button(at, "Start the call").click().run()
+    assert not at.exception, at.exception
+
+    for position, answer in enumerate(CALL_ANSWERS):
+        assert any(f"(turn {position + 1} of {len(scenario.turns)})" in m.value for m in at.markdown)
+        assert at.get("audio"), "the caller's line is not played"
+        if position == 0:  # the replay button plays the line again; the turn stays the same
+            button(at, "🔁 Replay the caller").click().run()
+            assert any("(turn 1 of" in m.value for m in at.markdown)
+            # silence is refused with what to do; nothing of the call is lost
+            at.audio_input[0].upload("silence.wav", wav_bytes(np.zeros(16000 * 2, np.float32))).run()
+            button(at, "Send my answer").click().run()
+            assert not at.exception and "microphone" in at.error[0].value.lower()
+        at.audio_input[0].upload(f"turn{position}.wav", synthesize(answer, "calm_female").read_bytes()).run()
+        button(at, "Send my answer").click().run()
+        assert not at.exception, at.exception
+        assert len(records.get_mock_call(actor, records.list_mock_calls(actor)[0].id).turns) == position + 1
+    assert any(f"{scenario.caller.name} has finished" in s.value for s in at.success)
+
+    button(at, "End the call and get my report").click().run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Feedback"
+    whole = records.get_attempt(actor, int(at.query_params["attempt"]))
+    assert whole.summary.status == AttemptStatus.SCORED and whole.summary.position is None
+    labels = [e.label for e in at.expander]
+    for name in ("Call handling", "Comprehension", "Fluency"):
+        assert any(label.startswith(f"{name}: ") for label in labels), labels
+    facts = next(d.value for d in at.dataframe if "the caller said" in d.value.columns)
+    assert facts["detail"].tolist() == [f.label for f in scenario.facts]
+    name_row = facts[facts["detail"] == "Customer name"]
+    assert name_row["captured"].tolist() == ["✅"], facts  # said back: "Thank you, Linda Parker"
+    assert any(m.value.startswith("**The caller's details: you captured") for m in at.markdown)
+    assert at.get("vega_lite_chart"), "no fluency timeline for the call"
+    assert records.list_mock_calls(actor)[0].status != "in_progress"
+
+
+def test_someone_elses_unfinished_call_cannot_be_continued():
+    owner = accounts.create_profile("Quinn")
+    call = records.start_mock_call(owner, "task.role_play.002")
+    other = accounts.create_profile("Rosa")
+    at = app(other)
+    at.session_state["mock_call_id"] = call.id
+    at = open_page(at, "mock_call")
+    assert at.error and not at.audio_input
+    assert "mock_call_id" not in at.session_state
+
+
+def test_a_spoken_lesson_item_is_recorded_scored_and_saved():
+    actor = accounts.create_profile("Sol")
+    lesson = BANK.get_lesson("lesson.u2.opening_closing_verifying")
+    n, item = next((n, i) for n, i in enumerate(lesson.practice, 1) if i.type == "repeat")
+    at = open_page(app(actor), "lessons", lesson=lesson.id)
+    key = f"item-{lesson.id}-{n}"
+    at.audio_input(key=f"{key}-recording").upload("repeat.wav", synthesize(item.text, "calm_male").read_bytes()).run()
+    at.button(key=f"{key}-score").click().run()
+    assert not at.exception, at.exception
+    saved = records.list_attempts(actor)
+    assert len(saved) == 1 and saved[0].status == AttemptStatus.SCORED
+    detail = records.get_attempt(actor, saved[0].id)
+    assert detail.reference_text == item.text and "pronunciation" in detail.dimensions
+    assert any(label.startswith("Pronunciation: ") for label in (e.label for e in at.expander))
+    assert "Full feedback on this reading" in page_links(at)
+    status = at.status[0]  # each scoring stage is shown as it starts
+    assert status.label == "Scored"
+    stages = [m.value for m in status.markdown]
+    assert stages.index("Transcribing your answer...") < stages.index("Checking pronunciation..."), stages

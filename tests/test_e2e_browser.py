@@ -1,5 +1,6 @@
-"""End to end in a real browser: Debian's headless Chromium, driven by Playwright, answers a
-practice task by voice through Chromium's fake microphone and reads the scored report.
+"""End to end in a real browser: Debian's headless Chromium, driven by Playwright, creates a
+profile, answers a practice task by voice through Chromium's fake microphone, reads the
+scored report on the Feedback page, then opens Progress and Lessons.
 
 The server, the browser and the page objects are in tests/streamlit_browser.py; the
 fixtures (``app_server``, ``open_browser``, ``chromium_executable``) in tests/conftest.py.
@@ -43,9 +44,9 @@ What we found out getting this to work (Chromium 156, Streamlit 1.67, Playwright
   in a fresh server, Whisper model load included, took 9-12 s. The LanguageTool server is
   started by the fixture before the app (shared with the suite, left running), so a cold
   Java start (~27 s here) is not inside the scoring timeout, which allows 5 minutes anyway.
-- Task choice: a sentence-build task (grammar, comprehension and fluency). Read-aloud and
-  open-question tasks also score pronunciation, whose module (trainer.pronunciation) is
-  not in the project yet: they fail today with an ImportError in the page.
+- Task choice: a sentence-build task (grammar, comprehension and fluency): short, so the
+  whole test stays near half a minute. The other task types, mock calls and the lesson
+  items are answered through Streamlit's AppTest in tests/test_app.py.
 """
 
 from __future__ import annotations
@@ -89,6 +90,13 @@ def test_practice_task_answered_by_voice_in_chromium(open_browser, app_server, s
     home = StreamlitPage(page, app_server.url).open()
     assert home.title() == "BPO English Trainer"
     assert not home.exceptions()
+    home.go_to("Choose your profile")  # open practice: a profile by name, no password
+    assert home.title() == "Your profile"
+    home.page.get_by_role("textbox", name="Your name").fill("Maria Santos")
+    home.button("Create my profile").click()
+    home.wait_until_idle()
+    assert home.title() == "BPO English Trainer"
+    assert page.get_by_text("Welcome, Maria Santos").is_visible()
     home.screenshot(screenshots / "home.png")
 
     practice = PracticePage(page, app_server.url)
@@ -96,6 +104,7 @@ def test_practice_task_answered_by_voice_in_chromium(open_browser, app_server, s
     assert practice.title() == "Practice"
     practice.choose("Sentence build", re.compile(rf"{re.escape(task.display_title)}$"))
     assert page.get_by_text(task.instructions).is_visible()
+    practice.screenshot(screenshots / "practice.png")
 
     practice.recorder.record(seconds + 1.0)
     assert practice.button("Score my answer").is_visible()
@@ -105,6 +114,7 @@ def test_practice_task_answered_by_voice_in_chromium(open_browser, app_server, s
 
     assert not practice.exceptions(), practice.exceptions()
     assert not practice.errors(), practice.errors()
+    assert practice.title() == "Feedback"  # the scored answer opens on its feedback page
     metrics = practice.metrics()
     assert re.fullmatch(r"\d{1,3}/100", metrics.get("Overall", "")), metrics
     assert metrics.get("Level") in LEVELS, metrics
@@ -116,7 +126,12 @@ def test_practice_task_answered_by_voice_in_chromium(open_browser, app_server, s
     expected = words(answer)
     missing = [w for w in expected if w not in words(heard)]
     assert len(missing) <= 1, f"heard {heard!r}, missing {missing} of {expected}"
-    practice.screenshot(screenshots / "practice-report.png")
+    practice.screenshot(screenshots / "feedback.png")
+
+    for title, shot in (("Progress", "progress.png"), ("Lessons", "lessons.png")):
+        practice.go_to(title)
+        assert practice.title() == title and not practice.exceptions(), practice.exceptions()
+        practice.screenshot(screenshots / shot)
 
     assert not blocked, f"the page tried to reach the network: {blocked}"
     print(f"browser test: {time.monotonic() - started:.1f} s, of which scoring {scoring_seconds:.1f} s; "

@@ -249,3 +249,30 @@ def test_cli_pronounce(tmp_path, spoken):
     failed = subprocess.run([sys.executable, "-m", "trainer.cli", "pronounce", str(bad), "--text", REFERENCE],
                             capture_output=True, text=True, timeout=120)
     assert failed.returncode == 1 and "record" in failed.stderr.lower()
+
+
+def test_same_recording_same_result_while_another_thread_scores(spoken):
+    """The app scores answers in background threads: another answer being aligned at the
+    same time must not move this one's scores (it did, in the fourth decimal)."""
+    import threading
+
+    _, audio = spoken(REFERENCE, "young_female")
+    transcript = transcribe(audio)
+    alone = pronunciation.assess_read_aloud(audio, REFERENCE, transcript=transcript).features()
+    _, other = spoken(OTHER_SENTENCE, "calm_male")
+    other_transcript = transcribe(other)
+    done = threading.Event()
+
+    def keep_scoring_another():
+        while not done.is_set():
+            pronunciation.assess_read_aloud(other, OTHER_SENTENCE, transcript=other_transcript)
+
+    worker = threading.Thread(target=keep_scoring_another)
+    worker.start()
+    try:
+        together = [pronunciation.assess_read_aloud(audio, REFERENCE, transcript=transcript).features()
+                    for _ in range(4)]
+    finally:
+        done.set()
+        worker.join()
+    assert all(features == alone for features in together)

@@ -55,7 +55,9 @@ def test_concurrent_syntheses_each_get_their_own_complete_file(empty_cache):
     for text, path in zip(texts, paths):
         fresh = empty_cache / "fresh.wav"
         tts._synthesise_to(fresh, text, tts.VOICE_PRESETS["brisk_female"])
-        assert abs(duration(fresh) - duration(path)) < 0.05
+        # another text's audio or a cut file would be off by a second or more; under a
+        # loaded full run one "Yes." came out 0.08 s longer than alone
+        assert abs(duration(fresh) - duration(path)) < 0.15
         fresh.unlink()
 
 

@@ -276,7 +276,10 @@ def transcribe_whisper(
 
 
 _sphinx_decoder = None
-_sphinx_lock = threading.Lock()
+# One lock for every PocketSphinx decoder in the process (this one and the aligners of
+# trainer.pronunciation): two decoders running at once in different threads gave slightly
+# different scores for the same audio, so the C library is entered by one thread at a time.
+POCKETSPHINX_LOCK = threading.RLock()
 
 
 def _sphinx_model_files() -> tuple[str, str, str]:
@@ -304,7 +307,7 @@ def get_sphinx_decoder():
 
 def transcribe_sphinx(audio: Audio) -> Transcript:
     started = time.perf_counter()
-    with _sphinx_lock:
+    with POCKETSPHINX_LOCK:
         decoder = get_sphinx_decoder()
         decoder.start_utt()
         decoder.process_raw(audio.to_pcm16(), no_search=False, full_utt=True)

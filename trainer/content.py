@@ -346,6 +346,11 @@ class SentenceBuildTask(_TaskBase):
             raise _at("phrases", "the phrases are already in a correct order; shuffle them")
         return self
 
+    @property
+    def display_title(self) -> str:
+        # The phrases are heard, not read: a title that does not give them away.
+        return self.title or f"Sentence {self.id.rsplit('.', 1)[-1]}"
+
 
 class ListeningTask(_TaskBase):
     type: Literal["listening"]

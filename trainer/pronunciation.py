@@ -65,6 +65,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .asr import POCKETSPHINX_LOCK
 from .audio import Audio, AudioError, load_audio
 from .textnorm import normalize
 from .transcript import Transcript
@@ -320,7 +321,6 @@ def model_dir() -> Path:
 
 
 _decoders: dict[str, object] = {}
-_decoder_locks: dict[str, threading.Lock] = {}
 _registry_lock = threading.Lock()
 
 
@@ -350,7 +350,7 @@ def _decoder_config(kind: str) -> dict:
 
 def get_decoder(kind: str):
     """``(decoder, lock)``: one warm PocketSphinx decoder per configuration per process.
-    Decoders are not thread-safe: hold the lock while using one."""
+    Decoders are not thread-safe: hold the lock (one for every PocketSphinx decoder) while using one."""
     with _registry_lock:
         if kind not in _decoders:
             from pocketsphinx import Decoder
@@ -363,8 +363,7 @@ def get_decoder(kind: str):
                 for phone in CMU_PHONES:
                     decoder.add_word(PHONE_WORD_PREFIX + phone.lower(), phone, phone == CMU_PHONES[-1])
             _decoders[kind] = decoder
-            _decoder_locks[kind] = threading.Lock()
-        return _decoders[kind], _decoder_locks[kind]
+        return _decoders[kind], POCKETSPHINX_LOCK
 
 
 def _decode(decoder, pcm: bytes) -> None:
@@ -663,9 +662,17 @@ def assess_read_aloud(audio: Audio, reference_text: str, transcript: Transcript 
     timings["alignment"] = timings["phone_recognition"] = 0.0
     for chunk, (first_frame, end_frame) in _chunks(to_align, said, offset, frames):
         piece = pcm[first_frame * SAMPLES_PER_FRAME_BYTES:end_frame * SAMPLES_PER_FRAME_BYTES]
-        step = time.perf_counter()
-        segments, kind = _align(piece, [reference[i] for i in chunk], added)
-        timings["alignment"] += time.perf_counter() - step
+        # The free path's one-pass scores move slightly with the aligner's previous
+        # utterance; holding the lock over both paths keeps that this piece's forced
+        # alignment whatever other threads decode, so the same audio scores the same.
+        with POCKETSPHINX_LOCK:
+            step = time.perf_counter()
+            segments, kind = _align(piece, [reference[i] for i in chunk], added)
+            timings["alignment"] += time.perf_counter() - step
+            if segments is not None:
+                step = time.perf_counter()
+                free = _free_path(piece)
+                timings["phone_recognition"] += time.perf_counter() - step
         if segments is None:
             unaligned += chunk
             continue
@@ -677,9 +684,6 @@ def assess_read_aloud(audio: Audio, reference_text: str, transcript: Transcript 
         for position, segment in zip(chunk, [s for s in segments if not _is_filler(s.name)], strict=True):
             aligned[position] = segment
             speech_frames[segment.start:segment.start + segment.frames] = True
-        step = time.perf_counter()
-        free = _free_path(piece)
-        timings["phone_recognition"] += time.perf_counter() - step
         if free is None:
             notes.append("free phone recognition failed; no GOP for: " + " ".join(reference[i] for i in chunk))
             continue

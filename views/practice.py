@@ -1,35 +1,69 @@
-"""Practice: any task from the bank, answered by voice, scored with evidence."""
+"""Practice: any task from the bank, answered by voice (recorded or uploaded) or, for chat
+replies, typed; saved, scored stage by stage, then shown on the Feedback page."""
 
 import streamlit as st
 
-from trainer import scoring
-from trainer.audio import AudioError, load_audio
-from trainer.ui import TASK_TYPE_NAMES, bank, show_report, show_task, warm_recogniser
+from trainer import records
+from trainer.storage import AttemptStatus
+from trainer.textnorm import words
+from trainer.ui import (AUDIO_TYPES, answer_limit, TASK_TYPE_NAMES, bank, check_answer_length, countdown, require_actor,
+                        score_with_status, show_error, show_task, task_label)
+
+
+def submit(actor, task, *, recording=None, text=None) -> None:
+    """Save the answer (before anything else can go wrong), score it, open its feedback."""
+    try:
+        if recording is not None:
+            check_answer_length(recording.getvalue(), answer_limit(task))
+        attempt_id = records.save_attempt(actor, task.id, recording=recording, text=text)
+    except Exception as error:  # noqa: BLE001 - AudioError, ValueError, storage: each said kindly
+        show_error(error)
+        return
+    outcome = score_with_status(attempt_id, spoken=recording is not None)
+    if outcome.status == AttemptStatus.SCORED:
+        st.switch_page("views/feedback.py", query_params={"attempt": str(attempt_id)})
+    st.page_link("views/feedback.py", label="See this answer", icon="📝", query_params={"attempt": str(attempt_id)})
+
+
+def typed_reply(actor, task) -> None:
+    with st.form(f"chat-{task.id}"):
+        reply = st.text_area("Your reply", height=200, key=f"reply-{task.id}")
+        send = st.form_submit_button("Send my reply", type="primary")
+    if not send:
+        return
+    count = len(words(reply))
+    if count > task.max_words:
+        st.error(f"Your reply has {count} words; please keep it within {task.max_words} words.")
+        return
+    submit(actor, task, text=reply)
+
+
+def spoken_answer(actor, task) -> None:
+    recording = st.audio_input("Record your answer", sample_rate=16000, key=f"rec-{task.id}")
+    upload = st.file_uploader("...or upload a recording", type=AUDIO_TYPES, key=f"up-{task.id}")
+    source = recording or upload
+    if source is not None and st.button("Score my answer", type="primary"):
+        submit(actor, task, recording=source)
 
 
 def main() -> None:
+    actor = require_actor()
     st.title("Practice")
     types = [t for t in TASK_TYPE_NAMES if bank().tasks_of_type(t)]
     task_type = st.selectbox("Task type", types, format_func=TASK_TYPE_NAMES.get)
     tasks = bank().tasks_of_type(task_type)
-    task = st.selectbox("Task", tasks, format_func=lambda t: f"{t.level} · {t.display_title}")
+    task = st.selectbox("Task", tasks, format_func=task_label)
     show_task(task)
-    recording = st.audio_input("Record your answer", sample_rate=16000, key=f"rec-{task.id}")
-    upload = st.file_uploader("...or upload a recording", type=["wav", "flac", "ogg", "webm", "mp3", "m4a"],
-                              key=f"up-{task.id}")
-    source = recording or upload
-    if source is not None and st.button("Score my answer", type="primary"):
-        try:
-            audio = load_audio(source.getvalue())
-        except AudioError as error:
-            st.error(error.user_message)
-            return
-        with st.status("Scoring your answer...", expanded=True) as status:
-            warm_recogniser()
-            report = scoring.score(audio, task, progress=lambda stage: status.write(f"{stage}..."))
-            status.update(label="Done", state="complete", expanded=False)
-        show_report(report)
-
+    typed = task.type == "chat_reply"
+    if task.type == "role_play":
+        st.caption("Answer the whole call in one recording here, or take it turn by turn as a mock call.")
+        st.page_link("views/mock_call.py", label="Take this call turn by turn", icon="📞",
+                     query_params={"task": task.id})
+    countdown(task.prep_seconds, answer_limit(task), key=task.id, typed=typed)
+    if typed:
+        typed_reply(actor, task)
+    else:
+        spoken_answer(actor, task)
 
 
 main()
