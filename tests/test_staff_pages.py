@@ -5,8 +5,7 @@ override in the audit log, a recruiter's template, invitation, the candidate's i
 with real espeak-ng speech (abandoned and resumed), results with CSV and PDF, escaping.
 
 The data layer's rules are tested on SQLite and PostgreSQL in test_access.py; these page
-tests run on SQLite. The applicant's feedback page belongs to the applicant app: what it
-may show is tested there and in test_access.py (records.get_attempt)."""
+tests run on SQLite."""
 
 from __future__ import annotations
 
@@ -224,11 +223,14 @@ def test_another_recruiters_candidate_is_refused(floor):
     assert at.title[0].value == "Candidate of rec\\_2"
 
 
-def test_the_applicants_own_attempts_only(floor):
-    """The applicant's feedback page reads attempts with records.get_attempt: another
-    applicant's id is refused there (the page itself belongs to the applicant app)."""
-    people, attempts, _ = floor
-    assert records.get_attempt(people["app_a"], attempts["app_a"]).summary.id == attempts["app_a"]
+def test_the_feedback_page_refuses_another_applicants_attempt(floor):
+    people, attempts, invitations = floor
+    at = open_page("views/feedback.py", people["app_a"], attempt=attempts["app_a"])
+    assert not at.exception and not at.error and at.subheader
+    for attempt_id in (attempts["app_b"], invitations["rec_1"][1]):
+        at = open_page("views/feedback.py", people["app_a"], attempt=attempt_id)
+        assert not at.exception and len(at.error) == 1, attempt_id
+        assert not at.subheader and not at.dataframe and "Bea" not in texts(at)
     with pytest.raises(AccessDenied):
         records.get_attempt(people["app_a"], attempts["app_b"])
 
@@ -278,6 +280,12 @@ def test_a_coachs_override_and_comment_reach_the_audit_log_and_the_applicant(flo
     assert kept and all(table.loc[d, "exact"] == "100%" and table.loc[d, "changed"] == 0 for d in kept)
     at = open_page("views/coach_calibration.py", people["coach_b"])
     assert not at.dataframe and "No reviewed or changed bands" in at.info[0].value
+
+    # the applicant's feedback page shows the coach's comment, escaped
+    at = open_page("views/feedback.py", people["app_a"], attempt=attempt_id)
+    shown = texts(at)
+    assert not at.exception and "Good greeting" in shown and "\\*\\*watch\\*\\*" in shown
+    assert "**watch**" not in shown
 
     # the applicant's data: the band that counts, the reason, the comment
     mine = records.get_attempt(people["app_a"], attempt_id)
