@@ -63,6 +63,18 @@ def unwritten_speech_seconds(audio: Audio, words: list[Word], margin: float = 0.
     return missed
 
 
+# A decoding that looped (a segment dropped as a loop, words written with no audio under
+# them, or the token budget used up) is
+# decoded once more with no 3-token sequence allowed twice: deterministic, unlike
+# Whisper's own fallback to sampling at higher temperatures. On a fast espeak answer that
+# looped on "four five six" -> "4, 5, 6, 1, 6, 1, 8, 8, 8, 9, 9...", the retry wrote the
+# sentence to its end. Only the retry has it: a first pass with it would forbid "I I, I".
+LOOP_RETRY_NO_REPEAT_NGRAM = 3
+# That many words with no audio under them also mark a loop (the digit loop above wrote 14;
+# gzip did not flag it, at a ratio of 1.8).
+LOOP_UNALIGNED_WORDS = 3
+
+
 def token_budget(audio_seconds: float) -> int | None:
     """Most tokens Whisper may write for this audio (None: the model's own limit)."""
     budget = int(TOKEN_BUDGET_BASE + TOKEN_BUDGET_PER_SECOND * audio_seconds)
@@ -97,6 +109,8 @@ class WhisperOptions:
     # decoding without timestamp tokens) exists only to measure their cost in bench/asr.py.
     word_timestamps: bool = True
     without_timestamps: bool = False
+    # 0: off. The retry after a loop sets it (see LOOP_RETRY_NO_REPEAT_NGRAM).
+    no_repeat_ngram_size: int = 0
 
     def as_dict(self) -> dict:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
@@ -229,11 +243,13 @@ def transcribe_whisper(
         word_timestamps=options.word_timestamps,
         without_timestamps=options.without_timestamps,
         max_new_tokens=token_budget(audio.duration),
+        no_repeat_ngram_size=options.no_repeat_ngram_size,
     )
     words: list[Word] = []
     texts: list[str] = []
-    dropped = unaligned = 0
+    dropped = unaligned = tokens_written = 0
     for segment in segments:  # a generator: decoding happens here
+        tokens_written += len(segment.tokens)
         if segment.compression_ratio > LOOP_COMPRESSION_RATIO:
             dropped += 1  # a repetition loop ("I'm sorry I'm sorry ..."), not speech
             continue
@@ -254,6 +270,15 @@ def transcribe_whisper(
         texts.append(" ".join(w.text for w in kept) if len(kept) < len(segment.words or []) else segment.text.strip())
     settings = {**options.as_dict(), "prompt": initial_prompt, "max_new_tokens": token_budget(audio.duration),
                 "dropped_loop_segments": dropped, "dropped_unaligned_words": unaligned}
+    budget = token_budget(audio.duration)
+    looped = (dropped > 0 or unaligned >= LOOP_UNALIGNED_WORDS
+              or (budget is not None and tokens_written >= budget - 1))
+    if looped and not options.no_repeat_ngram_size:
+        again = transcribe_whisper(audio, replace(options, no_repeat_ngram_size=LOOP_RETRY_NO_REPEAT_NGRAM),
+                                   model=model, prompt=prompt, expected_text=expected_text, cpu_threads=cpu_threads)
+        again.settings["loop_retry"] = f"the first decoding looped ({dropped} segment(s) dropped, {tokens_written} tokens)"
+        again.processing_seconds = time.perf_counter() - started
+        return again
     if expected_text and prompt is None:
         unwritten = unwritten_speech_seconds(audio, words)
         if unwritten > MAX_UNWRITTEN_SPEECH_SECONDS:
