@@ -13,8 +13,7 @@ from trainer.audio import AudioError
 from trainer.interviews import CodeSpent, InvitationError
 from trainer.miccheck import check_microphone
 from trainer.storage import StorageUnavailable
-from trainer.tts import synthesize
-from trainer.ui import bank, prompt_audio
+from trainer.ui import bank, show_task
 from trainer.ui_staff import md, score_in_background
 
 CODE, MIC_OK, STARTED, ANSWERING, MESSAGE = "iv_code", "iv_mic_ok", "iv_started", "iv_answering", "iv_message"
@@ -72,26 +71,6 @@ def countdown(until: float, total: float, label: str) -> None:
     st.progress(max(0.0, min(1.0, 1 - left / total)) if total > 0 else 1.0, text=f"{label}: {left:.0f} s left")
 
 
-def show_task(item) -> None:
-    task = bank().get_task(item.task_id)
-    st.markdown(f"**{task.instructions}**")
-    if task.type == "read_aloud":
-        st.info(task.text)
-    if task.type == "chat_reply":
-        st.markdown(f"Message from **{task.customer_name}**:")
-        st.info(task.customer_message)
-    if getattr(task, "question", None):
-        st.markdown(f"Question: *{task.question}*")
-    voice = task.voice
-    if getattr(task, "scenario", None):
-        scenario = bank().get_scenario(task.scenario)
-        st.caption(scenario.agent_brief)
-        voice = scenario.caller.voice
-    for label, text in prompt_audio(task):
-        st.caption(label)
-        st.audio(str(synthesize(text, voice)))
-
-
 def enter_code() -> None:
     st.write("Enter the access code the recruiter gave you. You do not need an account.")
     with st.form("code"):
@@ -147,7 +126,7 @@ def run_item(code: str, progress) -> None:
         st.session_state[MESSAGE] = ("warning", "The time for that task ran out; it was closed without an answer.")
         st.rerun()
 
-    show_task(item)
+    show_task(bank().get_task(item.task_id))
     if now < answer_from:
         st.caption(f"Preparation: {item.prep_seconds} s, then you answer (up to {item.answer_seconds} s).")
         countdown(answer_from, item.prep_seconds, "Preparation")
