@@ -277,10 +277,11 @@ def measure(utt: Utterance, cache: Cache, recognition: dict, with_pronunciation:
         def run_pronunciation():
             from trainer import pronunciation
 
-            result = pronunciation.assess_read_aloud(loaded(), utt.text)
+            # with the cached transcript, as the scoring engine passes its own
+            result = pronunciation.assess_read_aloud(loaded(), utt.text, transcript=transcript)
             return [result.features(), result.evidence()]
 
-        key = f"{audio_key}-{_digest(utt.text)}-{source_digest(*STAGE_SOURCES['pronunciation'])}"
+        key = f"{transcript_key}-{_digest(utt.text)}-{source_digest(*STAGE_SOURCES['pronunciation'])}"
         stages["pronunciation"] = cache.get("pronunciation", key, run_pronunciation)
     return Measured(transcript_data, stages, refused)
 
