@@ -249,9 +249,10 @@ def measure(utt: Utterance, cache: Cache, recognition: dict, with_pronunciation:
     def run_transcription():
         from trainer.asr import transcribe
 
-        return transcribe(loaded()).to_dict()
+        # as the scoring engine does for a read-aloud task: the recogniser is told the text
+        return transcribe(loaded(), expected_text=utt.text).to_dict()
 
-    transcript_key = f"{audio_key}-{_digest(recognition)}"
+    transcript_key = f"{audio_key}-{_digest(recognition, utt.text)}"
     transcript_data = cache.get("transcripts", transcript_key, run_transcription)
     transcript = Transcript.from_dict(transcript_data)
     stages: dict[str, list] = {}

@@ -278,7 +278,7 @@ def _estimates(path, text):
     from trainer.fluency import measure_fluency
 
     audio = load_audio(path)
-    transcript = transcribe(audio)
+    transcript = transcribe(audio, expected_text=text)  # as the scoring engine does
     measured = measure_fluency(transcript, audio)
     stages = {"fluency": (measured.features(), measured.evidence()),
               "audio": (calibration.audio_features(audio, text), {})}
