@@ -249,9 +249,10 @@ def measure(utt: Utterance, cache: Cache, recognition: dict, with_pronunciation:
     def run_transcription():
         from trainer.asr import transcribe
 
-        return transcribe(loaded()).to_dict()
+        # as the scoring engine does for a read-aloud task: the recogniser is told the text
+        return transcribe(loaded(), expected_text=utt.text).to_dict()
 
-    transcript_key = f"{audio_key}-{_digest(recognition)}"
+    transcript_key = f"{audio_key}-{_digest(recognition, utt.text)}"
     transcript_data = cache.get("transcripts", transcript_key, run_transcription)
     transcript = Transcript.from_dict(transcript_data)
     stages: dict[str, list] = {}
@@ -277,10 +278,11 @@ def measure(utt: Utterance, cache: Cache, recognition: dict, with_pronunciation:
         def run_pronunciation():
             from trainer import pronunciation
 
-            result = pronunciation.assess_read_aloud(loaded(), utt.text)
+            # with the cached transcript, as the scoring engine passes its own
+            result = pronunciation.assess_read_aloud(loaded(), utt.text, transcript=transcript)
             return [result.features(), result.evidence()]
 
-        key = f"{audio_key}-{_digest(utt.text)}-{source_digest(*STAGE_SOURCES['pronunciation'])}"
+        key = f"{transcript_key}-{_digest(utt.text)}-{source_digest(*STAGE_SOURCES['pronunciation'])}"
         stages["pronunciation"] = cache.get("pronunciation", key, run_pronunciation)
     return Measured(transcript_data, stages, refused)
 

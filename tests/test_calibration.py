@@ -210,6 +210,35 @@ def test_cross_validation_never_sees_a_speaker_in_training_and_held_out_folds():
         assert not {table.groups[i] for i in train} & {table.groups[i] for i in held_out}
 
 
+def test_test_rows_never_reach_the_fit(tmp_path):
+    """The benchmark's training table holds train rows only: whatever the test rows measure
+    or the experts gave them, the fitted model is the same."""
+    sys.path.insert(0, str(PROJECT_ROOT / "bench"))
+    import agreement
+
+    table = _synthetic_table()
+    utterances, rows = [], {}
+    for i, (uid, speaker, features) in enumerate(zip(table.ids, table.groups, table.rows)):
+        split = "test" if speaker in ("s4", "s5") else "train"
+        scores = {d: table.targets[d][i] for d in DIMENSIONS}
+        utterances.append(agreement.Utterance(uid, split, speaker, 7, tmp_path / f"{uid}.wav", "X", scores))
+        rows[uid] = features
+    train_table = agreement.training_table(utterances, rows)
+    assert set(train_table.ids) == {u.utt_id for u in utterances if u.split == "train"}
+    fitted = fit_model(train_table).to_dict()
+
+    spoiled_rows = dict(rows)
+    for u in utterances:
+        if u.split == "test":
+            u.scores = {d: 10.0 - s for d, s in u.scores.items()}  # the opposite of the truth
+            spoiled_rows[u.utt_id] = {k: -v for k, v in rows[u.utt_id].items()}
+    assert fit_model(agreement.training_table(utterances, spoiled_rows)).to_dict() == fitted
+    # while spoiling one train row does change it: the check above can fail
+    first_train = next(u for u in utterances if u.split == "train")
+    first_train.scores = {d: 0.0 for d in DIMENSIONS}
+    assert fit_model(agreement.training_table(utterances, spoiled_rows)).to_dict() != fitted
+
+
 def test_packaged_model_is_what_fitting_the_cached_train_rows_gives():
     """On a machine where bench/agreement.py has run (its cache holds every train reading),
     refitting reproduces the packaged file exactly."""
@@ -249,7 +278,7 @@ def _estimates(path, text):
     from trainer.fluency import measure_fluency
 
     audio = load_audio(path)
-    transcript = transcribe(audio)
+    transcript = transcribe(audio, expected_text=text)  # as the scoring engine does
     measured = measure_fluency(transcript, audio)
     stages = {"fluency": (measured.features(), measured.evidence()),
               "audio": (calibration.audio_features(audio, text), {})}

@@ -34,7 +34,10 @@ from .transcript import Transcript
 
 DIMENSIONS = ("accuracy", "completeness", "fluency", "prosodic", "total")
 MODEL_DIR = Path(__file__).resolve().parent / "calibration_models"
-DEFAULT_MODEL_FILE = MODEL_DIR / "speechocean762-v1.json"
+# The model the app loads; a refit with different inputs (v2: with the pronunciation stage's
+# GOP and alignment features) gets a new version and file name.
+MODEL_VERSION = 2
+DEFAULT_MODEL_FILE = MODEL_DIR / f"speechocean762-v{MODEL_VERSION}.json"
 MODEL_FORMAT = 1
 # Bump when reading_features() changes what a feature means (cached tables are rebuilt).
 FEATURE_VERSION = "1"
@@ -633,7 +636,7 @@ def direct_completeness(table: FeatureTable) -> DimensionModel:
     )
 
 
-def fit_model(table: FeatureTable, *, name: str = "speechocean762", version: int = 1,
+def fit_model(table: FeatureTable, *, name: str = "speechocean762", version: int = MODEL_VERSION,
               dimensions: Iterable[str] = DIMENSIONS, training: dict | None = None,
               progress=None) -> CalibrationModel:
     """Choose features and alpha per dimension by speaker-grouped CV, then fit on all rows.

@@ -585,6 +585,15 @@ def _cli_score(args) -> int:
     return 0 if report.scorable else 1
 
 
+def _calibration_line(target: str, estimate: dict) -> str:
+    """One calibrated estimate with its largest contributions (the evidence, in short)."""
+    terms = sorted(estimate["terms"], key=lambda t: -abs(t["contribution"]))[:3]
+    parts = ", ".join(f"{t['feature']} {t['value'] if t['value'] is not None else 'n/a'} "
+                      f"({t['contribution']:+.2f})" for t in terms)
+    return (f"expert-scale {target} {estimate['estimate']:.1f}/10 ({estimate['model']}): "
+            f"average {estimate['intercept']:.2f}; {parts}")
+
+
 def render_text(report: Report) -> str:
     lines = []
     if not report.scorable:
@@ -597,6 +606,8 @@ def render_text(report: Report) -> str:
         for c in missed[:3]:
             bound = f">= {c.min:g}" if c.min is not None else f"<= {c.max:g}"
             lines.append(f"      to reach band {d.band + 1}: {c.feature} {bound} (yours: {c.value:.2f})")
+        for target, estimate in (d.details.get("calibration") or {}).items():
+            lines.append("      " + _calibration_line(target, estimate))
     for name, why in report.unavailable.items():
         lines.append(f"  {name:<14} not scored: {why}")
     if report.transcript:
