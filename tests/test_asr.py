@@ -221,15 +221,16 @@ def test_warm_sphinx_decoder_starts_each_utterance_afresh(spoken):
     assert again.text == one.text and again.words == one.words
 
 
-def test_scoring_hears_a_read_aloud_answer_without_the_text_and_sees_another_sentence(spoken):
-    """score() transcribes a read-aloud answer as heard (the calibration model was fitted on
-    such transcripts); reading something else comes out as 'not the text you were asked to say'."""
+def test_scoring_gives_the_known_text_and_still_sees_another_sentence(spoken):
+    """score() passes a read-aloud text to the recogniser (the calibration model was fitted
+    on such transcripts); reading something else must still come out as 'not the text you
+    were asked to say'."""
     from trainer import scoring
 
     expected = "Your refund of forty five dollars will be credited within five business days."
     _, audio = spoken("Could you spell your last name for me, please?", "brisk_female")
     report = scoring.score(audio, reference_text=expected)
-    assert expected not in (report.transcript.settings["prompt"] or "")
+    assert expected in report.transcript.settings["prompt"]
     assert report.reason_code == "off_topic", report.transcript.text
 
 
