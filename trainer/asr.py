@@ -70,9 +70,11 @@ def unwritten_speech_seconds(audio: Audio, words: list[Word], margin: float = 0.
 # looped on "four five six" -> "4, 5, 6, 1, 6, 1, 8, 8, 8, 9, 9...", the retry wrote the
 # sentence to its end. Only the retry has it: a first pass with it would forbid "I I, I".
 LOOP_RETRY_NO_REPEAT_NGRAM = 3
-# That many words with no audio under them also mark a loop (the digit loop above wrote 14;
-# gzip did not flag it, at a ratio of 1.8).
+# So many words with no audio under them also mark a loop (the digit loop above wrote 14
+# of 47; gzip did not flag it, at a ratio of 1.8). A long answer often has two or three
+# such words (short function words the aligner squeezes): no loop, no second decoding.
 LOOP_UNALIGNED_WORDS = 3
+LOOP_UNALIGNED_SHARE = 0.15
 
 
 def token_budget(audio_seconds: float) -> int | None:
@@ -271,7 +273,8 @@ def transcribe_whisper(
     settings = {**options.as_dict(), "prompt": initial_prompt, "max_new_tokens": token_budget(audio.duration),
                 "dropped_loop_segments": dropped, "dropped_unaligned_words": unaligned}
     budget = token_budget(audio.duration)
-    looped = (dropped > 0 or unaligned >= LOOP_UNALIGNED_WORDS
+    looped = (dropped > 0 or (unaligned >= LOOP_UNALIGNED_WORDS
+                              and unaligned >= LOOP_UNALIGNED_SHARE * (unaligned + len(words)))
               or (budget is not None and tokens_written >= budget - 1))
     if looped and not options.no_repeat_ngram_size:
         again = transcribe_whisper(audio, replace(options, no_repeat_ngram_size=LOOP_RETRY_NO_REPEAT_NGRAM),
