@@ -253,15 +253,21 @@ def test_token_budget_stops_loops_without_cutting_answers(spoken):
     assert normalize(transcript.text).split()[-2:] == ["your", "email"]
 
 
-def test_a_whole_passage_as_prompt_does_not_make_whisper_skip_its_start(spoken):
-    # With this passage as prompt Whisper starts writing at its last sentence (9 s in):
-    # the speech the VAD heard without words sends it back to decode without the text.
+def test_a_whole_passage_as_prompt_does_not_make_whisper_skip_its_start(spoken, monkeypatch):
+    """A read-aloud passage is too long for the prompt; forced into it, Whisper starts
+    writing at its last sentence (9 s in), and the speech the VAD heard without words
+    sends it back to decode without the text."""
     from trainer.content import load_all
 
     passage = load_all().get_task("task.read_aloud.001").text
     _, audio = spoken(passage, "young_female")
-    transcript = asr.transcribe(audio, expected_text=passage)
-    assert "reference_prompt_dropped" in transcript.settings
-    assert word_error_rate([passage], [transcript.text]) < 0.15
-    assert asr.unwritten_speech_seconds(audio, transcript.words) <= asr.MAX_UNWRITTEN_SPEECH_SECONDS
-    check_word_times(transcript, audio.duration)
+    plain = asr.transcribe(audio, expected_text=passage)
+    assert passage not in (plain.settings["prompt"] or "")
+    assert word_error_rate([passage], [plain.text]) < 0.15
+
+    monkeypatch.setattr(asr, "MAX_PROMPTED_TEXT_WORDS", 100)
+    forced = asr.transcribe(audio, expected_text=passage)
+    assert "reference_prompt_dropped" in forced.settings
+    assert word_error_rate([passage], [forced.text]) < 0.15
+    assert asr.unwritten_speech_seconds(audio, forced.words) <= asr.MAX_UNWRITTEN_SPEECH_SECONDS
+    check_word_times(forced, audio.duration)

@@ -44,6 +44,10 @@ MIN_WORD_SECONDS = 0.01
 TOKEN_BUDGET_BASE, TOKEN_BUDGET_PER_SECOND, MAX_TOKEN_BUDGET = 30, 12, 210
 
 
+# The known text joins the prompt only up to this length: sentences to repeat (4-12
+# words) and the calibration's speechocean762 readings (1-10 words), not the 46-60-word
+# read-aloud passages, which Whisper skipped in part and decoded twice or three times.
+MAX_PROMPTED_TEXT_WORDS = 20
 # Whisper reads its prompt as what was said just before the audio: given a whole passage,
 # it may take the first sentences as already said and start writing at the last one (a
 # 15 s reading came back as its final 4 s). Speech the VAD hears with no word on it for
@@ -208,6 +212,10 @@ def build_prompt(options: WhisperOptions, expected_text: str | None = None) -> s
     so the known text makes rare words and names likelier without forcing them
     (bench/asr.py measures both the gain and whether unsaid words get written)."""
     expected = (expected_text or "").strip()
+    if len(expected.split()) > MAX_PROMPTED_TEXT_WORDS:
+        # A passage as prompt: Whisper takes its first sentences as already said and skips
+        # them (see MAX_UNWRITTEN_SPEECH_SECONDS), then decodes again without it.
+        expected = ""
     if expected and expected[-1] not in ".?!":
         # A prompt without a full stop teaches the decoder to leave the sentence open: it
         # then runs on into the trailing silence and invents words ("today.", "Thank you
@@ -282,7 +290,8 @@ def transcribe_whisper(
         again.settings["loop_retry"] = f"the first decoding looped ({dropped} segment(s) dropped, {tokens_written} tokens)"
         again.processing_seconds = time.perf_counter() - started
         return again
-    if expected_text and prompt is None:
+    text_in_prompt = prompt is None and 0 < len((expected_text or "").split()) <= MAX_PROMPTED_TEXT_WORDS
+    if text_in_prompt:
         unwritten = unwritten_speech_seconds(audio, words)
         if unwritten > MAX_UNWRITTEN_SPEECH_SECONDS:
             again = transcribe_whisper(audio, options, model=model, cpu_threads=cpu_threads)
