@@ -143,6 +143,16 @@ def app_database(request, tmp_path, monkeypatch):
     yield from _use_database(request, "sqlite", tmp_path, monkeypatch)
 
 
+@pytest.fixture
+def recruiter(database):
+    """(admin, rita): the first admin and a recruiter she created, in ``database``."""
+    import dataworld
+    from trainer.storage import Role
+
+    admin = dataworld.admin()
+    return admin, dataworld.staff(admin, Role.RECRUITER, "rita")
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def module_database(request, tmp_path_factory):
     """Like ``database``, shared by the tests of one module (for read-mostly tests over a

@@ -36,12 +36,6 @@ def reply(task_id: str) -> str:
     return content().get_task(task_id).sample_reply
 
 
-@pytest.fixture
-def recruiter(database):
-    admin = dataworld.admin()
-    return admin, dataworld.staff(admin, Role.RECRUITER, "rita")
-
-
 def test_templates_take_task_times_from_the_bank_unless_given(recruiter):
     admin, rita = recruiter
     listening = content().get_task("task.listening.001")

@@ -21,17 +21,11 @@ from trainer.storage import AttemptStatus, Role
 CHAT_1, CHAT_2 = "task.chat_reply.001", "task.chat_reply.002"
 
 
-@pytest.fixture
-def people(database):
-    admin = dataworld.admin()
-    return admin, dataworld.staff(admin, Role.RECRUITER, "rita")
-
-
 # --------------------------------------------------------------------------- single sign-on
 
 
-def test_single_sign_on_maps_an_email_to_an_active_account(people):
-    admin, rita = people
+def test_single_sign_on_maps_an_email_to_an_active_account(recruiter):
+    admin, rita = recruiter
     coach = accounts.create_user(admin, "Carla", Role.COACH, login="carla", password=dataworld.PASSWORD,
                                  email="Carla@Example.com")
     actor = accounts.sso_actor(" carla@example.COM ")
@@ -48,8 +42,8 @@ def test_single_sign_on_maps_an_email_to_an_active_account(people):
 # --------------------------------------------------------------------------- interviews
 
 
-def test_an_item_whose_time_ran_out_is_closed_and_counts_zero(people, sample_reports):
-    admin, rita = people
+def test_an_item_whose_time_ran_out_is_closed_and_counts_zero(recruiter, sample_reports):
+    admin, rita = recruiter
     template = interviews.create_template(rita, "Chat screen", [CHAT_1, CHAT_2])
     new = interviews.create_invitation(rita, template.id, "Ana")
     interviews.give_consent(new.code)
@@ -123,10 +117,10 @@ def test_grammar_spans_follow_the_error_offsets():
 # --------------------------------------------------------------------------- PDF report
 
 
-def test_pdf_report_holds_the_candidates_scores_level_verdict_and_audio_links(people, sample_reports):
+def test_pdf_report_holds_the_candidates_scores_level_verdict_and_audio_links(recruiter, sample_reports):
     from pypdf import PdfReader
 
-    admin, rita = people
+    admin, rita = recruiter
     listening_id, recording, listening_report = sample_reports["listening"]
     chat_id, chat_text, chat_report = sample_reports["chat"]
     template = interviews.create_template(rita, "Voice and chat screen", [listening_id, chat_id], pass_level="B1",
