@@ -68,9 +68,8 @@ def unwritten_speech_seconds(audio: Audio, words: list[Word], margin: float = 0.
 
 
 # A decoding that looped (a segment dropped as a loop, words written with no audio under
-# them, or the token budget used up) is
-# decoded once more with no 3-token sequence allowed twice: deterministic, unlike
-# Whisper's own fallback to sampling at higher temperatures. On a fast espeak answer that
+# them, or the token budget used up) is decoded once more with no 3-token sequence allowed
+# twice: deterministic, unlike Whisper's own fallback to sampling at higher temperatures. On a fast espeak answer that
 # looped on "four five six" -> "4, 5, 6, 1, 6, 1, 8, 8, 8, 9, 9...", the retry wrote the
 # sentence to its end. Only the retry has it: a first pass with it would forbid "I I, I".
 LOOP_RETRY_NO_REPEAT_NGRAM = 3
@@ -206,16 +205,19 @@ def _model_label(path: str) -> str:
     return Path(path).name or path
 
 
+def prompted_text(expected_text: str | None) -> str:
+    """The known text as far as it joins the prompt: "" for none, and for a passage
+    (Whisper takes its first sentences as already said and skips them)."""
+    expected = (expected_text or "").strip()
+    return expected if len(expected.split()) <= MAX_PROMPTED_TEXT_WORDS else ""
+
+
 def build_prompt(options: WhisperOptions, expected_text: str | None = None) -> str | None:
     """Whisper's initial prompt: the disfluent example, then the text the applicant was
     asked to say, if any. Whisper reads the prompt as what came just before the audio,
     so the known text makes rare words and names likelier without forcing them
     (bench/asr.py measures both the gain and whether unsaid words get written)."""
-    expected = (expected_text or "").strip()
-    if len(expected.split()) > MAX_PROMPTED_TEXT_WORDS:
-        # A passage as prompt: Whisper takes its first sentences as already said and skips
-        # them (see MAX_UNWRITTEN_SPEECH_SECONDS), then decodes again without it.
-        expected = ""
+    expected = prompted_text(expected_text)
     if expected and expected[-1] not in ".?!":
         # A prompt without a full stop teaches the decoder to leave the sentence open: it
         # then runs on into the trailing silence and invents words ("today.", "Thank you
@@ -239,6 +241,7 @@ def transcribe_whisper(
     options = options or WhisperOptions(beam_size=get_settings().whisper_beam_size)
     whisper = get_whisper_model(model, cpu_threads=cpu_threads)
     initial_prompt = prompt if prompt is not None else build_prompt(options, expected_text)
+    budget = token_budget(audio.duration)
     started = time.perf_counter()
     segments, info = whisper.transcribe(
         audio.samples,
@@ -252,7 +255,7 @@ def transcribe_whisper(
         vad_filter=options.vad_filter,
         word_timestamps=options.word_timestamps,
         without_timestamps=options.without_timestamps,
-        max_new_tokens=token_budget(audio.duration),
+        max_new_tokens=budget,
         no_repeat_ngram_size=options.no_repeat_ngram_size,
     )
     words: list[Word] = []
@@ -266,21 +269,19 @@ def transcribe_whisper(
         kept = []
         tokens = [w for w in segment.words or [] if w.word.strip()]
         for w in tokens:
-            if w.end - w.start < MIN_WORD_SECONDS:
-                unaligned += 1  # no audio under it: decoded from context, not heard
-                continue
-            kept.append(Word(w.word.strip(), round(float(w.start), 3), round(float(w.end), 3),
-                             round(float(w.probability), 4)))
-        if tokens and len(kept) * 2 < len(tokens):
+            # a word with no audio under it was decoded from context, not heard
+            if w.end - w.start >= MIN_WORD_SECONDS:
+                kept.append(Word(w.word.strip(), round(float(w.start), 3), round(float(w.end), 3),
+                                 round(float(w.probability), 4)))
+        if len(kept) * 2 < len(tokens):
             # mostly words with no audio under them: a loop cut short by the token budget
             dropped += 1
-            unaligned -= len(tokens) - len(kept)
             continue
+        unaligned += len(tokens) - len(kept)
         words += kept
         texts.append(" ".join(w.text for w in kept) if len(kept) < len(segment.words or []) else segment.text.strip())
-    settings = {**options.as_dict(), "prompt": initial_prompt, "max_new_tokens": token_budget(audio.duration),
+    settings = {**options.as_dict(), "prompt": initial_prompt, "max_new_tokens": budget,
                 "dropped_loop_segments": dropped, "dropped_unaligned_words": unaligned}
-    budget = token_budget(audio.duration)
     looped = (dropped > 0 or (unaligned >= LOOP_UNALIGNED_WORDS
                               and unaligned >= LOOP_UNALIGNED_SHARE * (unaligned + len(words)))
               or (budget is not None and tokens_written >= budget - 1))
@@ -290,8 +291,7 @@ def transcribe_whisper(
         again.settings["loop_retry"] = f"the first decoding looped ({dropped} segment(s) dropped, {tokens_written} tokens)"
         again.processing_seconds = time.perf_counter() - started
         return again
-    text_in_prompt = prompt is None and 0 < len((expected_text or "").split()) <= MAX_PROMPTED_TEXT_WORDS
-    if text_in_prompt:
+    if prompt is None and prompted_text(expected_text):
         unwritten = unwritten_speech_seconds(audio, words)
         if unwritten > MAX_UNWRITTEN_SPEECH_SECONDS:
             again = transcribe_whisper(audio, options, model=model, cpu_threads=cpu_threads)
