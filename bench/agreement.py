@@ -193,6 +193,8 @@ def recognition_settings() -> dict:
         "options": asr.WhisperOptions(beam_size=settings.whisper_beam_size).as_dict(),
         "prompt": asr.VERBATIM_PROMPT,
         "faster_whisper": faster_whisper.__version__,
+        # the loop retry and the fallback without the known text live there
+        "asr_source": source_digest("trainer/asr.py"),
     }
 
 

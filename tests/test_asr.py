@@ -271,3 +271,23 @@ def test_a_whole_passage_as_prompt_does_not_make_whisper_skip_its_start(spoken, 
     assert word_error_rate([passage], [forced.text]) < 0.15
     assert asr.unwritten_speech_seconds(audio, forced.words) <= asr.MAX_UNWRITTEN_SPEECH_SECONDS
     check_word_times(forced, audio.duration)
+
+
+def test_a_few_words_stretched_over_a_reading_leave_its_speech_unwritten(spoken):
+    """On one machine a looping decoder of a 20 s passage kept seven words ("Thank you,
+    thank you...") whose times the aligner spread over the whole reading; the speech
+    under them still counts as unwritten, so the recogniser decodes it again."""
+    from trainer.content import load_all
+    from trainer.transcript import Word
+
+    passage = load_all().get_task("task.read_aloud.001").text
+    _, audio = spoken(passage, "young_female")
+    heard = asr.transcribe(audio)
+    assert asr.unwritten_speech_seconds(audio, heard.words) <= asr.MAX_UNWRITTEN_SPEECH_SECONDS
+
+    first, last = heard.words[0].start, heard.words[-1].end
+    step = (last - first) / 7
+    stretched = [Word(text, round(first + i * step, 2), round(first + (i + 1) * step, 2), 0.5)
+                 for i, text in enumerate("Thank you thank you thank you much".split())]
+    assert step > asr.MAX_WORD_SECONDS + 2 * 0.3
+    assert asr.unwritten_speech_seconds(audio, stretched) > asr.MAX_UNWRITTEN_SPEECH_SECONDS
