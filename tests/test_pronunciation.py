@@ -15,6 +15,7 @@ from tests.conftest import speechocean_rows
 from trainer import pronunciation
 from trainer.asr import transcribe
 from trainer.audio import from_array, load_audio
+from trainer.textnorm import normalize
 from trainer.transcript import Transcript, Word
 
 pytestmark = pytest.mark.slow
@@ -249,6 +250,26 @@ def test_cli_pronounce(tmp_path, spoken):
     failed = subprocess.run([sys.executable, "-m", "trainer.cli", "pronounce", str(bad), "--text", REFERENCE],
                             capture_output=True, text=True, timeout=120)
     assert failed.returncode == 1 and "record" in failed.stderr.lower()
+
+
+def test_an_alignment_does_not_depend_on_what_the_decoder_heard_last(spoken):
+    """A reading cut into pieces leaves the aligner after a piece that ends mid-speech;
+    the next alignment, of another answer perhaps in another thread, must score as if
+    the decoder were fresh (it came out 0.6 % lower)."""
+    _, audio = spoken(REFERENCE, "young_female")
+    _, other = spoken(OTHER_SENTENCE, "calm_male")
+    words = normalize(REFERENCE).split()
+    other_words = normalize(OTHER_SENTENCE).split()
+
+    def aligned_score() -> int:
+        segments, _ = pronunciation._align(audio.to_pcm16(), words)
+        return sum(segment.score for segment in segments)
+
+    fresh = aligned_score()
+    first_half = other.to_pcm16()[:len(other.to_pcm16()) // 2]  # ends in the middle of a word
+    pronunciation._align(first_half, other_words[:len(other_words) // 2])
+    pronunciation._free_path(first_half)
+    assert aligned_score() == fresh
 
 
 def test_same_recording_same_result_while_another_thread_scores(spoken):

@@ -36,8 +36,9 @@ acoustic model and CMU dictionary:
    measurements ``features()`` also returns.
 
 PocketSphinx scores are integers in log base 1.0001 shifted right by 10 bits
-(``SCORE_UNIT_NATS``). CMN is per utterance (``cmn=batch``) so that a warm decoder gives the
-same result for the same audio whatever it decoded before. The aligner runs with equal,
+(``SCORE_UNIT_NATS``). CMN is per utterance (``cmn=batch``) and every decoding starts with
+0.3 s of silence (``_reset``), so that a warm decoder gives the same result for
+the same audio whatever it decoded before. The aligner runs with equal,
 wide beams and no bestpath pass (the stock ones fail on long readings: "Final result does
 not match the grammar", pocketsphinx issues 339 and 464), retried with a wider beam.
 
@@ -372,6 +373,20 @@ def _decode(decoder, pcm: bytes) -> None:
     decoder.end_utt()
 
 
+# PocketSphinx carries acoustic state from the last frames of one utterance into the next:
+# after a piece cut off mid-speech, the same reading aligned 0.6 % worse (-7052 for -7008),
+# so scores depended on what another thread had decoded last. Decoding 0.3 s of silence
+# first makes every decoding start from the same state (0.1 s was not enough, 0.12 s was).
+RESET_PCM = bytes(2 * 4800)
+
+
+def _reset(decoder) -> None:
+    try:
+        _decode(decoder, RESET_PCM)
+    except RuntimeError:  # the search may find nothing in silence: only the frames matter
+        pass
+
+
 @dataclass
 class _Segment:
     name: str
@@ -388,6 +403,7 @@ def _force_align(decoder, pcm: bytes, words: list[str], phone_level: bool = True
     "word" is a single phone)."""
     try:
         decoder.set_align_text(" ".join(words))
+        _reset(decoder)
         _decode(decoder, pcm)
         if decoder.hyp() is None:
             return None
@@ -431,6 +447,7 @@ def _fill_frame_scores(scores: np.ndarray, segments: list[_Segment]) -> None:
 def _free_phones(pcm: bytes) -> list[str]:
     decoder, lock = get_decoder("phones")
     with lock:
+        _reset(decoder)
         _decode(decoder, pcm)
         return [seg.word for seg in decoder.seg() if seg.word in CMU_PHONES]
 
@@ -662,9 +679,7 @@ def assess_read_aloud(audio: Audio, reference_text: str, transcript: Transcript 
     timings["alignment"] = timings["phone_recognition"] = 0.0
     for chunk, (first_frame, end_frame) in _chunks(to_align, said, offset, frames):
         piece = pcm[first_frame * SAMPLES_PER_FRAME_BYTES:end_frame * SAMPLES_PER_FRAME_BYTES]
-        # The free path's one-pass scores move slightly with the aligner's previous
-        # utterance; holding the lock over both paths keeps that this piece's forced
-        # alignment whatever other threads decode, so the same audio scores the same.
+        # one piece's forced and free paths in one go, whatever other threads decode
         with POCKETSPHINX_LOCK:
             step = time.perf_counter()
             segments, kind = _align(piece, [reference[i] for i in chunk], added)
