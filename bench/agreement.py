@@ -15,7 +15,7 @@ Usage:
   .venv/bin/python bench/agreement.py --data DIR --model FILE --cache DIR
 
 Every slow intermediate result is cached on disk (default ``bench/results/cache``): the
-transcript by audio hash + model + decoding settings, each stage's measures additionally by
+transcript by audio hash + model + decoding settings + trainer/asr.py, each stage's measures additionally by
 a hash of the source files of that stage, so re-fitting takes seconds and a pipeline change
 recomputes only what it touches. Run it under ``nice``: the first pass takes ~20 minutes.
 """
