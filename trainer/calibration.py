@@ -34,9 +34,10 @@ from .transcript import Transcript
 
 DIMENSIONS = ("accuracy", "completeness", "fluency", "prosodic", "total")
 MODEL_DIR = Path(__file__).resolve().parent / "calibration_models"
-# The model the app loads; a refit with different inputs (v2: with the pronunciation stage's
-# GOP and alignment features) gets a new version and file name.
-MODEL_VERSION = 2
+# The model the app loads; a refit with different inputs gets a new version and file name
+# (v2: with the pronunciation stage's GOP and alignment features; v3: the same candidates,
+# measured after the aligner's silence reset and the recogniser's stretched-word check).
+MODEL_VERSION = 3
 DEFAULT_MODEL_FILE = MODEL_DIR / f"speechocean762-v{MODEL_VERSION}.json"
 MODEL_FORMAT = 1
 # Bump when reading_features() changes what a feature means (cached tables are rebuilt).
