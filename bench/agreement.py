@@ -62,7 +62,7 @@ class Utterance:
 
 def load_corpus(data_dir: Path) -> list[Utterance]:
     """``scores.tsv`` (and ``words.tsv`` when present) of a speechocean762-style folder."""
-    from trainer.calibration import DIMENSIONS
+    from trainer.scoring.calibration import DIMENSIONS
 
     table = data_dir / "scores.tsv"
     if not table.is_file():
@@ -113,10 +113,10 @@ def source_digest(*modules: str) -> str:
 
 # What each cached stage depends on, besides the audio and the text.
 STAGE_SOURCES = {
-    "fluency": ("trainer/fluency.py", "trainer/vad.py", "trainer/textnorm.py",
-                "trainer/transcript.py", "lessons/phrasebank.yaml"),
-    "audio": ("trainer/fluency.py", "trainer/vad.py", "trainer/textnorm.py"),
-    "pronunciation": ("trainer/pronunciation.py", "trainer/textnorm.py", "trainer/transcript.py"),
+    "fluency": ("trainer/features/fluency.py", "trainer/speech/vad.py", "trainer/speech/textnorm.py",
+                "trainer/speech/transcript.py", "lessons/phrasebank.yaml"),
+    "audio": ("trainer/features/fluency.py", "trainer/speech/vad.py", "trainer/speech/textnorm.py"),
+    "pronunciation": ("trainer/features/pronunciation.py", "trainer/speech/textnorm.py", "trainer/speech/transcript.py"),
 }
 
 
@@ -124,13 +124,13 @@ def function_digest(name: str) -> str:
     """Hash of one function of trainer.calibration (the rest of that file is fitting code)."""
     import inspect
 
-    from trainer import calibration
+    from trainer.scoring import calibration
 
     return hashlib.sha256(inspect.getsource(getattr(calibration, name)).encode()).hexdigest()[:12]
 
 
 def feature_version() -> str:
-    from trainer.calibration import FEATURE_VERSION
+    from trainer.scoring.calibration import FEATURE_VERSION
 
     return FEATURE_VERSION
 
@@ -178,7 +178,7 @@ def recognition_settings() -> dict:
     """Everything that decides a transcript besides the audio."""
     import faster_whisper
 
-    from trainer import asr
+    from trainer.speech import asr
     from trainer.config import get_settings
 
     settings = get_settings()
@@ -194,7 +194,7 @@ def recognition_settings() -> dict:
         "prompt": asr.VERBATIM_PROMPT,
         "faster_whisper": faster_whisper.__version__,
         # the loop retry and the fallback without the known text live there
-        "asr_source": source_digest("trainer/asr.py"),
+        "asr_source": source_digest("trainer/speech/asr.py"),
     }
 
 
@@ -203,7 +203,7 @@ def pronunciation_available() -> str | None:
     if not (ROOT / "trainer" / "pronunciation.py").is_file():
         return "trainer/pronunciation.py is not in this checkout yet"
     try:
-        from trainer import pronunciation
+        from trainer.features import pronunciation
 
         if not hasattr(pronunciation, "assess_read_aloud"):
             return "trainer.pronunciation has no assess_read_aloud()"
@@ -222,8 +222,8 @@ class Measured:
 
 
 def measure(utt: Utterance, cache: Cache, recognition: dict, with_pronunciation: bool) -> Measured:
-    from trainer.audio import load_audio
-    from trainer.transcript import Transcript
+    from trainer.speech.audio import load_audio
+    from trainer.speech.transcript import Transcript
 
     audio_key = file_digest(utt.path)
     audio = None
@@ -231,7 +231,7 @@ def measure(utt: Utterance, cache: Cache, recognition: dict, with_pronunciation:
     def intake():
         # The app refuses audio its VAD hears no speech in; the experts still scored it,
         # so the stages run on it anyway and the refusal is counted in the table.
-        from trainer.audio import AudioError
+        from trainer.speech.audio import AudioError
 
         try:
             load_audio(utt.path)
@@ -239,7 +239,7 @@ def measure(utt: Utterance, cache: Cache, recognition: dict, with_pronunciation:
             return {"refused": error.code}
         return {"refused": None}
 
-    refused = cache.get("intake", f"{audio_key}-{source_digest('trainer/audio.py', 'trainer/vad.py')}",
+    refused = cache.get("intake", f"{audio_key}-{source_digest('trainer/speech/audio.py', 'trainer/speech/vad.py')}",
                         intake)["refused"]
 
     def loaded():
@@ -249,7 +249,7 @@ def measure(utt: Utterance, cache: Cache, recognition: dict, with_pronunciation:
         return audio
 
     def run_transcription():
-        from trainer.asr import transcribe
+        from trainer.speech.asr import transcribe
 
         # as the scoring engine does for a read-aloud task: the recogniser is told the text
         return transcribe(loaded(), expected_text=utt.text).to_dict()
@@ -260,7 +260,7 @@ def measure(utt: Utterance, cache: Cache, recognition: dict, with_pronunciation:
     stages: dict[str, list] = {}
 
     def run_fluency():
-        from trainer.fluency import measure_fluency
+        from trainer.features.fluency import measure_fluency
 
         result = measure_fluency(transcript, loaded())
         return [result.features(), result.evidence()]
@@ -269,7 +269,7 @@ def measure(utt: Utterance, cache: Cache, recognition: dict, with_pronunciation:
     stages["fluency"] = cache.get("fluency", key, run_fluency)
 
     def run_audio():
-        from trainer.calibration import audio_features
+        from trainer.scoring.calibration import audio_features
 
         return [audio_features(loaded(), utt.text), {}]
 
@@ -278,7 +278,7 @@ def measure(utt: Utterance, cache: Cache, recognition: dict, with_pronunciation:
 
     if with_pronunciation:
         def run_pronunciation():
-            from trainer import pronunciation
+            from trainer.features import pronunciation
 
             # with the cached transcript, as the scoring engine passes its own
             result = pronunciation.assess_read_aloud(loaded(), utt.text, transcript=transcript)
@@ -306,8 +306,8 @@ def measure_all(utterances: list[Utterance], cache: Cache, *, quiet: bool = Fals
 
 
 def feature_rows(utterances: list[Utterance], measured: dict[str, Measured]) -> dict[str, dict[str, float]]:
-    from trainer.calibration import reading_features
-    from trainer.transcript import Transcript
+    from trainer.scoring.calibration import reading_features
+    from trainer.speech.transcript import Transcript
 
     return {u.utt_id: reading_features(Transcript.from_dict(measured[u.utt_id].transcript), u.text,
                                        measured[u.utt_id].stages)
@@ -316,7 +316,7 @@ def feature_rows(utterances: list[Utterance], measured: dict[str, Measured]) -> 
 
 def training_table(utterances: list[Utterance], rows: dict[str, dict[str, float]]):
     """The calibration table of the TRAIN rows only."""
-    from trainer.calibration import DIMENSIONS, FeatureTable
+    from trainer.scoring.calibration import DIMENSIONS, FeatureTable
 
     train = [u for u in utterances if u.split == "train"]
     return FeatureTable(
@@ -329,8 +329,8 @@ def training_table(utterances: list[Utterance], rows: dict[str, dict[str, float]
 
 def gate(utt: Utterance, measured: Measured) -> str | None:
     """Why the app would not score this reading (the scoring engine's own gates), or None."""
-    from trainer import scoring
-    from trainer.textnorm import words as norm_words
+    from trainer.scoring import engine as scoring
+    from trainer.speech.textnorm import words as norm_words
 
     if measured.refused:
         return measured.refused
@@ -349,7 +349,7 @@ def gate(utt: Utterance, measured: Measured) -> str | None:
 def correlations(ours: list[float], experts: list[float]) -> tuple[float, float]:
     import numpy as np
 
-    from trainer.calibration import _pearson, _spearman
+    from trainer.scoring.calibration import _pearson, _spearman
 
     a, b = np.array(ours, dtype=float), np.array(experts, dtype=float)
     return _pearson(a, b), _spearman(a, b)
@@ -360,9 +360,9 @@ def word_agreement(utterances: list[Utterance], measured: dict[str, Measured]) -
     import numpy as np
     from sklearn.metrics import roc_auc_score
 
-    from trainer.calibration import reference_word_confidence
-    from trainer.textnorm import words as norm_words
-    from trainer.transcript import Transcript
+    from trainer.scoring.calibration import reference_word_confidence
+    from trainer.speech.textnorm import words as norm_words
+    from trainer.speech.transcript import Transcript
 
     results = []
     for split in ("test", "train"):
@@ -409,7 +409,7 @@ def _fmt(value: float | None) -> str:
 
 def print_report(model, utterances, predictions, measured, words, out=sys.stdout) -> dict:
     """The agreement table; returns the figures for docs/tests."""
-    from trainer.calibration import DIMENSIONS
+    from trainer.scoring.calibration import DIMENSIONS
 
     figures: dict = {"dimensions": {}}
     print(f"\nAgreement with speechocean762 experts (model {model.label}; Pearson r / Spearman rho)",
@@ -481,7 +481,7 @@ def print_report(model, utterances, predictions, measured, words, out=sys.stdout
 
 
 def write_predictions(path: Path, utterances, predictions) -> None:
-    from trainer.calibration import DIMENSIONS
+    from trainer.scoring.calibration import DIMENSIONS
 
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as handle:
@@ -505,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="first N utterances only (smoke runs)")
     args = parser.parse_args(argv)
 
-    from trainer.calibration import DEFAULT_MODEL_FILE, CalibrationModel, fit_model
+    from trainer.scoring.calibration import DEFAULT_MODEL_FILE, CalibrationModel, fit_model
 
     utterances = load_corpus(args.data)
     if args.limit:

@@ -25,9 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from trainer import asr  # noqa: E402
-from trainer.audio import load_audio  # noqa: E402
-from trainer.textnorm import normalize, word_error_rate  # noqa: E402
+from trainer.speech import asr  # noqa: E402
+from trainer.speech.audio import load_audio  # noqa: E402
+from trainer.speech.textnorm import normalize, word_error_rate  # noqa: E402
 
 DEV_DIR = ROOT.parent / "shared" / "data" / "speechocean762-dev"
 GENERATED_DIR = ROOT / "audio_samples" / "speech"
@@ -189,7 +189,7 @@ def resources(setting: Setting) -> dict:
     import numpy as np
     import psutil
 
-    from trainer.audio import from_array
+    from trainer.speech.audio import from_array
 
     pieces, total = [], 0.0
     for _, path, _, _ in load_dataset("generated", None):

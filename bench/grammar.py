@@ -20,7 +20,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from trainer import grammar  # noqa: E402
+from trainer.features import grammar  # noqa: E402
 
 TEXT = (
     "good morning thank you for calling my name is anna how can i help you today "

@@ -33,10 +33,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from trainer import scoring  # noqa: E402
-from trainer.audio import from_array, load_audio  # noqa: E402
-from trainer.samples import load_manifest  # noqa: E402
-from trainer.tts import synthesize, telephone_line  # noqa: E402
+from trainer.scoring import engine as scoring  # noqa: E402
+from trainer.speech.audio import from_array, load_audio  # noqa: E402
+from trainer.content.samples import load_manifest  # noqa: E402
+from trainer.speech.tts import synthesize, telephone_line  # noqa: E402
 
 THIRTY_SECOND_ANSWER = (
     "I would like to work in a call center because I enjoy talking with people and helping "
@@ -65,8 +65,8 @@ def print_table(title: str, rows: list[dict]) -> None:
 def speed() -> list[dict]:
     import psutil
 
-    from trainer import pronunciation
-    from trainer.grammar import server
+    from trainer.features import pronunciation
+    from trainer.features.grammar import server
 
     audio = load_audio(synthesize(THIRTY_SECOND_ANSWER, "calm_male"))
     rows = []
@@ -173,8 +173,8 @@ def auc(flagged_score, positive) -> float:
 
 
 def experts(folder: Path, limit: int) -> tuple[list[dict], list[dict], list[dict]]:
-    from trainer import pronunciation
-    from trainer.asr import transcribe
+    from trainer.features import pronunciation
+    from trainer.speech.asr import transcribe
 
     with (folder / "scores.tsv").open() as handle:
         train = [r for r in csv.DictReader(handle, delimiter="\t") if r["split"] == "train"]

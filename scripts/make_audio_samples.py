@@ -34,9 +34,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from trainer.audio import from_array  # noqa: E402
+from trainer.speech.audio import from_array  # noqa: E402
 from trainer.content import load_all  # noqa: E402
-from trainer.tts import synthesize  # noqa: E402
+from trainer.speech.tts import synthesize  # noqa: E402
 
 OUT = ROOT / "audio_samples"
 OWN_FOLDERS = ("calls", "lessons", "answers")

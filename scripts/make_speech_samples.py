@@ -13,7 +13,7 @@ from pathlib import Path
 
 import soundfile as sf
 
-from trainer.tts import VOICE_PRESETS, synthesize
+from trainer.speech.tts import VOICE_PRESETS, synthesize
 
 OUT = Path(__file__).resolve().parent.parent / "audio_samples" / "speech"
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from ports import free_port
-from trainer.audio import Audio, load_audio
+from trainer.speech.audio import Audio, load_audio
 from trainer.config import PROJECT_ROOT
+from trainer.content import get_bank
 
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 
@@ -18,7 +19,7 @@ SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 @pytest.fixture(scope="session")
 def spoken():
     """``spoken(text, voice="calm_female") -> (path, Audio)``: espeak-ng speech, cached on disk."""
-    from trainer.tts import synthesize
+    from trainer.speech.tts import synthesize
 
     def make(text: str, voice: str = "calm_female") -> tuple[Path, Audio]:
         path = synthesize(text, voice)
@@ -99,7 +100,7 @@ _database_counter = iter(range(1, 1_000_000))
 
 def _use_database(request, backend: str, folder: Path, monkeypatch: pytest.MonkeyPatch):
     """Point the data layer at a new empty database and storage folder until the generator ends."""
-    from trainer import storage
+    from trainer.data import storage
     from trainer.config import get_settings
 
     monkeypatch.setenv("TRAINER_STORAGE_DIR", str(folder / "storage"))
@@ -147,7 +148,7 @@ def app_database(request, tmp_path, monkeypatch):
 def recruiter(database):
     """(admin, rita): the first admin and a recruiter she created, in ``database``."""
     import dataworld
-    from trainer.storage import Role
+    from trainer.data.storage import Role
 
     admin = dataworld.admin()
     return admin, dataworld.staff(admin, Role.RECRUITER, "rita")
@@ -166,12 +167,12 @@ def sample_reports():
     """Real reports, made once per test run: a spoken answer to a listening task (espeak-ng
     speech, Whisper, LanguageTool) and a typed chat reply (LanguageTool). Tests store them
     on attempts with ``records.record_report`` instead of scoring every attempt again."""
-    from trainer import scoring
-    from trainer.tts import synthesize
+    from trainer.scoring import engine as scoring
+    from trainer.speech.tts import synthesize
 
-    listening = scoring.content().get_task("task.listening.001")
+    listening = get_bank().get_task("task.listening.001")
     path = synthesize(f"The customer ordered {listening.answers[0]}, a blue jacket.", "calm_male")
-    chat = scoring.content().get_task("task.chat_reply.001")
+    chat = get_bank().get_task("task.chat_reply.001")
     reports = {
         "listening": (listening.id, path, scoring.score(load_audio(path), listening)),
         "chat": (chat.id, chat.sample_reply, scoring.score_text(chat.sample_reply, chat)),
@@ -206,8 +207,8 @@ def app_server(tmp_path_factory):
     model already unpacked for the suite, and the suite's LanguageTool server."""
     from streamlit_browser import StreamlitServer
 
-    from trainer import grammar
-    from trainer.asr import resolve_whisper_model
+    from trainer.features import grammar
+    from trainer.speech.asr import resolve_whisper_model
 
     try:
         grammar.server().ensure_running()  # shared, left running like test_grammar does

@@ -6,10 +6,10 @@ import os
 import subprocess
 import sys
 
-from trainer import accounts, records
+from trainer.data import accounts, records
 from trainer.config import PROJECT_ROOT
-from trainer.access import Actor
-from trainer.storage import Role
+from trainer.data.access import Actor
+from trainer.data.storage import Role
 
 PASSWORD = "a-long-test-password"
 

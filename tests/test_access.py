@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 import pytest
 
 import dataworld
-from trainer import accounts, interviews, records
-from trainer.access import AccessDenied, Actor, NotFound
-from trainer.scoring import content
-from trainer.storage import Role
+from trainer.data import accounts, interviews, records
+from trainer.data.access import AccessDenied, Actor, NotFound
+from trainer.content import get_bank
+from trainer.data.storage import Role
 
 
 @dataclass
@@ -46,7 +46,7 @@ def world(module_database, sample_reports) -> World:
         accounts.add_member(admin, cohort.id, w.actors[f"applicant_{suffix}"].user_id)
     for name in ("applicant_a", "applicant_b", "loner"):
         w.attempts[name] = dataworld.scored_attempt(w.actors[name], sample_reports["chat"])
-    role_play = content().tasks_of_type("role_play")[0]
+    role_play = get_bank().tasks_of_type("role_play")[0]
     call = records.start_mock_call(w.actors["applicant_a"], role_play.id)
     w.calls["applicant_a"] = call.id
     task_id, text, report = sample_reports["chat"]

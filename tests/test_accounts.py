@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 import dataworld
 from dataworld import cli
-from trainer import accounts, records
-from trainer.access import AccessDenied, Actor
-from trainer.accounts import AccountError, SignInFailed, SignInLocked
+from trainer.data import accounts, records
+from trainer.data.access import AccessDenied, Actor
+from trainer.data.accounts import AccountError, SignInFailed, SignInLocked
 from trainer.config import get_settings
-from trainer.storage import Origin, Role, User, transaction
+from trainer.data.storage import Origin, Role, User, transaction
 
 
 def test_passwords_are_hashed_with_argon2id():

@@ -16,11 +16,11 @@ import pytest
 import soundfile as sf
 from streamlit.testing.v1 import AppTest
 
-from trainer import accounts, records
+from trainer.data import accounts, records
 from trainer.config import PROJECT_ROOT
 from trainer.content import DIMENSIONS, load_all
-from trainer.storage import AttemptStatus, Role
-from trainer.tts import synthesize
+from trainer.data.storage import AttemptStatus, Role
+from trainer.speech.tts import synthesize
 
 APP = str(PROJECT_ROOT / "app.py")
 APPLICANT_PAGES = ["home", "lessons", "practice", "mock_call", "feedback", "progress", "profile"]
@@ -186,7 +186,7 @@ def test_recorded_answer_is_saved_scored_stage_by_stage_and_opens_its_feedback()
     assert at.get("vega_lite_chart"), "no fluency timeline"
     assert any("first scored answer" in c.value for c in at.caption)  # comparison: nothing earlier yet
     assert any("What to work on next" == s.value for s in at.subheader)
-    from trainer.ui import lessons_for, weakest_dimension
+    from trainer.webapp.applicant import lessons_for, weakest_dimension
 
     weakest = weakest_dimension(records.get_attempt(actor, saved[0].id).dimensions)
     assert f"Take the lesson: {lessons_for(BANK, weakest)[0].title}" in page_links(at)
@@ -402,7 +402,7 @@ def test_lesson_practice_items_are_checked_on_the_page_and_the_quiz_marked():
 
 
 def test_every_dimension_has_a_lesson_to_suggest():
-    from trainer.ui import lessons_for
+    from trainer.webapp.applicant import lessons_for
 
     for dimension in DIMENSIONS:
         assert lessons_for(BANK, dimension), f"no lesson is tagged {dimension}"

@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from trainer import asr
-from trainer.audio import load_audio
-from trainer.textnorm import normalize, word_error_rate
+from trainer.speech import asr
+from trainer.speech.audio import load_audio
+from trainer.speech.textnorm import normalize, word_error_rate
 from tests.conftest import speechocean_rows
 
 pytestmark = pytest.mark.slow
@@ -225,7 +225,7 @@ def test_scoring_gives_the_known_text_and_still_sees_another_sentence(spoken):
     """score() passes a read-aloud text to the recogniser (the calibration model was fitted
     on such transcripts); reading something else must still come out as 'not the text you
     were asked to say'."""
-    from trainer import scoring
+    from trainer.scoring import engine as scoring
 
     expected = "Your refund of forty five dollars will be credited within five business days."
     _, audio = spoken("Could you spell your last name for me, please?", "brisk_female")
@@ -278,7 +278,7 @@ def test_a_few_words_stretched_over_a_reading_leave_its_speech_unwritten(spoken)
     thank you...") whose times the aligner spread over the whole reading; the speech
     under them still counts as unwritten, so the recogniser decodes it again."""
     from trainer.content import load_all
-    from trainer.transcript import Word
+    from trainer.speech.transcript import Word
 
     passage = load_all().get_task("task.read_aloud.001").text
     _, audio = spoken(passage, "young_female")

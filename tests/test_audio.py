@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from trainer import audio as audio_mod
-from trainer.audio import (
+from trainer.speech import audio as audio_mod
+from trainer.speech.audio import (
     AudioFileTooLargeError,
     AudioTooLongError,
     AudioTooShortError,

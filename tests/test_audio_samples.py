@@ -11,10 +11,10 @@ import av
 import pytest
 import yaml
 
-from trainer.audio import Audio, load_audio
+from trainer.speech.audio import Audio, load_audio
 from trainer.content import load_all
-from trainer.samples import MANIFEST, SAMPLES_DIR, load_manifest, sample_path
-from trainer.vad import speech_segments, speech_seconds
+from trainer.content.samples import MANIFEST, SAMPLES_DIR, load_manifest, sample_path
+from trainer.speech.vad import speech_segments, speech_seconds
 
 LIMIT_BYTES = 15 * 1024 * 1024
 SAMPLES = load_manifest()

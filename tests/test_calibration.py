@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from tests.conftest import speechocean_rows
-from trainer import calibration
-from trainer.calibration import (
+from trainer.scoring import calibration
+from trainer.scoring.calibration import (
     DEFAULT_MODEL_FILE,
     DIMENSIONS,
     CalibrationModel,
@@ -116,7 +116,7 @@ def test_model_file_round_trips(tmp_path):
 
 
 def _transcript(words):
-    from trainer.transcript import Transcript, Word
+    from trainer.speech.transcript import Transcript, Word
 
     return Transcript(" ".join(w for w, _ in words),
                       [Word(w, i * 0.4, i * 0.4 + 0.3, p) for i, (w, p) in enumerate(words)],
@@ -144,7 +144,7 @@ def test_digits_whisper_writes_with_hyphens_count_as_the_words_read():
     features = calibration.recognition_features(heard, "TWO EIGHT NINE ONE")
     assert features["asr_reference_words_heard"] == 1.0
     assert features["asr_reference_confidence"] == pytest.approx(0.6)
-    from trainer.textnorm import normalize
+    from trainer.speech.textnorm import normalize
 
     assert normalize("Call 555-0134, then 1-108.") == "call five five five zero one three four then one one zero eight"
     assert normalize("twenty-one") == "twenty one"
@@ -273,9 +273,9 @@ def pair():
 
 def _estimates(path, text):
     """The scoring pipeline's stages on one reading, then the packaged model."""
-    from trainer.asr import transcribe
-    from trainer.audio import load_audio
-    from trainer.fluency import measure_fluency
+    from trainer.speech.asr import transcribe
+    from trainer.speech.audio import load_audio
+    from trainer.features.fluency import measure_fluency
 
     audio = load_audio(path)
     transcript = transcribe(audio, expected_text=text)  # as the scoring engine does
@@ -283,7 +283,7 @@ def _estimates(path, text):
     stages = {"fluency": (measured.features(), measured.evidence()),
               "audio": (calibration.audio_features(audio, text), {})}
     try:
-        from trainer import pronunciation
+        from trainer.features import pronunciation
     except ImportError:
         pass
     else:
@@ -313,8 +313,8 @@ def test_reading_the_wrong_sentence_scores_lower_than_reading_the_right_one(pair
 
 @pytest.mark.slow
 def test_the_scoring_engine_bands_a_reading_on_the_calibrated_estimates_with_their_terms(pair):
-    pytest.importorskip("trainer.pronunciation")
-    from trainer.scoring import score_file
+    pytest.importorskip("trainer.features.pronunciation")
+    from trainer.scoring.engine import score_file
 
     report = score_file(pair[GOOD_READING], reference_text=PAIR_TEXT)
     assert report.scorable, report.reason
@@ -339,9 +339,10 @@ def test_the_scoring_engine_bands_a_reading_on_the_calibrated_estimates_with_the
 
 
 def test_scripted_answers_band_on_the_calibrated_estimates_with_a_continuous_score():
-    from trainer.scoring import band_dimension, content
+    from trainer.content import get_bank
+    from trainer.scoring.engine import band_dimension
 
-    rubric = content().get_rubric("pronunciation")
+    rubric = get_bank().get_rubric("pronunciation")
     scores = []
     for value in (1.0, 2.4, 2.6, 4.0, 5.0, 6.0, 7.0, 8.0, 8.6, 9.5, 10.0):
         result = band_dimension(rubric, {"calibrated_accuracy": value, "completeness": 100.0},
@@ -355,7 +356,7 @@ def test_scripted_answers_band_on_the_calibrated_estimates_with_a_continuous_sco
                           "open_question", 0.2)
     assert free.band == 5
 
-    fluency = content().get_rubric("fluency")
+    fluency = get_bank().get_rubric("fluency")
     slow = {"speech_rate_wpm": 60.0, "long_pauses_per_minute": 20.0, "mean_length_of_run": 1.5,
             "calibrated_fluency": 9.2}
     assert band_dimension(fluency, slow, "read_aloud", 0.45).band == 5

@@ -7,10 +7,9 @@ import json
 
 import pytest
 
-from trainer.comprehension import (
+from trainer.features.comprehension import (
     ANSWER_FUZZY_CUT,
     call_moves,
-    default_phrasebank,
     facts_captured,
     key_point_coverage,
     match_answer,
@@ -232,7 +231,3 @@ def test_politeness_markers_count_each_use_once():
     assert [m.text for m in markers] == ["could you", "please", "sir", "thank you", "thanks",
                                          "ma'am", "i appreciate"]
     assert politeness_markers("The shipment left the depot.") == []
-
-
-def test_default_phrase_bank_matches_the_content_bank(bank):
-    assert default_phrasebank() == bank.phrasebank

@@ -50,7 +50,7 @@ def bank() -> content.ContentBank:
 
 
 def voice_names() -> set[str]:
-    from trainer.tts import VOICE_PRESETS
+    from trainer.speech.tts import VOICE_PRESETS
 
     return set(VOICE_PRESETS)
 
@@ -352,7 +352,7 @@ def test_validators_reject_bad_items():
 def test_content_command_is_registered():
     from trainer import cli
 
-    assert "trainer.content" in cli.COMMAND_MODULES
+    assert "trainer.cli.content" in cli.COMMAND_MODULES
 
 
 def test_content_check_passes_on_real_content(capsys):

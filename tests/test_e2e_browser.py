@@ -61,8 +61,8 @@ from streamlit_browser import PracticePage, StreamlitPage, microphone_wav
 
 from trainer.config import PROJECT_ROOT
 from trainer.content import load_all
-from trainer.textnorm import words
-from trainer.tts import synthesize
+from trainer.speech.textnorm import words
+from trainer.speech.tts import synthesize
 
 README_SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
 TASK_ID = "task.sentence_build.002"

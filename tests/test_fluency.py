@@ -8,12 +8,12 @@ import json
 import numpy as np
 import pytest
 
-from trainer import fluency
-from trainer.audio import from_array
+from trainer.features import fluency
+from trainer.speech.audio import from_array
 from trainer.content import load_all
-from trainer.fluency import FEATURE_NAMES, measure_fluency
-from trainer.transcript import Transcript, Word
-from trainer.vad import SAMPLE_RATE
+from trainer.features.fluency import FEATURE_NAMES, measure_fluency
+from trainer.speech.transcript import Transcript, Word
+from trainer.speech.vad import SAMPLE_RATE
 
 # Phrases said with silences of known length between them: a slow, hesitant answer.
 PAUSY_PHRASES = ["Um, I would like to", "to check the status", "of my, uh, my order",
@@ -55,7 +55,7 @@ def pausy(spoken):
 @pytest.fixture(scope="module")
 def recognised(pausy, spoken):
     """Both answers through real recognition (the bundled Whisper model, no network)."""
-    from trainer.asr import transcribe
+    from trainer.speech.asr import transcribe
 
     pausy_audio = pausy[0]
     fluent_audio = spoken(FLUENT_SENTENCE, "calm_male")[1]

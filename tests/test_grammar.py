@@ -11,8 +11,8 @@ import time
 import pytest
 
 from ports import free_port
-from trainer import grammar
-from trainer.grammar import GrammarUnavailable, LanguageToolServer, check_grammar
+from trainer.features import grammar
+from trainer.features.grammar import GrammarUnavailable, LanguageToolServer, check_grammar
 
 pytestmark = pytest.mark.slow
 

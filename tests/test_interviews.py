@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 import dataworld
-from trainer import interviews, records, storage
-from trainer.access import AccessDenied
-from trainer.interviews import (
+from trainer.data import interviews, records, storage
+from trainer.data.access import AccessDenied
+from trainer.data.interviews import (
     AnswerOutOfOrder,
     CodeExpired,
     CodeRevoked,
@@ -26,19 +26,19 @@ from trainer.interviews import (
     InvalidCode,
     TemplateItem,
 )
-from trainer.scoring import content
-from trainer.storage import Attempt, AttemptKind, AttemptStatus, AuditEntry, Invitation, Role, transaction
+from trainer.content import get_bank
+from trainer.data.storage import Attempt, AttemptKind, AttemptStatus, AuditEntry, Invitation, Role, transaction
 
 CHAT_1, CHAT_2 = "task.chat_reply.001", "task.chat_reply.002"
 
 
 def reply(task_id: str) -> str:
-    return content().get_task(task_id).sample_reply
+    return get_bank().get_task(task_id).sample_reply
 
 
 def test_templates_take_task_times_from_the_bank_unless_given(recruiter):
     admin, rita = recruiter
-    listening = content().get_task("task.listening.001")
+    listening = get_bank().get_task("task.listening.001")
     template = interviews.create_template(
         rita, "  Voice   screen ", [listening.id, TemplateItem(CHAT_1, prep_seconds=30, answer_seconds=90)],
         pass_level="B2", pass_minimums={"grammar": 60})
@@ -91,7 +91,7 @@ def test_codes_are_random_shown_once_and_stored_hashed(recruiter):
 
 def test_candidate_flow_in_order_without_retakes_and_the_code_is_then_spent(recruiter, sample_reports):
     admin, rita = recruiter
-    listening = content().get_task(sample_reports["listening"][0])
+    listening = get_bank().get_task(sample_reports["listening"][0])
     template = interviews.create_template(rita, "Mixed", [listening.id, CHAT_1])
     new = interviews.create_invitation(rita, template.id, "Juan Dela Cruz", candidate_email="juan@example.com")
     assert new.invitation.status == "invited" and new.invitation.total == 2
@@ -214,8 +214,8 @@ def test_results_are_ranked_and_judged_against_the_pass_bar(recruiter):
         scores = {a.id: a.overall_score for a in session.scalars(select(Attempt))}
     top = by_id[strong]
     assert top.overall_score == round(sum(scores[i] for i in top.attempt_ids) / 2, 1)  # shown to one decimal
-    assert top.level == content().levels.level_for(top.overall_score)
-    assert top.passed == (top.overall_score >= content().levels.cut_score("B1"))
+    assert top.level == get_bank().levels.level_for(top.overall_score)
+    assert top.passed == (top.overall_score >= get_bank().levels.cut_score("B1"))
     assert set(top.dimensions) == {"grammar", "vocabulary", "call_handling"}
     low = by_id[weak]
     assert low.overall_score == round(scores[low.attempt_ids[0]] / 2, 1)

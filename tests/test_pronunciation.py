@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 from tests.conftest import speechocean_rows
-from trainer import pronunciation
-from trainer.asr import transcribe
-from trainer.audio import from_array, load_audio
-from trainer.textnorm import normalize
-from trainer.transcript import Transcript, Word
+from trainer.features import pronunciation
+from trainer.speech.asr import transcribe
+from trainer.speech.audio import from_array, load_audio
+from trainer.speech.textnorm import normalize
+from trainer.speech.transcript import Transcript, Word
 
 pytestmark = pytest.mark.slow
 
@@ -165,7 +165,7 @@ def test_numbers_and_names_outside_the_dictionary(spoken):
 
 
 def test_telephone_band_audio_is_not_held_against_the_speaker(spoken):
-    from trainer.tts import telephone_line
+    from trainer.speech.tts import telephone_line
 
     _, audio = spoken(REFERENCE, "young_female")
     phone = from_array(telephone_line(audio.samples, 16000), 8000)

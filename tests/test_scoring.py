@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from trainer import scoring
-from trainer.audio import from_array, load_audio
+from trainer.content import get_bank
+from trainer.scoring import engine as scoring
+from trainer.speech.audio import from_array, load_audio
 from trainer.config import get_settings
-from trainer.textnorm import normalize
-from trainer.tts import synthesize
+from trainer.speech.textnorm import normalize
+from trainer.speech.tts import synthesize
 
 pytestmark = pytest.mark.slow
 
@@ -73,7 +74,7 @@ def test_weak_answer_scores_lower_where_it_is_weaker(good_and_weak):
 
 
 def test_read_aloud_task_from_the_bank():
-    task = scoring.content().get_task("task.read_aloud.001")
+    task = get_bank().get_task("task.read_aloud.001")
     # espeak-ng's male voices sit far from the acoustic model's speakers; this one is closer
     report = scoring.score(load_audio(synthesize(task.text, "young_female")), task)
     assert report.scorable, report.reason
@@ -89,7 +90,7 @@ def test_read_aloud_task_from_the_bank():
 
 
 def test_reading_something_else_is_not_scored_as_the_text():
-    task = scoring.content().get_task("task.read_aloud.001")
+    task = get_bank().get_task("task.read_aloud.001")
     other = "My favourite food is chicken adobo with rice and I cook it every weekend for my family."
     report = scoring.score(load_audio(synthesize(other, "calm_male")), task)
     assert not report.scorable and report.reason_code == "off_topic"
@@ -119,7 +120,7 @@ def test_silence_is_not_scorable_with_a_clear_reason(tmp_path):
 
 
 def test_dead_grammar_server_leaves_the_other_scores(monkeypatch):
-    from trainer import grammar
+    from trainer.features import grammar
 
     monkeypatch.setenv("TRAINER_LANGUAGETOOL_URL", "http://127.0.0.1:9")  # nothing listens there
     monkeypatch.setattr(grammar, "_server", None)  # the shared server is chosen once per process
@@ -146,7 +147,7 @@ def test_same_recording_same_report():
 
 
 def test_typed_chat_reply():
-    task = scoring.content().get_task("task.chat_reply.001")
+    task = get_bank().get_task("task.chat_reply.001")
     good = scoring.score_text(task.sample_reply, task)
     poor = scoring.score_text("ok we check it later maybe it come tomorow", task)
     assert good.scorable and poor.scorable
@@ -185,7 +186,8 @@ def test_cli_score_reference_text_and_bad_file(tmp_path):
 def test_rubric_feature_registry_names_what_the_stages_measure():
     """content.FEATURES lets rubric files be validated without the speech stack; it must
     list exactly the names the stages produce, or a rubric threshold would never be met."""
-    from trainer import calibration, fluency, vocabulary
+    from trainer.scoring import calibration
+    from trainer.features import fluency, vocabulary
     from trainer.content import FEATURES
 
     calibrated = {dimension: {calibration.RUBRIC_FEATURES[t] for t in targets}

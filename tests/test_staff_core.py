@@ -11,12 +11,13 @@ import numpy as np
 import pytest
 
 import dataworld
-from trainer import accounts, candidate_report, evidence, interviews, records
-from trainer.access import AccessDenied
-from trainer.coach_agreement import agreement, quadratic_kappa
-from trainer.interviews import AnswerOutOfOrder, CodeSpent
-from trainer.scoring import content
-from trainer.storage import AttemptStatus, Role
+from trainer.data import accounts, interviews, records
+from trainer.reports import candidate as candidate_report, evidence
+from trainer.data.access import AccessDenied
+from trainer.scoring.coach_agreement import agreement, quadratic_kappa
+from trainer.data.interviews import AnswerOutOfOrder, CodeSpent
+from trainer.content import get_bank
+from trainer.data.storage import AttemptStatus, Role
 
 CHAT_1, CHAT_2 = "task.chat_reply.001", "task.chat_reply.002"
 
@@ -53,7 +54,7 @@ def test_an_item_whose_time_ran_out_is_closed_and_counts_zero(recruiter, sample_
     assert interviews.redeem(new.code).next_item.position == 1
     # re-scoring leaves it as it is: there is nothing to score
     assert records.score_attempt(first).status == AttemptStatus.UNSCORABLE
-    second = interviews.submit_answer(new.code, 1, text=content().get_task(CHAT_2).sample_reply)
+    second = interviews.submit_answer(new.code, 1, text=get_bank().get_task(CHAT_2).sample_reply)
     records.score_attempt(second)
     with pytest.raises(CodeSpent):
         interviews.redeem(new.code)

@@ -19,13 +19,13 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 import dataworld
-from trainer import accounts, interviews, records
-from trainer.access import AccessDenied
+from trainer.data import accounts, interviews, records
+from trainer.data.access import AccessDenied
 from trainer.config import PROJECT_ROOT
-from trainer.scoring import content
-from trainer.storage import Role
-from trainer.tts import synthesize
-from trainer.ui_staff import ACTOR_KEY, md
+from trainer.content import get_bank
+from trainer.data.storage import Role
+from trainer.speech.tts import synthesize
+from trainer.webapp.staff import ACTOR_KEY, md
 
 pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 
@@ -356,7 +356,7 @@ def test_interview_from_template_to_pdf(database, sample_reports, downloads):
     candidate.run()
     assert "Task 1 of 2" in candidate.get("progress")[0].proto.text
     assert not candidate.button  # no preparation time for a listening task: recording at once
-    answer = content().get_task(LISTENING).answers[0]
+    answer = get_bank().get_task(LISTENING).answers[0]
     candidate.audio_input[0].set_value(wav(f"The customer ordered {answer}, a blue jacket."))
     candidate.run()
     assert not candidate.exception and candidate.success[0].value == "Your answer is saved."
@@ -370,7 +370,7 @@ def test_interview_from_template_to_pdf(database, sample_reports, downloads):
     again.button[0].click()
     again.run()
     assert not again.exception and not again.checkbox and "Task 2 of 2" in again.get("progress")[0].proto.text
-    again.text_area[0].input(content().get_task(CHAT).sample_reply)
+    again.text_area[0].input(get_bank().get_task(CHAT).sample_reply)
     next(b for b in again.button if b.label.startswith("Send reply")).click()
     again.run()
     assert "Your interview is complete" in again.success[-1].value, texts(again)

@@ -19,12 +19,13 @@ import soundfile as sf
 from sqlalchemy import select
 
 import dataworld
-from trainer import accounts, records, storage
-from trainer.access import AccessDenied, NotFound
-from trainer.audio import AudioFileTooLargeError, EmptyAudioError
+from trainer.data import accounts, records, storage
+from trainer.data.access import AccessDenied, NotFound
+from trainer.speech.audio import AudioFileTooLargeError, EmptyAudioError
 from trainer.config import PROJECT_ROOT, get_settings
-from trainer.scoring import Report, content
-from trainer.storage import Attempt, AttemptStatus, Role, transaction
+from trainer.content import get_bank
+from trainer.scoring.engine import Report
+from trainer.data.storage import Attempt, AttemptStatus, Role, transaction
 
 CLI = [sys.executable, "-m", "trainer.cli"]
 cli = dataworld.cli
@@ -301,7 +302,7 @@ def test_override_is_audited_and_shown_to_the_applicant_with_comments(coach_and_
     seen = records.get_attempt(applicant, attempt_id)
     result = seen.dimensions[dimension]
     assert (result.band, result.machine_band, result.overridden) == (coach_band, machine_band, True)
-    rubric_band = next(b for b in content().get_rubric(dimension).bands if b.band == coach_band)
+    rubric_band = next(b for b in get_bank().get_rubric(dimension).bands if b.band == coach_band)
     assert result.label == rubric_band.label
     assert seen.report.dimensions[dimension].band == machine_band  # the machine's report is kept
     assert [c.text for c in seen.comments] == ["Watch <b>articles</b>: 'an order', not 'a order'."]
@@ -452,7 +453,7 @@ def test_export_of_ones_own_data_as_json_and_csv(database, sample_reports):
 
 def test_mock_call_turns_are_joined_into_the_whole_call(coach_and_applicant, spoken):
     admin, coach, applicant, _ = coach_and_applicant
-    task = content().tasks_of_type("role_play")[0]
+    task = get_bank().tasks_of_type("role_play")[0]
     call = records.start_mock_call(applicant, task.id)
     assert call.scenario_id == task.scenario and call.turns == ()
     lines = ["Thank you for calling, my name is Maria. How can I help you?",

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from trainer import tts
+from trainer.speech import tts
 
 
 def duration(path: Path) -> float:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from trainer.content import load_all
-from trainer.vocabulary import (
+from trainer.features.vocabulary import (
     FEATURE_NAMES,
     MTLD_THRESHOLD,
     cefr_level,

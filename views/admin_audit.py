@@ -5,10 +5,10 @@ from datetime import datetime, time, timezone
 
 import streamlit as st
 
-from trainer import records
-from trainer.access import AccessDenied
-from trainer.storage import Role
-from trainer.ui_staff import refuse, require, when
+from trainer.data import records
+from trainer.data.access import AccessDenied
+from trainer.data.storage import Role
+from trainer.webapp.staff import refuse, require, when
 
 OBJECT_TYPES = ["attempt", "comment", "user", "cohort", "interview_template", "invitation"]
 

@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from trainer import accounts
-from trainer.access import AccessDenied
-from trainer.storage import Role
-from trainer.ui_staff import ROLE_NAMES, md, refuse, require, when
+from trainer.data import accounts
+from trainer.data.access import AccessDenied
+from trainer.data.storage import Role
+from trainer.webapp.staff import ROLE_NAMES, md, refuse, require, when
 
 
 def main() -> None:

@@ -3,10 +3,10 @@ role or e-mail; deactivate; set a new password."""
 
 import streamlit as st
 
-from trainer import accounts
-from trainer.access import AccessDenied
-from trainer.storage import Role
-from trainer.ui_staff import ROLE_NAMES, md, refuse, require, when
+from trainer.data import accounts
+from trainer.data.access import AccessDenied
+from trainer.data.storage import Role
+from trainer.webapp.staff import ROLE_NAMES, md, refuse, require, when
 
 ROLES = [Role.COACH, Role.RECRUITER, Role.APPLICANT, Role.ADMIN]
 

@@ -5,11 +5,13 @@ which refuses attempts outside the coach's cohorts."""
 
 import streamlit as st
 
-from trainer import records
-from trainer.access import AccessDenied
-from trainer.storage import AttemptKind, AttemptStatus, Role
-from trainer.ui import bank, show_report
-from trainer.ui_staff import dimension_rows, id_param, md, refuse, require, show_answer, when
+from trainer.content import get_bank
+
+from trainer.data import records
+from trainer.data.access import AccessDenied
+from trainer.data.storage import AttemptKind, AttemptStatus, Role
+from trainer.webapp.applicant import show_report
+from trainer.webapp.staff import dimension_rows, id_param, md, refuse, require, show_answer, when
 
 
 def override_form(actor, detail) -> None:
@@ -20,7 +22,7 @@ def override_form(actor, detail) -> None:
         st.markdown("**Change a band**")
         cols = st.columns([2, 3])
         dimension = cols[0].selectbox("Dimension", names, format_func=lambda n: n.replace("_", " "))
-        bands = {b.band: b.label for b in bank().get_rubric(dimension).bands}
+        bands = {b.band: b.label for b in get_bank().get_rubric(dimension).bands}
         band = cols[1].selectbox("Band", sorted(bands), index=sorted(bands).index(detail.dimensions[dimension].band),
                                  format_func=lambda b: f"{b} · {bands[b]}")
         reason = st.text_area("Reason (kept in the audit log)", max_chars=2000)
@@ -79,7 +81,7 @@ def main() -> None:
     summary = detail.summary
     if summary.kind == AttemptKind.INTERVIEW:
         refuse(AccessDenied("Interview answers are assessed by the recruiter, not reviewed by coaches."))
-    task = next((t for t in bank().tasks if t.id == summary.task_id), None)
+    task = next((t for t in get_bank().tasks if t.id == summary.task_id), None)
     st.title(f"Attempt {summary.id}")
     st.markdown(f"**{md(summary.user_name)}** · {md(summary.task_type.replace('_', ' '))} · "
                 f"{md(summary.task_id or 'free answer')} · recorded {when(summary.created_at)} UTC")

@@ -5,11 +5,11 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import streamlit as st
 
-from trainer import accounts, records
-from trainer.access import AccessDenied
-from trainer.coach_agreement import agreement
-from trainer.storage import Role
-from trainer.ui_staff import refuse, require
+from trainer.data import accounts, records
+from trainer.data.access import AccessDenied
+from trainer.scoring.coach_agreement import agreement
+from trainer.data.storage import Role
+from trainer.webapp.staff import refuse, require
 
 
 def percent(value: float | None) -> str:

@@ -4,11 +4,11 @@ from datetime import datetime, time, timedelta, timezone
 
 import streamlit as st
 
-from trainer import accounts, records
-from trainer.access import AccessDenied
-from trainer.storage import Role
-from trainer.ui import TASK_TYPE_NAMES
-from trainer.ui_staff import refuse, require, when
+from trainer.data import accounts, records
+from trainer.data.access import AccessDenied
+from trainer.data.storage import Role
+from trainer.webapp.applicant import TASK_TYPE_NAMES
+from trainer.webapp.staff import refuse, require, when
 
 TASK_TYPES = {**TASK_TYPE_NAMES, "chat_reply": "Typed chat reply", "free_answer": "Free answer"}
 

@@ -4,9 +4,11 @@ transcript, fluency timeline, the caller's facts, comparison and the lesson to t
 
 import streamlit as st
 
-from trainer import records
-from trainer.storage import AttemptStatus
-from trainer.ui import (attempt_title, bank, require_actor, score_with_status, show_error, show_feedback,
+from trainer.content import get_bank
+
+from trainer.data import records
+from trainer.data.storage import AttemptStatus
+from trainer.webapp.applicant import (attempt_title, require_actor, score_with_status, show_error, show_feedback,
                         show_task, status_of)
 
 TRAINING_KINDS = ["practice", "mock_call"]
@@ -21,7 +23,7 @@ def pick_attempt(actor) -> int | None:
         st.info("You have no saved answers yet.")
         st.page_link("views/practice.py", label="Practise a task", icon="🎙️")
         return None
-    chosen = st.selectbox("Answer", answers, format_func=lambda a: f"{attempt_title(a, bank())} · {status_of(a)}")
+    chosen = st.selectbox("Answer", answers, format_func=lambda a: f"{attempt_title(a, get_bank())} · {status_of(a)}")
     return chosen.id
 
 
@@ -65,11 +67,11 @@ def main() -> None:
         show_error(error)
         return
     summary = detail.summary
-    st.subheader(attempt_title(summary, bank()))
+    st.subheader(attempt_title(summary, get_bank()))
     if summary.task_id:
         with st.expander("The task"):
             try:
-                show_task(bank().get_task(summary.task_id))
+                show_task(get_bank().get_task(summary.task_id))
             except KeyError:
                 st.caption("This task is no longer in the task bank.")
     elif detail.reference_text:

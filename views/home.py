@@ -2,8 +2,10 @@
 
 import streamlit as st
 
-from trainer import records
-from trainer.ui import (TASK_TYPE_NAMES, attempt_title, bank, current_actor, current_level, escape_markdown,
+from trainer.content import get_bank
+
+from trainer.data import records
+from trainer.webapp.applicant import (TASK_TYPE_NAMES, attempt_title, current_actor, current_level, escape_markdown,
                         link_to_start, show_error, status_of)
 
 
@@ -15,7 +17,7 @@ def welcome(actor) -> None:
     except Exception as error:  # noqa: BLE001 - storage problems, said kindly
         show_error(error)
         return
-    level = current_level(levels, bank())
+    level = current_level(levels, get_bank())
     cols = st.columns(3)
     if level is None:
         cols[0].metric("Your level", "not yet known")
@@ -23,12 +25,12 @@ def welcome(actor) -> None:
         name, score, counted = level
         cols[0].metric("Your level", name, help=f"From your last {counted} scored answer(s): {score:.0f}/100 on average.")
     cols[1].metric("Answers scored", len(levels))
-    cols[2].metric("Hiring bar", bank().levels.hiring_bar)
+    cols[2].metric("Hiring bar", get_bank().levels.hiring_bar)
     answers = [a for a in recent if not (a.kind == "mock_call" and a.position is not None)][:3]
     if answers:
         st.markdown("**Your latest answers**")
         for summary in answers:
-            st.page_link("views/feedback.py", label=f"{attempt_title(summary, bank())} · {status_of(summary)}",
+            st.page_link("views/feedback.py", label=f"{attempt_title(summary, get_bank())} · {status_of(summary)}",
                          query_params={"attempt": str(summary.id)}, icon="📝")
 
 
@@ -64,11 +66,11 @@ def main() -> None:
     elif str(actor.role) == "applicant":
         welcome(actor)
         where_to_start()
-    counts = {label: len(bank().tasks_of_type(kind)) for kind, label in TASK_TYPE_NAMES.items()
-              if bank().tasks_of_type(kind)}
+    counts = {label: len(get_bank().tasks_of_type(kind)) for kind, label in TASK_TYPE_NAMES.items()
+              if get_bank().tasks_of_type(kind)}
     with st.expander("What is in the task bank", expanded=actor is None):
         st.dataframe([{"task type": k, "tasks": v} for k, v in counts.items()], hide_index=True)
-        st.caption(f"{len(bank().lessons)} lessons and {len(bank().scenarios)} simulated calls.")
+        st.caption(f"{len(get_bank().lessons)} lessons and {len(get_bank().scenarios)} simulated calls.")
 
 
 main()

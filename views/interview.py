@@ -8,13 +8,15 @@ import time
 
 import streamlit as st
 
-from trainer import interviews
-from trainer.audio import AudioError
-from trainer.interviews import CodeSpent, InvitationError
-from trainer.miccheck import check_microphone
-from trainer.storage import StorageUnavailable
-from trainer.ui import bank, show_task
-from trainer.ui_staff import md, score_in_background
+from trainer.content import get_bank
+
+from trainer.data import interviews
+from trainer.speech.audio import AudioError
+from trainer.data.interviews import CodeSpent, InvitationError
+from trainer.speech.miccheck import check_microphone
+from trainer.data.storage import StorageUnavailable
+from trainer.webapp.applicant import show_task
+from trainer.webapp.staff import md, score_in_background
 
 CODE, MIC_OK, STARTED, ANSWERING, MESSAGE = "iv_code", "iv_mic_ok", "iv_started", "iv_answering", "iv_message"
 # After the answer time, a few seconds to press Stop before the task closes unanswered.
@@ -126,7 +128,7 @@ def run_item(code: str, progress) -> None:
         st.session_state[MESSAGE] = ("warning", "The time for that task ran out; it was closed without an answer.")
         st.rerun()
 
-    show_task(bank().get_task(item.task_id))
+    show_task(get_bank().get_task(item.task_id))
     if now < answer_from:
         st.caption(f"Preparation: {item.prep_seconds} s, then you answer (up to {item.answer_seconds} s).")
         countdown(answer_from, item.prep_seconds, "Preparation")

@@ -3,9 +3,11 @@ checked at once, spoken items recorded and scored) and the quiz. ``?lesson=ID`` 
 
 import streamlit as st
 
-from trainer import records
-from trainer.storage import AttemptStatus
-from trainer.ui import (bank, check_answer_length, escape_markdown, matches_any, play, require_actor,
+from trainer.content import get_bank
+
+from trainer.data import records
+from trainer.data.storage import AttemptStatus
+from trainer.webapp.applicant import (check_answer_length, escape_markdown, matches_any, play, require_actor,
                         score_with_status, show_error, show_scores, show_transcript)
 
 CHECKS = "lesson-checks"  # session state: item key -> (passed, message) of the last check
@@ -113,7 +115,7 @@ def quiz(lesson) -> None:
 def main() -> None:
     actor = require_actor()
     st.title("Lessons")
-    lessons = sorted(bank().lessons, key=lambda lesson: (lesson.unit, lesson.order))
+    lessons = sorted(get_bank().lessons, key=lambda lesson: (lesson.unit, lesson.order))
     wanted = st.query_params.get("lesson")
     ids = [lesson.id for lesson in lessons]
     lesson = st.selectbox("Lesson", lessons, index=ids.index(wanted) if wanted in ids else 0,

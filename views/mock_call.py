@@ -4,16 +4,18 @@ turns are joined into the whole call and scored, and its report opens on Feedbac
 
 import streamlit as st
 
-from trainer import records
-from trainer.storage import AttemptStatus, CallStatus
-from trainer.ui import (bank, check_answer_length, countdown, escape_markdown, play, require_actor,
+from trainer.content import get_bank
+
+from trainer.data import records
+from trainer.data.storage import AttemptStatus, CallStatus
+from trainer.webapp.applicant import (check_answer_length, countdown, escape_markdown, play, require_actor,
                         score_with_status, show_error)
 
 CALL = "mock_call_id"  # session state: the call in progress
 
 
 def scenario_of(task):
-    return bank().get_scenario(task.scenario)
+    return get_bank().get_scenario(task.scenario)
 
 
 def call_label(task) -> str:
@@ -27,7 +29,7 @@ def telephone_toggle(default: bool) -> bool:
 
 
 def choose_call(actor) -> None:
-    tasks = bank().tasks_of_type("role_play")
+    tasks = get_bank().tasks_of_type("role_play")
     try:
         unfinished = [c for c in records.list_mock_calls(actor) if c.status == CallStatus.IN_PROGRESS]
     except Exception as error:  # noqa: BLE001
@@ -35,7 +37,7 @@ def choose_call(actor) -> None:
         return
     if unfinished:
         last = unfinished[0]
-        title = scenario_of(bank().get_task(last.task_id)).title
+        title = scenario_of(get_bank().get_task(last.task_id)).title
         if st.button(f"Continue your unfinished call: {title} ({len({t.position for t in last.turns})} turn(s) answered)"):
             st.session_state[CALL] = last.id
             st.rerun()
@@ -117,7 +119,7 @@ def in_call(actor, call_id: int) -> None:
         st.session_state.pop(CALL, None)
         show_error(error)
         return
-    task = bank().get_task(call.task_id)
+    task = get_bank().get_task(call.task_id)
     scenario = scenario_of(task)
     if call.status != CallStatus.IN_PROGRESS:
         st.session_state.pop(CALL, None)

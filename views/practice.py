@@ -3,10 +3,12 @@ replies, typed; saved, scored stage by stage, then shown on the Feedback page.""
 
 import streamlit as st
 
-from trainer import records
-from trainer.storage import AttemptStatus
-from trainer.textnorm import words
-from trainer.ui import (AUDIO_TYPES, answer_limit, TASK_TYPE_NAMES, bank, check_answer_length, countdown, require_actor,
+from trainer.content import get_bank
+
+from trainer.data import records
+from trainer.data.storage import AttemptStatus
+from trainer.speech.textnorm import words
+from trainer.webapp.applicant import (AUDIO_TYPES, answer_limit, TASK_TYPE_NAMES, check_answer_length, countdown, require_actor,
                         score_with_status, show_error, show_task, task_label)
 
 
@@ -49,9 +51,9 @@ def spoken_answer(actor, task) -> None:
 def main() -> None:
     actor = require_actor()
     st.title("Practice")
-    types = [t for t in TASK_TYPE_NAMES if bank().tasks_of_type(t)]
+    types = [t for t in TASK_TYPE_NAMES if get_bank().tasks_of_type(t)]
     task_type = st.selectbox("Task type", types, format_func=TASK_TYPE_NAMES.get)
-    tasks = bank().tasks_of_type(task_type)
+    tasks = get_bank().tasks_of_type(task_type)
     task = st.selectbox("Task", tasks, format_func=task_label)
     show_task(task)
     typed = task.type == "chat_reply"

@@ -3,10 +3,10 @@ answer is saved under it."""
 
 import streamlit as st
 
-from trainer import accounts
+from trainer.data import accounts
 from trainer.config import get_settings
-from trainer.ui import current_actor, escape_markdown, link_to_start, show_error
-from trainer.ui_staff import sign_out
+from trainer.webapp.applicant import current_actor, escape_markdown, link_to_start, show_error
+from trainer.webapp.staff import sign_out
 
 
 def start_as(actor) -> None:

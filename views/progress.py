@@ -5,8 +5,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from trainer import records
-from trainer.ui import (TASK_TYPE_NAMES, attempt_title, bank, current_level, dimension_title, require_actor,
+from trainer.content import get_bank
+
+from trainer.data import records
+from trainer.webapp.applicant import (TASK_TYPE_NAMES, attempt_title, current_level, dimension_title, require_actor,
                         show_error)
 
 
@@ -17,7 +19,7 @@ WHEN_AXIS = alt.Axis(format="%d %b %H:%M", labelAngle=0, tickCount=6)
 def level_chart(levels) -> alt.Chart:
     frame = pd.DataFrame([{"when": p.at, "overall": p.overall_score, "level": p.level,
                            "task": TASK_TYPE_NAMES.get(p.task_type, p.task_type)} for p in levels])
-    cuts = pd.DataFrame([{"score": c.min_score, "cut": c.cefr} for c in bank().levels.levels if c.min_score > 0])
+    cuts = pd.DataFrame([{"score": c.min_score, "cut": c.cefr} for c in get_bank().levels.levels if c.min_score > 0])
     line = alt.Chart(frame).mark_line(point=True).encode(
         x=alt.X("when:T", title=None, axis=WHEN_AXIS), y=alt.Y("overall:Q", title="overall score", scale=alt.Scale(domain=[0, 100])),
         tooltip=["when:T", "overall:Q", "level:N", "task:N"])
@@ -70,7 +72,7 @@ def main() -> None:
         st.info("No scored answers yet: your progress appears here after your first one.")
         st.page_link("views/practice.py", label="Practise a task", icon="🎙️")
     else:
-        level, score, counted = current_level(levels, bank())
+        level, score, counted = current_level(levels, get_bank())
         cols = st.columns(3)
         cols[0].metric("Your level now", level, help=f"Mean of your last {counted} scored answers: {score:.0f}/100")
         cols[1].metric("Answers scored", len(levels))
@@ -82,7 +84,7 @@ def main() -> None:
         st.dataframe(dimension_table(levels, points), hide_index=True)
         with st.expander("Open the feedback of an answer"):
             for summary in records.list_attempts(actor, kinds=["practice", "mock_call"], statuses=["scored"], limit=10):
-                st.page_link("views/feedback.py", label=f"{attempt_title(summary, bank())}: {summary.overall_score:.0f}/100",
+                st.page_link("views/feedback.py", label=f"{attempt_title(summary, get_bank())}: {summary.overall_score:.0f}/100",
                              icon="📝", query_params={"attempt": str(summary.id)})
     try:
         export(actor)

@@ -5,11 +5,11 @@ recruiters' candidates."""
 
 import streamlit as st
 
-from trainer import records
-from trainer.access import AccessDenied
-from trainer.candidate_report import TASK_TYPE_NAMES, candidate_report, render_pdf
-from trainer.storage import Role
-from trainer.ui_staff import id_param, md, refuse, require, show_answer, when
+from trainer.data import records
+from trainer.data.access import AccessDenied
+from trainer.reports.candidate import TASK_TYPE_NAMES, candidate_report, render_pdf
+from trainer.data.storage import Role
+from trainer.webapp.staff import id_param, md, refuse, require, show_answer, when
 
 
 def main() -> None:

@@ -5,11 +5,11 @@ from datetime import timedelta
 
 import streamlit as st
 
-from trainer import interviews
-from trainer.access import AccessDenied
+from trainer.data import interviews
+from trainer.data.access import AccessDenied
 from trainer.config import get_settings
-from trainer.storage import Role
-from trainer.ui_staff import md, refuse, require, when
+from trainer.data.storage import Role
+from trainer.webapp.staff import md, refuse, require, when
 
 STATUS = {"invited": "invited", "in_progress": "in progress", "finished": "finished", "expired": "expired",
           "revoked": "withdrawn"}

@@ -4,10 +4,10 @@ report (and PDF) one click away."""
 
 import streamlit as st
 
-from trainer import interviews
-from trainer.access import AccessDenied
-from trainer.storage import Role
-from trainer.ui_staff import refuse, require
+from trainer.data import interviews
+from trainer.data.access import AccessDenied
+from trainer.data.storage import Role
+from trainer.webapp.staff import refuse, require
 
 VERDICT = {True: "pass", False: "fail", None: "pending"}
 

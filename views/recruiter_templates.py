@@ -3,14 +3,15 @@ and answer times and a pass bar (a CEFR level, minimum scores per dimension, or 
 
 import streamlit as st
 
-from trainer import interviews
-from trainer.access import AccessDenied
-from trainer.candidate_report import TASK_TYPE_NAMES
+from trainer.content import get_bank
+
+from trainer.data import interviews
+from trainer.data.access import AccessDenied
+from trainer.reports.candidate import TASK_TYPE_NAMES
 from trainer.content import CEFR_LEVELS, DIMENSIONS
-from trainer.interviews import TemplateItem
-from trainer.storage import Role
-from trainer.ui import bank
-from trainer.ui_staff import md, refuse, require, when
+from trainer.data.interviews import TemplateItem
+from trainer.data.storage import Role
+from trainer.webapp.staff import md, refuse, require, when
 
 
 def bar_text(template) -> str:
@@ -24,7 +25,7 @@ def task_label(task) -> str:
 
 
 def create_form(actor) -> None:
-    tasks = {t.id: t for t in bank().tasks}
+    tasks = {t.id: t for t in get_bank().tasks}
     name = st.text_input("Interview name", placeholder="e.g. Voice account screen, June")
     chosen = st.multiselect("Tasks, in the order the candidate takes them", list(tasks),
                             format_func=lambda i: task_label(tasks[i]))

@@ -5,9 +5,9 @@ other query parameters (links in PDF reports); only pages in ui_staff.NEXT_PAGES
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from trainer import accounts
-from trainer.storage import StorageUnavailable
-from trainer.ui_staff import ACTOR_KEY, NEXT_PAGES, ROLE_NAMES, SSO_ERROR_KEY, md, sign_out, sso_providers
+from trainer.data import accounts
+from trainer.data.storage import StorageUnavailable
+from trainer.webapp.staff import ACTOR_KEY, NEXT_PAGES, ROLE_NAMES, SSO_ERROR_KEY, md, sign_out, sso_providers
 
 
 def forward(actor) -> None:

@@ -1,0 +1,114 @@
+"""An answer as it arrives: checked against its task and, when spoken, written to the
+recordings folder durably before anything else happens to it."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Union
+
+from trainer.config import get_settings
+from trainer.data.storage import (
+    RECORDINGS_FOLDER,
+    Attempt,
+    AttemptKind,
+    AttemptStatus,
+    recording_path,
+    storage_root,
+    utcnow,
+)
+
+RecordingSource = Union[bytes, bytearray, str, Path, BinaryIO]
+AUDIO_EXTENSIONS = ("wav", "flac", "ogg", "webm", "mp3", "m4a")
+
+
+@dataclass
+class PreparedAnswer:
+    """An answer checked and, if spoken, already written to disk (not yet in the database)."""
+
+    task_id: str | None
+    task_type: str
+    recording_file: str | None
+    answer_text: str | None
+    reference_text: str | None
+
+    def discard(self) -> None:
+        if self.recording_file:
+            recording_path(self.recording_file).unlink(missing_ok=True)
+
+    def attempt(self, user_id: int, kind: AttemptKind, **links) -> Attempt:
+        return Attempt(user_id=user_id, task_id=self.task_id, task_type=self.task_type, kind=kind,
+                       recording_file=self.recording_file, answer_text=self.answer_text,
+                       reference_text=self.reference_text, status=AttemptStatus.RECORDED,
+                       created_at=utcnow(), **links)
+
+
+def _task_type(task_id: str | None, reference_text: str | None) -> str:
+    if task_id is None:
+        return "read_aloud" if reference_text else "free_answer"
+    from trainer.content import get_bank
+
+    try:
+        return get_bank().get_task(task_id).type
+    except KeyError as error:
+        raise ValueError(f"There is no task {task_id!r} in the task bank.") from error
+
+
+def _sniff_extension(data: bytes, filename: str | None) -> str:
+    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
+        return "wav"
+    if data[:4] == b"OggS":
+        return "ogg"
+    if data[:4] == b"fLaC":
+        return "flac"
+    if data[:4] == b"\x1a\x45\xdf\xa3":
+        return "webm"
+    if data[4:8] == b"ftyp":
+        return "m4a"
+    if data[:3] == b"ID3" or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0):
+        return "mp3"
+    suffix = Path(filename or "").suffix.lower().lstrip(".")
+    return suffix if suffix in AUDIO_EXTENSIONS else "bin"
+
+
+def write_recording(data: bytes, user_id: int, filename: str | None = None) -> str:
+    """Write a recording under ``storage_dir/recordings/USER/YYYY-MM/`` as it was received
+    (no re-encoding), durably and atomically. Returns its path relative to storage_dir."""
+    now = utcnow()
+    relative = f"{RECORDINGS_FOLDER}/{user_id}/{now:%Y-%m}/{uuid.uuid4().hex}.{_sniff_extension(data, filename)}"
+    target = storage_root() / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".part")
+    with partial.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    partial.replace(target)
+    return relative
+
+
+def prepare_answer(user_id: int, task_id: str | None, *, recording: RecordingSource | None = None,
+                   filename: str | None = None, text: str | None = None,
+                   reference_text: str | None = None) -> PreparedAnswer:
+    """Check an answer and write its recording to disk. Raises ValueError for a mismatch
+    (a typed answer to a spoken task...) and an AudioError (too large, empty) for a file
+    that cannot be kept."""
+    from trainer.speech.audio import _read_bytes
+
+    task_type = _task_type(task_id, reference_text)
+    name = filename or getattr(recording, "name", None) or (
+        str(recording) if isinstance(recording, (str, Path)) else None)
+    if hasattr(recording, "getvalue"):  # Streamlit uploads: whole content, wherever the read position is
+        recording = bytes(recording.getvalue())
+    if task_type == "chat_reply":
+        if recording is not None or text is None:
+            raise ValueError("A chat reply is typed: give text, not a recording.")
+        if not text.strip():
+            raise ValueError("Please type a reply first.")
+        return PreparedAnswer(task_id, task_type, None, text, reference_text)
+    if recording is None or text is not None:
+        raise ValueError("This task is answered by voice: give a recording.")
+    data, _ = _read_bytes(recording, int(get_settings().max_upload_megabytes * 1e6))
+    return PreparedAnswer(task_id, task_type, write_recording(data, user_id, name), None, reference_text)
