@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One entry point for a fresh machine:
 #   ./run.sh app    install what is missing, then start the Streamlit app
-#   ./run.sh test   install what is missing, then run the test suite
+#   ./run.sh test   install what is missing, then lint and run the test suite
+#   ./run.sh lint   ruff, ruff format --check, the layer contracts and mypy against its baseline
 # Every step checks first and is skipped when already done, so re-running is cheap.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -73,6 +74,22 @@ install_test_packages() {
   apt_install postgresql
 }
 
+lint() {
+  # Style, layer contracts and types: the habits every change keeps (CONTRIBUTING.md).
+  # --sync: after fixing mypy errors, shrink mypy-baseline.txt to what is left.
+  local status=0
+  log "lint: ruff check"; "$VENV/bin/ruff" check . || status=1
+  log "lint: ruff format --check"; "$VENV/bin/ruff" format --check . || status=1
+  log "lint: layer contracts"; "$VENV/bin/lint-imports" --no-cache || status=1
+  log "lint: mypy against mypy-baseline.txt"
+  if [ "${1:-}" = "--sync" ]; then
+    { "$VENV/bin/mypy" || true; } | "$VENV/bin/mypy-baseline" sync --sort-baseline
+  else
+    { "$VENV/bin/mypy" || true; } | "$VENV/bin/mypy-baseline" filter --sort-baseline --no-colors || status=1
+  fi
+  return $status
+}
+
 setup() {
   install_system_packages
   install_python_packages
@@ -86,12 +103,17 @@ case "${1:-}" in
     ;;
   test)
     shift; setup; install_test_packages; install_browser_packages
+    # The whole run (no arguments: what CI runs) lints first; a run of chosen tests does not.
+    if [ $# -eq 0 ]; then lint; fi
     exec "$VENV/bin/python" -m pytest "$@"
+    ;;
+  lint)
+    shift; install_python_packages; lint "$@"
     ;;
   setup)
     setup; install_browser_packages
     ;;
   *)
-    echo "usage: ./run.sh app | test [pytest args] | setup" >&2; exit 2
+    echo "usage: ./run.sh app | test [pytest args] | lint [--sync] | setup" >&2; exit 2
     ;;
 esac
