@@ -22,7 +22,7 @@ from typing import Callable
 
 from trainer.speech.audio import Audio, AudioError, load_audio
 from trainer.config import get_settings
-from trainer.content import Rubric, Scenario, get_bank
+from trainer.content import Rubric, Scenario, Task, get_bank
 from trainer.speech.transcript import Transcript
 
 ENGINE_VERSION = "1"
@@ -325,7 +325,7 @@ def _looks_repetitive(text: str) -> bool:
 
 def score(
     audio: Audio,
-    task=None,
+    task: Task | str | None = None,
     *,
     reference_text: str | None = None,
     transcript: Transcript | None = None,
@@ -543,7 +543,8 @@ def _finish(report: Report, results: dict, weights: dict[str, float], task_type:
             report.warnings += [f"{name}: {why}" for name, why in report.unavailable.items()]
 
 
-def score_file(path, task=None, *, reference_text: str | None = None, progress: Progress | None = None) -> Report:
+def score_file(path, task: Task | str | None = None, *, reference_text: str | None = None,
+               progress: Progress | None = None) -> Report:
     """Load and score a file; a recording we cannot use becomes a not-scorable report."""
     task_obj = get_bank().get_task(task) if isinstance(task, str) else task
     task_type = _task_type(task_obj, reference_text or _reference_for(task_obj))
