@@ -12,6 +12,7 @@ Usage:
   .venv/bin/python bench/agreement.py                     # table for the packaged model
   .venv/bin/python bench/agreement.py --out preds.tsv     # also per-utterance predictions
   .venv/bin/python bench/agreement.py --fit               # refit on train rows, write the model file
+                                                          # (the fitting: bench/calibration_fit.py)
   .venv/bin/python bench/agreement.py --data DIR --model FILE --cache DIR
 
 Every slow intermediate result is cached on disk (default ``bench/results/cache``): the
@@ -26,7 +27,6 @@ import argparse
 import csv
 import hashlib
 import json
-import math
 import os
 import sys
 import time
@@ -121,7 +121,8 @@ STAGE_SOURCES = {
 
 
 def function_digest(name: str) -> str:
-    """Hash of one function of trainer.calibration (the rest of that file is fitting code)."""
+    """Hash of one function of trainer.scoring.calibration (the rest of that file does not
+    change what a cached stage measured)."""
     import inspect
 
     from trainer.scoring import calibration
@@ -200,8 +201,8 @@ def recognition_settings() -> dict:
 
 def pronunciation_available() -> str | None:
     """None when trainer.pronunciation can be used, else why not."""
-    if not (ROOT / "trainer" / "pronunciation.py").is_file():
-        return "trainer/pronunciation.py is not in this checkout yet"
+    if not (ROOT / "trainer" / "features" / "pronunciation.py").is_file():
+        return "trainer/features/pronunciation.py is not in this checkout yet"
     try:
         from trainer.features import pronunciation
 
@@ -316,7 +317,8 @@ def feature_rows(utterances: list[Utterance], measured: dict[str, Measured]) -> 
 
 def training_table(utterances: list[Utterance], rows: dict[str, dict[str, float]]):
     """The calibration table of the TRAIN rows only."""
-    from trainer.scoring.calibration import DIMENSIONS, FeatureTable
+    from calibration_fit import FeatureTable
+    from trainer.scoring.calibration import DIMENSIONS
 
     train = [u for u in utterances if u.split == "train"]
     return FeatureTable(
@@ -349,7 +351,7 @@ def gate(utt: Utterance, measured: Measured) -> str | None:
 def correlations(ours: list[float], experts: list[float]) -> tuple[float, float]:
     import numpy as np
 
-    from trainer.scoring.calibration import _pearson, _spearman
+    from calibration_fit import _pearson, _spearman
 
     a, b = np.array(ours, dtype=float), np.array(experts, dtype=float)
     return _pearson(a, b), _spearman(a, b)
@@ -505,7 +507,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="first N utterances only (smoke runs)")
     args = parser.parse_args(argv)
 
-    from trainer.scoring.calibration import DEFAULT_MODEL_FILE, CalibrationModel, fit_model
+    from calibration_fit import fit_model
+    from trainer.scoring.calibration import DEFAULT_MODEL_FILE, CalibrationModel
 
     utterances = load_corpus(args.data)
     if args.limit:

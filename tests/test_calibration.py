@@ -16,12 +16,9 @@ import pytest
 from tests.conftest import speechocean_rows
 from trainer.scoring import calibration
 from trainer.scoring.calibration import (
-    DEFAULT_MODEL_FILE,
     DIMENSIONS,
     CalibrationModel,
-    FeatureTable,
     default_model,
-    fit_model,
 )
 from trainer.config import PROJECT_ROOT
 
@@ -159,7 +156,20 @@ def test_syllables_come_from_the_dictionary_then_the_spelling():
 # --------------------------------------------------------------------------- fitting
 
 
-def _synthetic_table(seed: int = 7) -> FeatureTable:
+def _fitting():
+    """bench/calibration_fit.py (bench/ is not a package: imported as bench/agreement.py is)."""
+    if str(PROJECT_ROOT / "bench") not in sys.path:
+        sys.path.insert(0, str(PROJECT_ROOT / "bench"))
+    import calibration_fit
+
+    return calibration_fit
+
+
+def fit_model(table, **kwargs) -> CalibrationModel:
+    return _fitting().fit_model(table, **kwargs)
+
+
+def _synthetic_table(seed: int = 7):
     """Six speakers; ``clear`` and ``pace`` drive every score, ``noise`` does not."""
     rng = np.random.default_rng(seed)
     rows, groups, ids = [], [], []
@@ -174,7 +184,7 @@ def _synthetic_table(seed: int = 7) -> FeatureTable:
             base = 7.5 + 1.0 * clear - 0.6 * pace + 0.3 * rng.normal()
             for d in DIMENSIONS:
                 targets[d].append(10.0 if d == "completeness" else float(np.clip(base, 0, 10)))
-    return FeatureTable(ids, groups, rows, targets)
+    return _fitting().FeatureTable(ids, groups, rows, targets)
 
 
 def test_fit_on_a_fixed_table_is_reproducible_and_finds_the_real_features():
@@ -198,15 +208,17 @@ def test_closed_form_ridge_is_scikit_learns_ridge():
     rng = np.random.default_rng(3)
     z = rng.normal(size=(60, 4))
     y = z @ np.array([0.5, -1.0, 0.0, 2.0]) + 7 + rng.normal(size=60)
-    for alpha in calibration.ALPHAS:
-        ours = calibration._ridge(z, y, alpha)
+    fitting = _fitting()
+    for alpha in fitting.ALPHAS:
+        ours = fitting._ridge(z, y, alpha)
         theirs = Ridge(alpha=alpha).fit(z, y)
         assert np.allclose(ours.coef_, theirs.coef_) and math.isclose(ours.intercept_, theirs.intercept_)
 
 
 def test_cross_validation_never_sees_a_speaker_in_training_and_held_out_folds():
     table = _synthetic_table()
-    for train, held_out in calibration._folds(table.groups, calibration.CV_FOLDS):
+    fitting = _fitting()
+    for train, held_out in fitting._folds(table.groups, fitting.CV_FOLDS):
         assert not {table.groups[i] for i in train} & {table.groups[i] for i in held_out}
 
 

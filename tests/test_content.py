@@ -63,8 +63,10 @@ def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
 
         parser = cli.build_parser()
     except ImportError:
+        from trainer.cli import content as content_cli
+
         parser = argparse.ArgumentParser(prog="trainer")
-        content.register(parser.add_subparsers(dest="command", required=True))
+        content_cli.register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
     code = int(args.handler(args) or 0)
     out, err = capsys.readouterr()
@@ -352,7 +354,27 @@ def test_validators_reject_bad_items():
 def test_content_command_is_registered():
     from trainer import cli
 
-    assert "trainer.cli.content" in cli.COMMAND_MODULES
+    assert cli.COMMAND_MODULES == [
+        "trainer.cli.speech",
+        "trainer.cli.content",
+        "trainer.cli.grammar",
+        "trainer.cli.pronounce",
+        "trainer.cli.score",
+        "trainer.cli.db",
+        "trainer.cli.users",
+        "trainer.cli.rescore",
+    ]
+
+
+def test_only_the_cli_package_parses_arguments():
+    """Commands, options and their printing live in trainer/cli; the layers below only compute."""
+    from trainer import cli
+
+    package = Path(cli.__file__).parents[1]
+    outside = [path.relative_to(package).as_posix() for path in package.rglob("*.py")
+               if path.relative_to(package).parts[0] != "cli"
+               and "import argparse" in path.read_text(encoding="utf-8")]
+    assert outside == []
 
 
 def test_content_check_passes_on_real_content(capsys):

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from ports import free_port
+from trainer.cli import grammar as grammar_cli
 from trainer.features import grammar
 from trainer.features.grammar import GrammarUnavailable, LanguageToolServer, check_grammar
 
@@ -164,7 +165,7 @@ def test_server_is_shared_and_restarted_after_it_dies(tmp_path, lt_server):
 
 def test_cli_checks_text_and_reports_status(lt_server, capsys):
     parser = argparse.ArgumentParser()
-    grammar.register(parser.add_subparsers())
+    grammar_cli.register(parser.add_subparsers())
     args = parser.parse_args(["grammar", "he", "go", "to", "work", "--json"])
     assert args.handler(args) == 0
     data = json.loads(capsys.readouterr().out)

@@ -1,5 +1,5 @@
-"""The ``trainer`` command line. Each command lives in the module that owns its stage;
-this file only collects them."""
+"""The ``trainer`` command line: one module per command group in this package (arguments,
+output and exit codes); the modules below it only compute. This file only collects them."""
 
 from __future__ import annotations
 
@@ -10,15 +10,14 @@ import sys
 # Modules that define ``register(subparsers)``; imported lazily so that
 # ``trainer --help`` does not load a speech model.
 COMMAND_MODULES = [
-    "trainer.speech.asr",
-    "trainer.speech.tts",
+    "trainer.cli.speech",  # transcribe, say
     "trainer.cli.content",
-    "trainer.features.grammar",
-    "trainer.features.pronunciation",
-    "trainer.scoring.engine",
-    "trainer.data.storage",
-    "trainer.data.accounts",
-    "trainer.data.records",
+    "trainer.cli.grammar",
+    "trainer.cli.pronounce",
+    "trainer.cli.score",
+    "trainer.cli.db",
+    "trainer.cli.users",
+    "trainer.cli.rescore",
 ]
 
 

@@ -64,7 +64,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m trainer.content check``: the content commands on their own."""
+    """``python -m trainer.cli.content check``: the content commands on their own."""
     parser = argparse.ArgumentParser(prog="trainer")
     register(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
     args = parser.parse_args(["content", *(sys.argv[1:] if argv is None else argv)])

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -945,40 +944,3 @@ def audit_log(actor: Actor, *, object_type: str | None = None, object_id: int | 
         names = _names(session, [e.actor_id for e in entries])
         return [AuditEntryView(e.id, e.at, e.actor_id, names.get(e.actor_id) if e.actor_id else None, e.action,
                                e.object_type, e.object_id, e.before, e.after) for e in entries]
-
-
-# --------------------------------------------------------------------------- CLI
-
-
-def register(subparsers) -> None:
-    parser = subparsers.add_parser("rescore", help="score saved attempts again (after a crash or an engine update)")
-    parser.add_argument("attempt_ids", metavar="ATTEMPT_ID", type=int, nargs="*")
-    parser.add_argument("--unfinished", action="store_true",
-                        help="every attempt that is recorded, still 'scoring' or failed")
-    parser.set_defaults(handler=_cli_rescore)
-
-
-def _cli_rescore(args) -> int:
-    ids = list(args.attempt_ids) + (unfinished_attempt_ids() if args.unfinished else [])
-    if not ids:
-        print("nothing to rescore: give attempt ids or --unfinished", file=sys.stderr)
-        return 2
-    worst = 0
-    for attempt_id in ids:
-        try:
-            outcome = score_attempt(attempt_id, progress=lambda s: print(f"... {s}", file=sys.stderr, flush=True))
-        except NotFound as error:
-            print(f"attempt {attempt_id}: {error}", file=sys.stderr)
-            worst = max(worst, 2)
-            continue
-        line = f"attempt {attempt_id}: {outcome.status.value}"
-        if outcome.status == AttemptStatus.SCORED:
-            with transaction() as session:
-                attempt = session.get(Attempt, attempt_id)
-                line += f", overall {attempt.overall_score:.1f}, level {attempt.level}"
-        elif outcome.reason:
-            line += f" ({outcome.reason})"
-        print(line)
-        if outcome.status == AttemptStatus.FAILED:
-            worst = max(worst, 1)
-    return worst

@@ -53,11 +53,9 @@ Unscripted answers: ``intelligibility`` (see :class:`Intelligibility`).
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -67,7 +65,7 @@ from pathlib import Path
 import numpy as np
 
 from trainer.speech.asr import POCKETSPHINX_LOCK
-from trainer.speech.audio import Audio, AudioError, load_audio
+from trainer.speech.audio import Audio
 from trainer.speech.textnorm import normalize
 from trainer.speech.transcript import Transcript
 
@@ -916,42 +914,3 @@ def assess_intelligibility(transcript: Transcript, audio: Audio | None = None) -
 def intelligibility(transcript: Transcript, audio: Audio | None = None) -> float:
     """0-100 for an unscripted answer; see :class:`Intelligibility`."""
     return round(assess_intelligibility(transcript, audio).score, 2)
-
-
-# --------------------------------------------------------------------------- CLI
-
-
-def register(subparsers) -> None:
-    parser = subparsers.add_parser("pronounce", help="per-word pronunciation labels for a read-aloud recording")
-    parser.add_argument("file", metavar="FILE")
-    parser.add_argument("--text", required=True, help="the text that was read")
-    parser.add_argument("--json", action="store_true", help="print features and evidence as JSON")
-    parser.set_defaults(handler=_cli_pronounce)
-
-
-def _cli_pronounce(args) -> int:
-    if not normalize(args.text).split():
-        print("error: --text has no words to read", file=sys.stderr)
-        return 2
-    try:
-        audio = load_audio(args.file)
-    except AudioError as error:
-        print(error.user_message, file=sys.stderr)
-        return 1
-    result = assess_read_aloud(audio, args.text)
-    if args.json:
-        print(json.dumps({"features": result.features(), "evidence": result.evidence()}, indent=2))
-        return 0
-    features = result.features()
-    print(f"pronunciation accuracy {features['pronunciation_accuracy']:.0f}/100, "
-          f"completeness {features['completeness']:.0f}/100")
-    for word in result.words:
-        when = f"{word.start:6.2f}-{word.end:<6.2f}" if word.start is not None and word.end is not None else " " * 13
-        gop = f"GOP {word.gop:6.2f}" if word.gop is not None else " " * 10
-        heard = f"  heard: {word.heard}" if word.heard and word.heard != word.word else ""
-        print(f"  {word.word:<16} {word.label:<14} {when} {gop}{heard}")
-    for extra in result.inserted:
-        print(f"  + {extra.word:<14} inserted       {extra.start:6.2f}-{extra.end:<6.2f}")
-    for note in result.notes:
-        print(f"Note: {note}")
-    return 0

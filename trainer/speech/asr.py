@@ -13,9 +13,7 @@ Models and decoders are loaded once per process and reused.
 
 from __future__ import annotations
 
-import json
 import shutil
-import sys
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -23,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from trainer.speech.audio import Audio, AudioError, load_audio
+from trainer.speech.audio import Audio
 from trainer.config import data_path, get_settings
 from trainer.speech.transcript import Transcript, Word
 
@@ -397,43 +395,3 @@ def transcribe(audio: Audio, engine: str | None = None, **kwargs) -> Transcript:
     if engine == "sphinx":
         return transcribe_sphinx(audio)
     raise ValueError(f"Unknown recognition engine {engine!r}; use 'whisper' or 'sphinx'.")
-
-
-def register(subparsers) -> None:
-    parser = subparsers.add_parser("transcribe", help="transcribe recordings (the model is loaded once)")
-    parser.add_argument("files", nargs="+", metavar="FILE")
-    parser.add_argument("--engine", choices=["whisper", "sphinx"], default=None)
-    parser.add_argument("--json", action="store_true", help="one JSON object per line")
-    parser.set_defaults(handler=_cli_transcribe)
-
-
-def _cli_transcribe(args) -> int:
-    failures = 0
-    for name in args.files:
-        try:
-            audio = load_audio(name)
-            result = transcribe(audio, args.engine)
-        except RecognitionError as error:  # the installation, not this file: no use going on
-            print(f"trainer transcribe: {error}", file=sys.stderr)
-            return 2
-        except AudioError as error:
-            failures += 1
-            if args.json:
-                print(json.dumps({"file": name, "error": error.code, "message": error.user_message}))
-            else:
-                print(f"{name}: {error.user_message}", file=sys.stderr)
-            continue
-        if args.json:
-            print(json.dumps({
-                "file": name,
-                "text": result.text,
-                "words": [w.__dict__ for w in result.words],
-                "engine": result.engine,
-                "model": result.model,
-                "language": result.language,
-                "audio_seconds": round(result.audio_seconds, 3),
-                "processing_seconds": round(result.processing_seconds, 3),
-            }), flush=True)
-        else:
-            print(f"{name}: {result.text}", flush=True)
-    return 1 if failures else 0

@@ -154,21 +154,3 @@ def telephone_line(samples: np.ndarray, sample_rate: int, noise_level: float = 0
     noisy = eight_k + rng.normal(0.0, noise_level, eight_k.size).astype(np.float32)
     peak = float(np.max(np.abs(noisy))) or 1.0
     return (noisy / max(peak, 1.0) * 0.95 if peak > 1.0 else noisy).astype(np.float32)
-
-
-def register(subparsers) -> None:
-    parser = subparsers.add_parser("say", help="synthesise a caller line to a WAV file")
-    parser.add_argument("text")
-    parser.add_argument("--voice", default=DEFAULT_VOICE, choices=sorted(VOICE_PRESETS))
-    parser.add_argument("--telephone", action="store_true", help="render as a phone line")
-    parser.add_argument("--out", help="copy the WAV here (default: print the cached path)")
-    parser.set_defaults(handler=_cli_say)
-
-
-def _cli_say(args) -> int:
-    path = synthesize(args.text, args.voice, args.telephone)
-    if args.out:
-        shutil.copyfile(path, args.out)
-        path = Path(args.out)
-    print(path)
-    return 0

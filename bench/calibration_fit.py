@@ -1,0 +1,286 @@
+"""Fitting the calibration model (``bench/agreement.py --fit``): speechocean762 train rows in,
+the versioned JSON file ``trainer/scoring/calibration.py`` reads out.
+
+Per expert dimension, forward selection of named features by speaker-grouped
+cross-validation (at most ``MAX_FEATURES``, each adding ``MIN_GAIN`` to the cross-validated
+Pearson r, every coefficient the way ``FEATURE_DIRECTIONS`` says), then a ridge regression on
+all train rows; completeness is not fitted (``direct_completeness``). The app only loads and
+applies the result (``trainer.scoring.calibration``), so scikit-learn and SciPy (the
+``bench`` extra) are needed here only.
+
+bench/ is not a package: ``agreement.py`` imports this file as ``calibration_fit`` (its own
+folder is on ``sys.path``, and it puts the repository there for ``trainer``), and so do the
+tests (``sys.path.insert(0, "bench")``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import numpy as np
+from scipy.stats import spearmanr
+from sklearn.model_selection import GroupKFold
+
+from trainer.scoring.calibration import (
+    DIMENSIONS,
+    FEATURE_VERSION,
+    MODEL_VERSION,
+    SCALE,
+    CalibrationModel,
+    DimensionModel,
+)
+
+ALPHAS = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0)
+CV_FOLDS = 8  # speaker groups: 16 train speakers -> 2 per fold
+MAX_FEATURES = 8
+MIN_GAIN = 0.004  # a feature joins only if it adds this much to the cross-validated r
+CLIP_PERCENTILES = (1.0, 99.0)
+# Which way each measure should move a score, from what it measures (+1: higher is better).
+# A feature whose own correlation with a score goes the other way is not used for that
+# score, and no fitted coefficient may go against it: the evidence always reads "a better
+# measure, a higher score". Features not listed follow their own correlation's sign.
+FEATURE_DIRECTIONS = {
+    **dict.fromkeys((
+        "asr_reference_confidence", "asr_reference_words_heard", "asr_reference_words_spoken",
+        "asr_char_similarity", "asr_reference_similarity", "asr_mean_word_probability",
+        "asr_min_word_probability", "pronunciation_accuracy", "completeness", "mean_phone_gop",
+        "median_phone_gop", "mean_word_gop", "min_word_gop", "phone_gop_p10",
+        "forced_score_per_frame", "share_words_ok", "heard_as_written_share", "speech_rate_wpm",
+        "articulation_rate_wpm", "articulation_syllables_per_second", "phonation_time_ratio",
+        "mean_length_of_run", "pitch_variation_semitones"), 1),
+    **dict.fromkeys((
+        "asr_word_error_rate", "asr_inserted_words_per_reference_word", "share_phones_below_low",
+        "share_phones_below_very_low", "share_words_unclear", "share_words_mispronounced",
+        "share_words_omitted", "pauses_per_minute", "long_pauses_per_minute",
+        "fillers_per_100_words", "repetitions_per_100_words", "longest_pause_seconds",
+        "pause_seconds_total", "seconds_per_syllable", "vad_seconds_per_syllable",
+        "vad_speech_seconds_per_syllable", "vad_pauses_per_syllable", "vad_longest_pause_seconds",
+        "vad_pause_share", "aligned_seconds_per_phone", "aligned_gap_share",
+        "aligned_gaps_per_word", "mean_vowel_seconds"), -1),
+}
+# Measures of the text or of the voice rather than of the reading: never model inputs.
+EXCLUDED_FEATURES = frozenset({"reference_syllables", "pitch_median_hz", "inserted_words"})
+
+
+@dataclass
+class FeatureTable:
+    """One row per utterance: its features, speaker and the experts' scores."""
+
+    ids: list[str]
+    groups: list[str]
+    rows: list[dict[str, float]]
+    targets: dict[str, list[float]]
+
+    def matrix(self, names: Sequence[str]) -> np.ndarray:
+        return np.array([[row.get(n, np.nan) for n in names] for row in self.rows], dtype=float)
+
+
+def candidate_features(table: FeatureTable, min_share: float = 0.9) -> list[str]:
+    """Features measured on at least ``min_share`` of the rows, with some variation."""
+    names = sorted({n for row in table.rows for n in row} - EXCLUDED_FEATURES)
+    keep = []
+    for name in names:
+        column = table.matrix([name])[:, 0]
+        present = column[np.isfinite(column)]
+        if present.size >= min_share * len(column) and np.ptp(present) > 0:
+            keep.append(name)
+    return keep
+
+
+@dataclass
+class _Prepared:
+    lower: np.ndarray
+    upper: np.ndarray
+    medians: np.ndarray
+    means: np.ndarray
+    scales: np.ndarray
+
+    @classmethod
+    def of(cls, x: np.ndarray) -> "_Prepared":
+        lower, upper = np.nanpercentile(x, CLIP_PERCENTILES, axis=0)
+        medians = np.nanmedian(x, axis=0)
+        held = cls._hold(x, lower, upper, medians)
+        scales = held.std(axis=0)
+        return cls(lower, upper, medians, held.mean(axis=0), np.where(scales > 0, scales, 1.0))
+
+    @staticmethod
+    def _hold(x, lower, upper, medians) -> np.ndarray:
+        filled = np.where(np.isfinite(x), x, medians)
+        return np.clip(filled, lower, upper)
+
+    def standardise(self, x: np.ndarray) -> np.ndarray:
+        return (self._hold(x, self.lower, self.upper, self.medians) - self.means) / self.scales
+
+
+@dataclass(frozen=True)
+class _Ridge:
+    coef_: np.ndarray
+    intercept_: float
+
+    def predict(self, z: np.ndarray) -> np.ndarray:
+        return z @ self.coef_ + self.intercept_
+
+
+def _ridge(z: np.ndarray, y: np.ndarray, alpha: float) -> _Ridge:
+    """Ridge regression with an unpenalised intercept, in closed form: the same solution as
+    scikit-learn's ``Ridge(alpha)`` (tests check it) at a fraction of its per-call cost,
+    which matters in the thousands of fits of forward selection."""
+    z_mean = z.mean(axis=0)
+    y_mean = float(y.mean())
+    zc = z - z_mean
+    coef = np.linalg.solve(zc.T @ zc + alpha * np.eye(z.shape[1]), zc.T @ (y - y_mean))
+    return _Ridge(coef, y_mean - float(z_mean @ coef))
+
+
+def _pearson(a: np.ndarray, b: np.ndarray) -> float:
+    if np.std(a) == 0 or np.std(b) == 0:
+        return float("nan")
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def _spearman(a: np.ndarray, b: np.ndarray) -> float:
+    if np.std(a) == 0 or np.std(b) == 0:
+        return float("nan")
+    return float(spearmanr(a, b).statistic)
+
+
+def _folds(groups: Sequence[str], n_splits: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    n_splits = min(n_splits, len(set(groups)))
+    index = np.arange(len(groups))
+    return list(GroupKFold(n_splits=n_splits).split(index, index, list(groups)))
+
+
+def _fold_matrices(x: np.ndarray, folds) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Per fold: (train rows, held-out rows, standardised train X, standardised held-out X),
+    with clipping, medians and scaling learnt on the fold's training rows only. Each column
+    is prepared on its own, so a subset of columns is a slice of these matrices."""
+    prepared = []
+    for train, held_out in folds:
+        fold = _Prepared.of(x[train])
+        prepared.append((train, held_out, fold.standardise(x[train]), fold.standardise(x[held_out])))
+    return prepared
+
+
+def _cv_predict(fold_matrices, columns: list[int], y: np.ndarray, alpha: float) -> np.ndarray:
+    predictions = np.empty_like(y, dtype=float)
+    for train, held_out, z_train, z_held in fold_matrices:
+        model = _ridge(z_train[:, columns], y[train], alpha)
+        predictions[held_out] = np.clip(model.predict(z_held[:, columns]), *SCALE)
+    return predictions
+
+
+def cross_validated(x: np.ndarray, y: np.ndarray, folds, alpha: float) -> np.ndarray:
+    """Out-of-fold predictions; clipping, medians and scaling learnt inside each fold."""
+    return _cv_predict(_fold_matrices(x, folds), list(range(x.shape[1])), y, alpha)
+
+
+def _signs_agree(z: np.ndarray, y: np.ndarray, alpha: float, expected: np.ndarray) -> bool:
+    """Every coefficient goes the expected way (see FEATURE_DIRECTIONS)."""
+    coefficients = _ridge(z, y, alpha).coef_
+    return bool(np.all(np.sign(coefficients) == expected))
+
+
+def select_features(table: FeatureTable, dimension: str, candidates: Sequence[str],
+                    folds=None, alphas: Sequence[float] = ALPHAS, max_features: int = MAX_FEATURES,
+                    min_gain: float = MIN_GAIN) -> tuple[list[str], float, float, list[dict]]:
+    """Forward selection by speaker-grouped cross-validated Pearson r: (features, alpha, r, steps)."""
+    y = np.array(table.targets[dimension], dtype=float)
+    folds = folds if folds is not None else _folds(table.groups, CV_FOLDS)
+    x_all = table.matrix(candidates)
+    fold_matrices = _fold_matrices(x_all, folds)
+    z_all = _Prepared.of(x_all).standardise(x_all)
+    marginal = np.sign([_pearson(z_all[:, j], y) for j in range(len(candidates))])
+    expected = np.array([FEATURE_DIRECTIONS.get(name, marginal[j]) for j, name in enumerate(candidates)])
+    usable = [j for j in range(len(candidates)) if marginal[j] == expected[j] and marginal[j] != 0]
+    chosen: list[int] = []
+    best_r, best_alpha = -1.0, alphas[0]
+    steps: list[dict] = []
+    while len(chosen) < max_features:
+        step_best = None
+        for j in usable:
+            if j in chosen:
+                continue
+            columns = chosen + [j]
+            for alpha in alphas:
+                r = _pearson(_cv_predict(fold_matrices, columns, y, alpha), y)
+                if math.isnan(r) or (step_best is not None and r <= step_best[0]):
+                    continue
+                if not _signs_agree(z_all[:, columns], y, alpha, expected[columns]):
+                    continue
+                step_best = (r, j, alpha)
+        if step_best is None or step_best[0] < best_r + min_gain:
+            break
+        best_r, j, best_alpha = step_best
+        chosen.append(j)
+        steps.append({"added": candidates[j], "alpha": best_alpha, "cv_pearson": round(best_r, 4)})
+    return [candidates[j] for j in chosen], best_alpha, best_r, steps
+
+
+def fit_dimension(table: FeatureTable, dimension: str, features: Sequence[str], alpha: float,
+                  folds=None) -> DimensionModel:
+    """Ridge on all given rows, with the speaker-grouped CV figures of the same recipe."""
+    y = np.array(table.targets[dimension], dtype=float)
+    x = table.matrix(features)
+    folds = folds if folds is not None else _folds(table.groups, CV_FOLDS)
+    oof = cross_validated(x, y, folds, alpha)
+    prepared = _Prepared.of(x)
+    model = _ridge(prepared.standardise(x), y, alpha)
+    return DimensionModel(
+        dimension=dimension, features=list(features),
+        means=_floats(prepared.means), scales=_floats(prepared.scales),
+        coefficients=_floats(model.coef_), intercept=round(float(model.intercept_), 6),
+        lower=_floats(prepared.lower), upper=_floats(prepared.upper), medians=_floats(prepared.medians),
+        method="ridge", alpha=alpha,
+        cv={"pearson": round(_pearson(oof, y), 4), "spearman": round(_spearman(oof, y), 4),
+            "folds": len(folds), "grouped_by": "speaker", "rows": int(len(y))},
+    )
+
+
+def direct_completeness(table: FeatureTable) -> DimensionModel:
+    """Completeness is not fitted: all but one train row (and every test row) score 10, so
+    there is nothing to learn. The estimate is the measured share of reference words spoken."""
+    name, per_unit = ("completeness", 0.1) if any("completeness" in r for r in table.rows) \
+        else ("asr_reference_words_spoken", 10.0)
+    upper = 100.0 if name == "completeness" else 1.0
+    return DimensionModel(
+        dimension="completeness", features=[name], means=[0.0], scales=[1.0], coefficients=[per_unit],
+        intercept=0.0, lower=[0.0], upper=[upper], medians=[upper], method="direct",
+        note="not fitted: the expert completeness scores have no variance to learn from "
+             "(319 of 320 train rows are 10); 10 x the share of reference words spoken",
+    )
+
+
+def fit_model(table: FeatureTable, *, name: str = "speechocean762", version: int = MODEL_VERSION,
+              dimensions: Iterable[str] = DIMENSIONS, training: dict | None = None,
+              progress=None) -> CalibrationModel:
+    """Choose features and alpha per dimension by speaker-grouped CV, then fit on all rows.
+    ``table`` must hold training rows only."""
+    folds = _folds(table.groups, CV_FOLDS)
+    candidates = candidate_features(table)
+    fitted: dict[str, DimensionModel] = {}
+    for dimension in dimensions:
+        if dimension == "completeness":
+            fitted[dimension] = direct_completeness(table)
+            continue
+        features, alpha, _, steps = select_features(table, dimension, candidates, folds)
+        model = fit_dimension(table, dimension, features, alpha, folds)
+        model.cv["selection"] = steps
+        fitted[dimension] = model
+        if progress:
+            progress(f"{dimension}: {', '.join(features)} (alpha {alpha:g}, CV r {model.cv['pearson']:.3f})")
+    return CalibrationModel(
+        name=name, version=version, feature_version=FEATURE_VERSION, dimensions=fitted,
+        training={**(training or {}), "rows": len(table.ids), "speakers": len(set(table.groups)),
+                  "candidate_features": candidates, "alphas": list(ALPHAS), "cv_folds": len(folds),
+                  "max_features": MAX_FEATURES, "min_gain": MIN_GAIN,
+                  "clip_percentiles": list(CLIP_PERCENTILES)},
+        description="Estimates of speechocean762 expert sentence scores (0-10) from read-aloud "
+                    "measures; ridge regression on standardised features chosen by forward "
+                    "selection with speaker-grouped cross-validation on the train split.",
+    )
+
+
+def _floats(values) -> list[float]:
+    return [round(float(v), 6) for v in values]
