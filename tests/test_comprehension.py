@@ -231,3 +231,22 @@ def test_politeness_markers_count_each_use_once():
     assert [m.text for m in markers] == ["could you", "please", "sir", "thank you", "thanks",
                                          "ma'am", "i appreciate"]
     assert politeness_markers("The shipment left the depot.") == []
+
+
+@pytest.mark.parametrize("said, groups", [
+    ("twelve hundred forty nine", ["1249"]),
+    ("one hundred thousand", ["100000"]),
+    ("two thousand and twenty four", ["2024"]),
+    ("fifteen ninety nine", ["15", "99"]),
+    ("nineteen ninety", ["19", "90"]),
+    ("the twenty first", ["21"]),
+    ("four four seven one", ["4", "4", "7", "1"]),
+    ("double five oh nine", ["55", "0", "9"]),
+    ("zero three five one", ["0", "3", "5", "1"]),
+    ("forty five dollars", ["45"]),
+])
+def test_spoken_number_runs(said, groups):
+    from trainer.features.comprehension import _tokens, number_runs
+
+    [run] = number_runs(_tokens(said))
+    assert run.groups == groups

@@ -30,7 +30,7 @@ from trainer.content import (
     load_all,
 )
 
-ROOT = content.DEFAULT_ROOT
+ROOT = content.default_root()
 
 MINIMUM_TASKS = {
     "read_aloud": 20,

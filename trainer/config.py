@@ -3,23 +3,55 @@
 The settings file is ``$TRAINER_SETTINGS`` if set, else ``trainer.toml`` in the
 working directory. Keys in the file are the field names below; environment
 variables are the same names upper-cased with a ``TRAINER_`` prefix
-(``TRAINER_WHISPER_MODEL=small.en``).
+(``TRAINER_WHISPER_MODEL=small.en``). ``DATABASE_URL`` also sets ``database_url``
+(and wins over ``TRAINER_DATABASE_URL``).
+
+Course files, LanguageTool rules and the demo audio are found with ``resource_path``: in
+a checkout the top-level folders, in an installed wheel the copies shipped inside the
+``trainer`` package (pyproject.toml maps them there).
 """
 
 from __future__ import annotations
 
 import os
-import tomllib
-from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from pydantic import AliasChoices, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+# The repository checkout (or, in an installed wheel, the site-packages folder).
+PROJECT_ROOT = PACKAGE_DIR.parent
+# Where pyproject.toml puts the top-level resource folders inside the installed package.
+BUNDLED_RESOURCES = PACKAGE_DIR / "_resources"
 
 
-@dataclass(frozen=True)
-class Settings:
+def resource_path(name: str) -> Path:
+    """A resource folder shipped with the app, by its path in the repository
+    (``"lessons"``, ``"audio_samples"``, ``"languagetool/rules"``): the copy inside the
+    installed package if there is one, else the folder of the checkout."""
+    bundled = BUNDLED_RESOURCES.joinpath(*name.split("/"))
+    return bundled if bundled.exists() else PROJECT_ROOT.joinpath(*name.split("/"))
+
+
+def settings_file() -> Path:
+    return Path(os.environ.get("TRAINER_SETTINGS", "trainer.toml"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TRAINER_", frozen=True, extra="ignore", validate_by_name=True
+    )
+
     data_dir: str = str(PROJECT_ROOT / "data")
+    # The course files (lessons, tasks, call scenarios, rubrics): the bundled lessons/.
+    content_dir: str = str(resource_path("lessons"))
     # A CTranslate2 model folder, or a faster-whisper model name ("small.en") that
     # is fetched from the model hub on a machine with internet. Empty: the bundled model.
     whisper_model: str = ""
@@ -38,7 +70,9 @@ class Settings:
     # database_url (or the DATABASE_URL environment variable) selects another database,
     # e.g. postgresql://user:password@host/trainer.
     storage_dir: str = ""
-    database_url: str = ""
+    database_url: str = Field(
+        "", validation_alias=AliasChoices("DATABASE_URL", "TRAINER_DATABASE_URL")
+    )
     # Sign-in rate limit: this many failures for one login within the window lock it for
     # the lockout time.
     signin_max_failures: int = 5
@@ -51,32 +85,22 @@ class Settings:
     # The app's address as staff reach it, for links in PDF reports (to a candidate's audio).
     app_url: str = "http://localhost:8501"
 
-
-def _coerce(value: str, default: object) -> object:
-    if isinstance(default, bool):
-        return value.strip().lower() in {"1", "true", "yes", "on"}
-    if isinstance(default, int):
-        return int(value)
-    if isinstance(default, float):
-        return float(value)
-    return value
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The file is looked up when the settings are read, so tests can point at another.
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, settings_file())
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    path = Path(os.environ.get("TRAINER_SETTINGS", "trainer.toml"))
-    from_file: dict = {}
-    if path.is_file():
-        with path.open("rb") as handle:
-            from_file = tomllib.load(handle)
-    values: dict = {}
-    for field in fields(Settings):
-        env = os.environ.get(f"TRAINER_{field.name.upper()}")
-        if env is not None:
-            values[field.name] = _coerce(env, field.default)
-        elif field.name in from_file:
-            values[field.name] = from_file[field.name]
-    return Settings(**values)
+    return Settings()
 
 
 def data_path(*parts: str) -> Path:

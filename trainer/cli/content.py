@@ -8,13 +8,13 @@ import sys
 from pathlib import Path
 
 from trainer.content.bank import _load
-from trainer.content.models import DEFAULT_ROOT, KINDS
+from trainer.content.models import KINDS, default_root
 
 # --------------------------------------------------------------------------- command line
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    root = Path(args.root) if args.root else DEFAULT_ROOT
+    root = Path(args.root) if args.root else default_root()
     bank, problems = _load(root)
     for problem in problems:
         print(problem)
@@ -29,7 +29,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    root = Path(args.root) if args.root else DEFAULT_ROOT
+    root = Path(args.root) if args.root else default_root()
     bank, problems = _load(root)
     rows = bank.items(args.kind)
     if args.json:
@@ -53,13 +53,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check_parser = actions.add_parser(
         "check", help="validate every content file; exit 1 and list problems if any"
     )
-    check_parser.add_argument("--root", type=Path, help=f"content folder (default {DEFAULT_ROOT})")
+    check_parser.add_argument("--root", type=Path, help="content folder (default: the content_dir setting)")
     check_parser.set_defaults(handler=_cmd_check)
 
     list_parser = actions.add_parser("list", help="list lessons, tasks, scenarios and rubrics")
     list_parser.add_argument("--kind", choices=KINDS, help="only items of this kind")
     list_parser.add_argument("--json", action="store_true", help="print a JSON array")
-    list_parser.add_argument("--root", type=Path, help=f"content folder (default {DEFAULT_ROOT})")
+    list_parser.add_argument("--root", type=Path, help="content folder (default: the content_dir setting)")
     list_parser.set_defaults(handler=_cmd_list)
 
 

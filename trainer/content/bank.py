@@ -32,7 +32,7 @@ from trainer.content.models import (
     _AT_RE,
     _FILE_MODELS,
     _YAML_LOADER,
-    DEFAULT_ROOT,
+    default_root,
     DIMENSIONS,
     TASK_TYPES,
     Lesson,
@@ -89,7 +89,7 @@ class ContentBank:
     task_types: TaskTypes | None = None
     levels: Levels | None = None
     phrasebank: PhraseBank | None = None
-    root: Path = DEFAULT_ROOT
+    root: Path = field(default_factory=default_root)
     # id -> (file, field path) where the item is defined
     sources: dict[str, tuple[str, str]] = field(default_factory=dict)
 
@@ -359,14 +359,14 @@ def _cross_check(bank: ContentBank, root: Path) -> list[Problem]:
 
 
 def check(root: Path | str | None = None) -> list[Problem]:
-    """Validate every content file under ``root`` (default: the project's lessons/)."""
-    _, problems = _load(Path(root) if root is not None else DEFAULT_ROOT)
+    """Validate every content file under ``root`` (default: the content_dir setting)."""
+    _, problems = _load(Path(root) if root is not None else default_root())
     return problems
 
 
 def load_all(root: Path | str | None = None) -> ContentBank:
     """Load and validate all content; raises ContentError listing every problem."""
-    bank, problems = _load(Path(root) if root is not None else DEFAULT_ROOT)
+    bank, problems = _load(Path(root) if root is not None else default_root())
     if problems:
         raise ContentError(problems)
     return bank

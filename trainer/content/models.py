@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args
 
 import yaml
@@ -17,9 +18,13 @@ from pydantic import (
     model_validator,
 )
 
-from trainer.config import PROJECT_ROOT
+from trainer.config import get_settings
 
-DEFAULT_ROOT = PROJECT_ROOT / "lessons"
+
+def default_root() -> Path:
+    """The course files folder: the ``content_dir`` setting (default: the bundled lessons/)."""
+    return Path(get_settings().content_dir)
+
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # --------------------------------------------------------------------------- vocabularies

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import yaml
 
-from trainer.config import PROJECT_ROOT
+from trainer.config import resource_path
 
-SAMPLES_DIR = PROJECT_ROOT / "audio_samples"
+SAMPLES_DIR = resource_path("audio_samples")
 MANIFEST = SAMPLES_DIR / "manifest.yaml"
 
 

@@ -56,19 +56,28 @@ def _task_type(task_id: str | None, reference_text: str | None) -> str:
         raise ValueError(f"There is no task {task_id!r} in the task bank.") from error
 
 
+# FFmpeg's demuxer names (PyAV's probe) -> the extension a recording is stored under.
+# An ADTS AAC stream is MPEG audio frames: stored as .mp3, as the old frame-sync test did.
+_CONTAINER_EXTENSIONS = {"wav": "wav", "ogg": "ogg", "flac": "flac", "webm": "webm",
+                         "matroska": "webm", "mov": "m4a", "mp4": "m4a", "m4a": "m4a",
+                         "mp3": "mp3", "aac": "mp3"}
+
+
 def _sniff_extension(data: bytes, filename: str | None) -> str:
-    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
-        return "wav"
-    if data[:4] == b"OggS":
-        return "ogg"
-    if data[:4] == b"fLaC":
-        return "flac"
-    if data[:4] == b"\x1a\x45\xdf\xa3":
-        return "webm"
-    if data[4:8] == b"ftyp":
-        return "m4a"
-    if data[:3] == b"ID3" or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0):
-        return "mp3"
+    """The stored file's extension from its content (FFmpeg's format probe), else from the
+    uploaded name if that is an audio one, else ``bin``."""
+    import io
+
+    import av  # loaded here: the data layer imports this module without decoding anything
+
+    try:
+        with av.open(io.BytesIO(data), mode="r") as container:
+            names = container.format.name.split(",")
+    except (av.FFmpegError, ValueError, OSError):
+        names = []
+    for name in names:
+        if name in _CONTAINER_EXTENSIONS:
+            return _CONTAINER_EXTENSIONS[name]
     suffix = Path(filename or "").suffix.lower().lstrip(".")
     return suffix if suffix in AUDIO_EXTENSIONS else "bin"
 

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Iterable, Sequence
 
 from rapidfuzz import fuzz
+from text_to_num import alpha2digit
 
 from trainer.speech.textnorm import normalize
 from trainer.content import get_bank
@@ -301,6 +302,10 @@ _ORDINALS = {w: i + 1 for i, w in enumerate(
     "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
     "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth".split())}
 _ORDINAL_TENS = {"twentieth": 20, "thirtieth": 30}
+_ORDINAL_WORDS = frozenset(_ORDINALS) | frozenset(_ORDINAL_TENS)
+# Number words text2num reads together ("twelve hundred forty nine" -> 1249). "zero" and
+# "oh" stay digits of their own and "double five" a pair: rules of ours, applied first.
+_CARDINALS = frozenset(_UNITS) - {"zero"} | frozenset(_TENS) | {"hundred", "thousand"}
 _MULTIPLIERS = {"double": 2, "triple": 3}
 _NATO = {w: w[0] for w in (
     "alpha alfa bravo charlie delta echo foxtrot golf hotel india juliet juliett kilo lima "
@@ -368,87 +373,39 @@ def number_runs(tokens: list[str]) -> list[NumberRun]:
             i += 1
             continue
         run = NumberRun(i, i, [])
-        big = small = 0
-        last: str | None = None  # kind of the previous number word
-
-        def emit() -> None:
-            nonlocal big, small, last
-            if last is not None:
-                run.groups.append(str(big + small))
-            big = small = 0
-            last = None
-
         j = i
         while j < len(tokens):
             word = tokens[j]
             if re.fullmatch(r"\d+", word):
-                emit()
                 run.groups.append(word)
             elif re.fullmatch(r"\d+\.\d+", word):
-                emit()
                 whole, frac = word.split(".")
                 run.groups.append(whole)
                 run.decimal = frac
             elif re.fullmatch(r"\d+:\d+", word):
-                emit()
                 run.groups.append(word.replace(":", ""))
-            elif word in ("oh", "o") and (last is not None or run.groups or _starts_number(tokens, j + 1)):
-                emit()
+            elif word == "zero" or (word in ("oh", "o") and (run.groups or _starts_number(tokens, j + 1))):
                 run.groups.append("0")
             elif word in _MULTIPLIERS and j + 1 < len(tokens) and (
                     tokens[j + 1] in _UNITS and _UNITS[tokens[j + 1]] < 10 or tokens[j + 1] in ("oh", "o")):
-                emit()
                 digit = "0" if tokens[j + 1] in ("oh", "o") else str(_UNITS[tokens[j + 1]])
                 run.groups.append(digit * _MULTIPLIERS[word])
                 j += 1
-            elif word in _UNITS:
-                value = _UNITS[word]
-                if last == "tens" and small % 10 == 0 and value < 10:
-                    small += value
-                    last = "unit"
-                elif last in ("hundred", "thousand") and small % 100 == 0:
-                    small += value
-                    last = "unit" if value < 10 else "teen"
-                else:
-                    emit()
-                    small, last = value, ("unit" if value < 10 else "teen")
-            elif word in _TENS:
-                if last in ("hundred", "thousand") and small % 100 == 0:
-                    small += _TENS[word]
-                else:
-                    emit()
-                    small = _TENS[word]
-                last = "tens"
-            elif word == "hundred":
-                if last in ("unit", "teen", "tens") and small < 100:
-                    small *= 100
-                else:
-                    emit()
-                    small = 100
-                last = "hundred"
-            elif word == "thousand":
-                if last is None:
-                    big = 1000
-                else:
-                    big, small = (big + small) * 1000, 0
-                last = "thousand"
-            elif word in _ORDINALS or word in _ORDINAL_TENS:
-                value = _ORDINALS.get(word) or _ORDINAL_TENS[word]
-                if last == "tens" and small % 10 == 0 and value < 10:
-                    small += value
-                elif last in ("hundred", "thousand") and small % 100 == 0:
-                    small += value
-                else:
-                    emit()
-                    small = value
-                last = "ordinal"
-                emit()
-                j += 1
-                break  # an ordinal ends the number
-            elif word == "and" and last in ("hundred", "thousand") and _starts_number(tokens, j + 1):
-                pass
-            elif word == "point" and (last is not None or run.groups) and _starts_number(tokens, j + 1):
-                emit()
+            elif word in _CARDINALS or word in _ORDINALS or word in _ORDINAL_TENS:
+                # number words, as many as follow one another, read by text2num
+                k = j
+                while k < len(tokens) and (tokens[k] in _CARDINALS or (
+                        tokens[k] == "and" and tokens[k - 1] in ("hundred", "thousand")
+                        and k + 1 < len(tokens) and tokens[k + 1] in _CARDINALS | _ORDINAL_WORDS)):
+                    k += 1
+                ordinal = k < len(tokens) and tokens[k] in _ORDINAL_WORDS
+                end = k + 1 if ordinal else k
+                run.groups.extend(_number_groups(tokens[j:end]))
+                j = end
+                if ordinal:
+                    break  # an ordinal ends the number
+                continue
+            elif word == "point" and run.groups and _starts_number(tokens, j + 1):
                 k = j + 1
                 decimals = ""
                 while k < len(tokens) and (tokens[k] in ("oh", "o") or (
@@ -463,12 +420,18 @@ def number_runs(tokens: list[str]) -> list[NumberRun]:
             else:
                 break
             j += 1
-        emit()
         run.end = j
         if run.groups:
             runs.append(run)
         i = max(j, i + 1)
     return runs
+
+
+def _number_groups(words: list[str]) -> list[str]:
+    """Number words, each number as its digits: ["twelve", "hundred", "forty", "nine"] ->
+    ["1249"], ["fifteen", "ninety", "nine"] -> ["15", "99"], ["twenty", "first"] -> ["21"]."""
+    read = alpha2digit(" ".join(words), "en", threshold=0).split()
+    return [match.group(1) for match in (re.fullmatch(r"(\d+)(?:st|nd|rd|th)?", g) for g in read) if match]
 
 
 def _starts_number(tokens: list[str], i: int) -> bool:

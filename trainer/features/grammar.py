@@ -66,13 +66,13 @@ import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from trainer.config import PROJECT_ROOT, data_path, get_settings
+from trainer.config import data_path, get_settings, resource_path
 
 LANGUAGE = "en-US"
 JAVA_HEAP = "-Xmx512m"
 STARTUP_TIMEOUT = 120.0  # seconds; a cold start on 2 cores takes about 5-10 s
 REQUEST_TIMEOUT = 30.0
-CUSTOM_RULES_DIR = PROJECT_ROOT / "languagetool" / "rules"
+CUSTOM_RULES_DIR = resource_path("languagetool/rules")
 REQUIRED_JARS = ("languagetool-server-", "language-en-", "languagetool-core-")
 
 # Server configuration (HTTPServerConfig keys); kept small for memory.

