@@ -12,7 +12,7 @@ convenience, not the protection: the data layer refuses what a role may not see.
 import streamlit as st
 
 from trainer.config import get_settings
-from trainer.webapp.staff import account_sidebar, current_actor
+from trainer.webapp.session import account_sidebar, current_actor
 
 st.set_page_config(page_title="BPO English Trainer", page_icon="🎧", layout="wide")
 

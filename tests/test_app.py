@@ -186,7 +186,7 @@ def test_recorded_answer_is_saved_scored_stage_by_stage_and_opens_its_feedback()
     assert at.get("vega_lite_chart"), "no fluency timeline"
     assert any("first scored answer" in c.value for c in at.caption)  # comparison: nothing earlier yet
     assert any("What to work on next" == s.value for s in at.subheader)
-    from trainer.webapp.applicant import lessons_for, weakest_dimension
+    from trainer.webapp.feedback import lessons_for, weakest_dimension
 
     weakest = weakest_dimension(records.get_attempt(actor, saved[0].id).dimensions)
     assert f"Take the lesson: {lessons_for(BANK, weakest)[0].title}" in page_links(at)
@@ -297,7 +297,7 @@ def test_feedback_shows_evidence_coach_bands_and_escaped_comments(sample_reports
     comprehension = next(e for e in at.expander if e.label.startswith("Comprehension: "))
     assert comprehension.dataframe, "no thresholds table behind the comprehension band"
     comment = next(m.value for m in at.markdown if "javascript" in m.value)
-    assert comment.startswith(r"\*\*Good\*\* \<b\>job\</b\> \[click\]\(javascript")
+    assert comment.startswith(r"\*\*Good\*\* \<b\>job\<\/b\> \[click\]\(javascript")
     assert any(s.value == "Your coach's comments" for s in at.subheader)
     # compared with the first answer to the same task
     assert any(m.label.startswith("Overall, against your previous answer") for m in at.metric)
@@ -402,7 +402,7 @@ def test_lesson_practice_items_are_checked_on_the_page_and_the_quiz_marked():
 
 
 def test_every_dimension_has_a_lesson_to_suggest():
-    from trainer.webapp.applicant import lessons_for
+    from trainer.webapp.feedback import lessons_for
 
     for dimension in DIMENSIONS:
         assert lessons_for(BANK, dimension), f"no lesson is tagged {dimension}"

@@ -10,12 +10,13 @@ import json
 import time
 from datetime import timedelta
 
+import numpy as np
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 import dataworld
-from trainer.data import interviews, records, storage
+from trainer.data import ReplyTooLong, interviews, records, storage
 from trainer.data.access import AccessDenied
 from trainer.data.interviews import (
     AnswerOutOfOrder,
@@ -27,6 +28,7 @@ from trainer.data.interviews import (
     TemplateItem,
 )
 from trainer.content import get_bank
+from trainer.speech.audio import AudioTooLongError, from_array
 from trainer.data.storage import Attempt, AttemptKind, AttemptStatus, AuditEntry, Invitation, Role, transaction
 
 CHAT_1, CHAT_2 = "task.chat_reply.001", "task.chat_reply.002"
@@ -151,6 +153,34 @@ def test_an_abandoned_interview_resumes_with_the_same_code(recruiter):
     assert [a.id for a in records.list_attempts(rita, invitation_id=new.invitation.id, newest_first=False)] == [
         first, second]
     assert records.get_attempt(rita, first).answer_text == reply(CHAT_1)
+
+
+def test_an_answer_over_the_items_time_or_words_is_refused_and_the_item_stays_open(recruiter, spoken):
+    admin, rita = recruiter
+    listening, chat = get_bank().get_task("task.listening.001"), get_bank().get_task(CHAT_1)
+    # this interview gives the listening task less time than the task's own
+    assert listening.answer_seconds == 10
+    template = interviews.create_template(rita, "Strict", [TemplateItem(listening.id, answer_seconds=5), chat.id])
+    new = interviews.create_invitation(rita, template.id, "Ana")
+    interviews.give_consent(new.code)
+    path, audio = spoken(f"The customer ordered {listening.answers[0]}.")
+    silence = np.zeros(int((9.5 - audio.duration) * audio.sample_rate), np.float32)
+    long = from_array(np.concatenate([audio.samples, silence]), audio.sample_rate).to_wav_bytes()  # 9.5 s
+    with pytest.raises(AudioTooLongError) as error:  # within the task's 10 s, over this item's 5 s
+        interviews.submit_answer(new.code, 0, recording=long, filename="long.wav")
+    assert "longer than the 5 seconds this task allows" in error.value.user_message
+    assert interviews.redeem(new.code).next_item.position == 0  # still open: record it again
+    first = interviews.submit_answer(new.code, 0, recording=path)
+
+    too_long = "Hello, " + "thank you " * chat.max_words
+    with pytest.raises(ReplyTooLong, match=f"please keep it within {chat.max_words} words"):
+        interviews.submit_answer(new.code, 1, text=too_long)
+    assert interviews.redeem(new.code).next_item.position == 1
+    second = interviews.submit_answer(new.code, 1, text=reply(CHAT_1))
+    assert [a.id for a in records.list_attempts(rita, invitation_id=new.invitation.id, newest_first=False)] == [
+        first, second]
+    files = [p for p in (storage.storage_root() / storage.RECORDINGS_FOLDER).rglob("*") if p.is_file()]
+    assert [p.read_bytes() for p in files] == [path.read_bytes()]  # nothing of the refused answer was kept
 
 
 def test_codes_expire_but_an_answer_in_progress_is_kept(recruiter):

@@ -25,7 +25,8 @@ from trainer.config import PROJECT_ROOT
 from trainer.content import get_bank
 from trainer.data.storage import Role
 from trainer.speech.tts import synthesize
-from trainer.webapp.staff import ACTOR_KEY, md
+from trainer.webapp.session import ACTOR_KEY
+from trainer.webapp.text import escape_markdown as md
 
 pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 

@@ -14,6 +14,7 @@ import sys
 import time
 from datetime import timedelta
 
+import numpy as np
 import pytest
 import soundfile as sf
 from sqlalchemy import select
@@ -21,7 +22,9 @@ from sqlalchemy import select
 import dataworld
 from trainer.data import accounts, records, storage
 from trainer.data.access import AccessDenied, NotFound
-from trainer.speech.audio import AudioFileTooLargeError, EmptyAudioError
+from trainer.data import ANSWER_GRACE_SECONDS, ReplyTooLong, answer_limit
+from trainer.speech.audio import (AudioFileTooLargeError, AudioTooLongError, EmptyAudioError, NoSpeechError,
+                                   UnreadableAudioError, from_array)
 from trainer.config import PROJECT_ROOT, get_settings
 from trainer.content import get_bank
 from trainer.scoring.engine import Report
@@ -208,16 +211,69 @@ def test_a_missing_recording_fails_with_the_reason(database, sample_reports):
     assert outcome.status == AttemptStatus.FAILED and "RecordingMissing" in outcome.reason
 
 
-def test_an_unusable_recording_is_kept_and_marked_unscorable(database):
+def test_an_unusable_recording_is_kept_and_marked_unscorable(database, spoken):
     applicant = dataworld.applicant("Maria")
-    noise = b"\x00\x01" * 3000  # not audio in any format
-    attempt_id = records.save_attempt(applicant, "task.listening.002", recording=noise, filename="x.wav")
+    noise = b"\x00\x01" * 3000  # not audio in any format: refused before anything is saved
+    with pytest.raises(UnreadableAudioError):
+        records.save_attempt(applicant, "task.listening.002", recording=noise, filename="x.wav")
+    assert records.list_attempts(applicant) == []
+    # a recording that was readable when saved but is no longer (a damaged disk, a copy
+    # gone wrong) is kept and marked unscorable, with what to do
+    path, _ = spoken("The customer ordered a blue jacket.")
+    attempt_id = records.save_attempt(applicant, "task.listening.002", recording=path)
+    records.get_attempt(applicant, attempt_id).recording_path.write_bytes(noise)
     outcome = records.score_attempt(attempt_id)
     assert outcome.status == AttemptStatus.UNSCORABLE
     assert "record" in outcome.message.lower() or "upload" in outcome.message.lower()
     detail = records.get_attempt(applicant, attempt_id)
     assert detail.recording_path.read_bytes() == noise and detail.summary.overall_score is None
     assert detail.dimensions == {} and detail.report is not None and not detail.report.scorable
+
+
+def with_silence(audio, seconds: float) -> bytes:
+    """Real speech followed by ``seconds`` of silence, as a WAV file."""
+    silence = np.zeros(int(seconds * audio.sample_rate), np.float32)
+    return from_array(np.concatenate([audio.samples, silence]), audio.sample_rate).to_wav_bytes()
+
+
+def test_practice_refuses_a_reply_over_its_words_and_a_recording_over_its_time(database, spoken):
+    applicant = dataworld.applicant("Maria")
+    chat = get_bank().get_task("task.chat_reply.001")
+    with pytest.raises(ReplyTooLong, match=f"has {chat.max_words + 1} words; please keep it within {chat.max_words} "):
+        records.save_attempt(applicant, chat.id, text="word " * (chat.max_words + 1))
+    with pytest.raises(ValueError, match="type a reply"):
+        records.save_attempt(applicant, chat.id, text="  ")
+
+    listening = get_bank().get_task("task.listening.001")
+    path, audio = spoken("The customer ordered a blue jacket.")
+    long = with_silence(audio, listening.answer_seconds + 5)
+    with pytest.raises(AudioTooLongError) as error:
+        records.save_attempt(applicant, listening.id, recording=long, filename="long.wav")
+    assert f"longer than the {listening.answer_seconds} seconds this task allows" in error.value.user_message
+    assert "record again" in error.value.user_message
+    # a moment to press Stop is allowed
+    within = with_silence(audio, listening.answer_seconds + ANSWER_GRACE_SECONDS - audio.duration - 0.5)
+    kept = records.save_attempt(applicant, listening.id, recording=within, filename="within.wav")
+    # a role-play answered in one recording: one turn's time for each of the caller's turns
+    call = get_bank().tasks_of_type("role_play")[0]
+    assert answer_limit(call) == call.answer_seconds * len(get_bank().get_scenario(call.scenario).turns)
+    with pytest.raises(AudioTooLongError, match=f"longer than the {answer_limit(call)} seconds"):
+        records.save_attempt(applicant, call.id, recording=with_silence(audio, answer_limit(call) + 5))
+    whole = records.save_attempt(applicant, call.id, recording=with_silence(audio, call.answer_seconds + 5))
+
+    # a mock call's turn: one turn's time, and speech in it
+    started = records.start_mock_call(applicant, call.id)
+    turn = dict(kind="mock_call", mock_call_id=started.id, position=0)
+    with pytest.raises(AudioTooLongError, match=f"longer than the {call.answer_seconds} seconds"):
+        records.save_attempt(applicant, recording=with_silence(audio, call.answer_seconds + 5), **turn)
+    silence = from_array(np.zeros(16000 * 3, np.float32)).to_wav_bytes()
+    with pytest.raises(NoSpeechError):
+        records.save_attempt(applicant, recording=silence, **turn)
+    answered = records.save_attempt(applicant, recording=path, **turn)
+
+    assert [a.id for a in records.list_attempts(applicant, newest_first=False)] == [kept, whole, answered]
+    files = [p for p in (storage.storage_root() / storage.RECORDINGS_FOLDER).rglob("*") if p.is_file()]
+    assert len(files) == 3  # nothing of the refused answers was written
 
 
 def test_what_cannot_be_saved_is_refused_before_anything_is_written(database, monkeypatch, sample_reports):

@@ -5,10 +5,9 @@ from datetime import datetime, time, timezone
 
 import streamlit as st
 
-from trainer.data import records
-from trainer.data.access import AccessDenied
-from trainer.data.storage import Role
-from trainer.webapp.staff import refuse, require, when
+from trainer.data import AccessDenied, Role, records
+from trainer.webapp.session import refuse, require
+from trainer.webapp.text import when
 
 OBJECT_TYPES = ["attempt", "comment", "user", "cohort", "interview_template", "invitation"]
 

@@ -2,10 +2,9 @@
 
 import streamlit as st
 
-from trainer.data import accounts
-from trainer.data.access import AccessDenied
-from trainer.data.storage import Role
-from trainer.webapp.staff import ROLE_NAMES, md, refuse, require, when
+from trainer.data import AccessDenied, Role, accounts
+from trainer.webapp.session import refuse, require
+from trainer.webapp.text import ROLE_NAMES, escape_markdown, when
 
 
 def main() -> None:
@@ -29,14 +28,14 @@ def main() -> None:
                 try:
                     accounts.create_cohort(actor, name, description)
                 except (ValueError, AccessDenied) as error:
-                    st.error(md(error))
+                    st.error(escape_markdown(error))
                 else:
                     st.rerun()
     if not cohorts:
         return
 
     cohort = st.selectbox("Cohort", cohorts, format_func=lambda c: c.name)
-    st.subheader(f"Members of {md(cohort.name)}")
+    st.subheader(f"Members of {escape_markdown(cohort.name)}")
     members = [people[i] for i in cohort.member_ids if i in people]
     st.dataframe([{"name": u.name, "role": ROLE_NAMES[u.role], "login": u.login, "active": u.active}
                   for u in members], hide_index=True)
@@ -51,7 +50,7 @@ def main() -> None:
             for user in leaving:
                 accounts.remove_member(actor, cohort.id, user.id)
         except (ValueError, AccessDenied) as error:
-            st.error(md(error))
+            st.error(escape_markdown(error))
         else:
             st.rerun()
 

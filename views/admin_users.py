@@ -3,10 +3,9 @@ role or e-mail; deactivate; set a new password."""
 
 import streamlit as st
 
-from trainer.data import accounts
-from trainer.data.access import AccessDenied
-from trainer.data.storage import Role
-from trainer.webapp.staff import ROLE_NAMES, md, refuse, require, when
+from trainer.data import AccessDenied, Role, accounts
+from trainer.webapp.session import refuse, require
+from trainer.webapp.text import ROLE_NAMES, escape_markdown, when
 
 ROLES = [Role.COACH, Role.RECRUITER, Role.APPLICANT, Role.ADMIN]
 
@@ -35,9 +34,9 @@ def create_form(actor) -> None:
             if cohort is not None and role in (Role.APPLICANT, Role.COACH):
                 accounts.add_member(actor, cohort.id, user.id)
         except (ValueError, AccessDenied) as error:
-            st.error(md(error))
+            st.error(escape_markdown(error))
         else:
-            st.success(f"Created the {ROLE_NAMES[user.role]} account “{md(user.login or user.name)}”.")
+            st.success(f"Created the {ROLE_NAMES[user.role]} account “{escape_markdown(user.login or user.name)}”.")
 
 
 def edit_form(actor, users) -> None:
@@ -54,7 +53,7 @@ def edit_form(actor, users) -> None:
         try:
             accounts.update_user(actor, user.id, name=name, role=role, email=email.strip(), active=active)
         except (ValueError, AccessDenied) as error:
-            st.error(md(error))
+            st.error(escape_markdown(error))
         else:
             st.success("Saved.")
             st.rerun()
@@ -66,7 +65,7 @@ def edit_form(actor, users) -> None:
         try:
             accounts.set_password(actor, user.id, password, login=login.strip() or None)
         except (ValueError, AccessDenied) as error:
-            st.error(md(error))
+            st.error(escape_markdown(error))
         else:
             st.success("The new password is set. Give it to the person in a safe way.")
 

@@ -7,11 +7,10 @@ import streamlit as st
 
 from trainer.content import get_bank
 
-from trainer.data import records
-from trainer.data.access import AccessDenied
-from trainer.data.storage import AttemptKind, AttemptStatus, Role
-from trainer.webapp.applicant import show_report
-from trainer.webapp.staff import dimension_rows, id_param, md, refuse, require, show_answer, when
+from trainer.data import AccessDenied, AttemptKind, AttemptStatus, Role, records
+from trainer.webapp.report_view import dimension_rows, show_answer, show_report
+from trainer.webapp.session import id_param, refuse, require
+from trainer.webapp.text import escape_markdown, when
 
 
 def override_form(actor, detail) -> None:
@@ -30,7 +29,7 @@ def override_form(actor, detail) -> None:
             try:
                 records.override_band(actor, detail.id, dimension, int(band), reason)
             except (ValueError, AccessDenied) as error:
-                st.error(md(error))
+                st.error(escape_markdown(error))
             else:
                 st.success("Saved. The applicant now sees this band.")
                 st.rerun()
@@ -41,8 +40,8 @@ def comments(actor, detail) -> None:
     for comment in detail.comments:
         edited = f", edited {when(comment.updated_at)}" if comment.updated_at else ""
         with st.container(border=True):
-            st.caption(f"{md(comment.author_name)} · {when(comment.created_at)}{edited}")
-            st.markdown(md(comment.text))
+            st.caption(f"{escape_markdown(comment.author_name)} · {when(comment.created_at)}{edited}")
+            st.markdown(escape_markdown(comment.text))
             if comment.author_id == actor.user_id or actor.role == Role.ADMIN:
                 with st.expander("Edit or delete"):
                     text = st.text_area("Comment", comment.text, key=f"edit-{comment.id}", max_chars=5000)
@@ -55,14 +54,14 @@ def comments(actor, detail) -> None:
                             records.delete_comment(actor, comment.id)
                             st.rerun()
                     except (ValueError, AccessDenied) as error:
-                        st.error(md(error))
+                        st.error(escape_markdown(error))
     with st.form(f"comment-{detail.id}", clear_on_submit=True):
         text = st.text_area("New comment (the applicant sees it with this attempt)", max_chars=5000)
         if st.form_submit_button("Add comment"):
             try:
                 records.add_comment(actor, detail.id, text)
             except (ValueError, AccessDenied) as error:
-                st.error(md(error))
+                st.error(escape_markdown(error))
             else:
                 st.rerun()
 
@@ -83,10 +82,10 @@ def main() -> None:
         refuse(AccessDenied("Interview answers are assessed by the recruiter, not reviewed by coaches."))
     task = next((t for t in get_bank().tasks if t.id == summary.task_id), None)
     st.title(f"Attempt {summary.id}")
-    st.markdown(f"**{md(summary.user_name)}** · {md(summary.task_type.replace('_', ' '))} · "
-                f"{md(summary.task_id or 'free answer')} · recorded {when(summary.created_at)} UTC")
+    st.markdown(f"**{escape_markdown(summary.user_name)}** · {escape_markdown(summary.task_type.replace('_', ' '))} · "
+                f"{escape_markdown(summary.task_id or 'free answer')} · recorded {when(summary.created_at)} UTC")
     if task is not None:
-        st.caption(md(task.instructions))
+        st.caption(escape_markdown(task.instructions))
     if summary.reviewed_at:
         st.caption(f"Reviewed {when(summary.reviewed_at)} UTC")
     show_answer(detail)
@@ -105,7 +104,7 @@ def main() -> None:
         try:
             records.mark_reviewed(actor, detail.id)
         except AccessDenied as error:
-            st.error(md(error))
+            st.error(escape_markdown(error))
         else:
             st.switch_page("views/coach_queue.py")
 

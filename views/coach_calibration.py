@@ -5,11 +5,9 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import streamlit as st
 
-from trainer.data import accounts, records
-from trainer.data.access import AccessDenied
+from trainer.data import AccessDenied, Role, accounts, records
+from trainer.webapp.session import refuse, require
 from trainer.scoring.coach_agreement import agreement
-from trainer.data.storage import Role
-from trainer.webapp.staff import refuse, require
 
 
 def percent(value: float | None) -> str:

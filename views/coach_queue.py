@@ -4,13 +4,10 @@ from datetime import datetime, time, timedelta, timezone
 
 import streamlit as st
 
-from trainer.data import accounts, records
-from trainer.data.access import AccessDenied
-from trainer.data.storage import Role
-from trainer.webapp.applicant import TASK_TYPE_NAMES
-from trainer.webapp.staff import refuse, require, when
-
-TASK_TYPES = {**TASK_TYPE_NAMES, "chat_reply": "Typed chat reply", "free_answer": "Free answer"}
+from trainer.content import TASK_TYPE_NAMES, task_type_name
+from trainer.data import AccessDenied, Role, accounts, records
+from trainer.webapp.session import refuse, require
+from trainer.webapp.text import when
 
 
 def day_start(day) -> datetime:
@@ -29,7 +26,8 @@ def main() -> None:
         return
     cols = st.columns([2, 2, 2, 3])
     cohort = cols[0].selectbox("Cohort", [None, *cohorts], format_func=lambda c: "all my cohorts" if c is None else c.name)
-    task_type = cols[1].selectbox("Task type", [None, *TASK_TYPES], format_func=lambda t: "any" if t is None else TASK_TYPES[t])
+    task_type = cols[1].selectbox("Task type", [None, *TASK_TYPE_NAMES],
+                                  format_func=lambda t: "any" if t is None else TASK_TYPE_NAMES[t])
     period = cols[2].date_input("Recorded between", value=(), help="Pick a first and a last day; empty: any time")
     low, high = cols[3].slider("Overall score", 0, 100, (0, 100))
     include_reviewed = st.checkbox("Show reviewed attempts too")
@@ -47,12 +45,12 @@ def main() -> None:
         st.success("Nothing to review with these filters.")
         return
     st.caption(f"{len(queue)} attempt(s), oldest first")
-    st.dataframe([{"attempt": a.id, "applicant": a.user_name, "task type": TASK_TYPES.get(a.task_type, a.task_type),
+    st.dataframe([{"attempt": a.id, "applicant": a.user_name, "task type": task_type_name(a.task_type),
                    "task": a.task_id or "", "kind": a.kind.value.replace("_", " "),
                    "overall": a.overall_score, "level": a.level, "recorded (UTC)": when(a.created_at),
                    "reviewed": when(a.reviewed_at)} for a in queue], hide_index=True)
     chosen = st.selectbox("Attempt to review", queue,
-                          format_func=lambda a: f"#{a.id} · {a.user_name} · {TASK_TYPES.get(a.task_type, a.task_type)}"
+                          format_func=lambda a: f"#{a.id} · {a.user_name} · {task_type_name(a.task_type)}"
                                                 f" · {a.overall_score:.0f}")
     if st.button("Open attempt", type="primary"):
         st.switch_page("views/coach_attempt.py", query_params={"attempt": chosen.id})

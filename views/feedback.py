@@ -6,10 +6,11 @@ import streamlit as st
 
 from trainer.content import get_bank
 
-from trainer.data import records
-from trainer.data.storage import AttemptStatus
-from trainer.webapp.applicant import (attempt_title, require_actor, score_with_status, show_error, show_feedback,
-                        show_task, status_of)
+from trainer.data import AttemptStatus, records
+from trainer.webapp.feedback import show_feedback
+from trainer.webapp.recording import score_with_status, show_task
+from trainer.webapp.session import require_actor, show_error
+from trainer.webapp.text import attempt_title, status_of
 
 TRAINING_KINDS = ["practice", "mock_call"]
 

@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-from trainer.content import get_bank
 
 from trainer.data import records
-from trainer.webapp.applicant import (TASK_TYPE_NAMES, attempt_title, current_actor, current_level, escape_markdown,
-                        link_to_start, show_error, status_of)
+from trainer.content import TASK_TYPE_NAMES, get_bank
+from trainer.webapp.feedback import current_level
+from trainer.webapp.session import current_actor, link_to_start, show_error
+from trainer.webapp.text import attempt_title, escape_markdown, status_of
 
 
 def welcome(actor) -> None:

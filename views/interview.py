@@ -10,13 +10,13 @@ import streamlit as st
 
 from trainer.content import get_bank
 
-from trainer.data import interviews
 from trainer.speech.audio import AudioError
 from trainer.data.interviews import CodeSpent, InvitationError
 from trainer.speech.miccheck import check_microphone
-from trainer.data.storage import StorageUnavailable
-from trainer.webapp.applicant import show_task
-from trainer.webapp.staff import md, score_in_background
+from trainer.data import StorageUnavailable, interviews
+from trainer.webapp.recording import show_task
+from trainer.webapp.resources import score_in_background
+from trainer.webapp.text import escape_markdown
 
 CODE, MIC_OK, STARTED, ANSWERING, MESSAGE = "iv_code", "iv_mic_ok", "iv_started", "iv_answering", "iv_message"
 # After the answer time, a few seconds to press Stop before the task closes unanswered.
@@ -59,7 +59,7 @@ def submit(code: str, position: int, key: str, typed: bool) -> None:
         st.session_state[MESSAGE] = ("error", f"{error.user_message} Please record your answer again.")
         return
     except (ValueError, InvitationError) as error:
-        st.session_state[MESSAGE] = ("error", md(error))
+        st.session_state[MESSAGE] = ("error", escape_markdown(error))
         return
     score_in_background(attempt_id)
     st.session_state[MESSAGE] = ("success", "Your answer is saved.")
@@ -82,7 +82,7 @@ def enter_code() -> None:
         try:
             interviews.redeem(code)
         except InvitationError as error:
-            st.error(md(error))
+            st.error(escape_markdown(error))
         else:
             st.session_state[CODE] = code
             st.rerun()
@@ -168,7 +168,7 @@ def main() -> None:
             st.rerun()
         return
     except InvitationError as error:
-        st.error(md(error))
+        st.error(escape_markdown(error))
         if st.button("Use another code"):
             clear_interview()
             st.rerun()
@@ -176,7 +176,7 @@ def main() -> None:
     except StorageUnavailable as error:
         st.error(f"The interview cannot be opened right now ({error}). Please try again in a few minutes.")
         return
-    st.caption(f"{md(progress.template_name)} · {md(progress.candidate_name)}")
+    st.caption(f"{escape_markdown(progress.template_name)} · {escape_markdown(progress.candidate_name)}")
     if not progress.consent_given:
         consent(code)
         return

@@ -5,10 +5,12 @@ import streamlit as st
 
 from trainer.content import get_bank
 
-from trainer.data import records
-from trainer.data.storage import AttemptStatus
-from trainer.webapp.applicant import (check_answer_length, escape_markdown, matches_any, play, require_actor,
-                        score_with_status, show_error, show_scores, show_transcript)
+from trainer.data import AttemptStatus, records
+from trainer.webapp.recording import score_with_status
+from trainer.webapp.report_view import show_scores, show_transcript
+from trainer.webapp.resources import play
+from trainer.webapp.session import require_actor, show_error
+from trainer.webapp.text import escape_markdown, matches_any
 
 CHECKS = "lesson-checks"  # session state: item key -> (passed, message) of the last check
 
@@ -72,9 +74,8 @@ def spoken_item(actor, key: str, item) -> None:
     recording = st.audio_input("Record yourself", sample_rate=16000, key=f"{key}-recording")
     if recording is not None and st.button("Score my reading", key=f"{key}-score"):
         try:
-            check_answer_length(recording.getvalue(), None)
             attempt_id = records.save_attempt(actor, reference_text=item.text, recording=recording)
-        except Exception as error:  # noqa: BLE001 - AudioError, storage: said kindly
+        except Exception as error:  # noqa: BLE001 - unreadable (AudioError), storage: said kindly
             show_error(error)
             return
         score_with_status(attempt_id)

@@ -5,8 +5,8 @@ import streamlit as st
 
 from trainer.data import accounts
 from trainer.config import get_settings
-from trainer.webapp.applicant import current_actor, escape_markdown, link_to_start, show_error
-from trainer.webapp.staff import sign_out
+from trainer.webapp.session import current_actor, link_to_start, show_error, sign_out
+from trainer.webapp.text import escape_markdown
 
 
 def start_as(actor) -> None:

@@ -5,11 +5,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from trainer.content import get_bank
 
 from trainer.data import records
-from trainer.webapp.applicant import (TASK_TYPE_NAMES, attempt_title, current_level, dimension_title, require_actor,
-                        show_error)
+from trainer.content import get_bank, task_type_name
+from trainer.webapp.feedback import current_level
+from trainer.webapp.session import require_actor, show_error
+from trainer.webapp.text import attempt_title, dimension_title
 
 
 # Dates on the time axis even for one answer (Vega-Lite's default then shows milliseconds).
@@ -18,7 +19,7 @@ WHEN_AXIS = alt.Axis(format="%d %b %H:%M", labelAngle=0, tickCount=6)
 
 def level_chart(levels) -> alt.Chart:
     frame = pd.DataFrame([{"when": p.at, "overall": p.overall_score, "level": p.level,
-                           "task": TASK_TYPE_NAMES.get(p.task_type, p.task_type)} for p in levels])
+                           "task": task_type_name(p.task_type)} for p in levels])
     cuts = pd.DataFrame([{"score": c.min_score, "cut": c.cefr} for c in get_bank().levels.levels if c.min_score > 0])
     line = alt.Chart(frame).mark_line(point=True).encode(
         x=alt.X("when:T", title=None, axis=WHEN_AXIS), y=alt.Y("overall:Q", title="overall score", scale=alt.Scale(domain=[0, 100])),
@@ -43,7 +44,7 @@ def dimension_table(levels, points) -> list[dict]:
     bands: dict[int, dict[str, str]] = {}
     for p in points:
         bands.setdefault(p.attempt_id, {})[dimension_title(p.dimension)] = f"{p.score:.0f} (band {p.band})"
-    return [{"when": p.at.astimezone().strftime("%d %b %Y %H:%M"), "task": TASK_TYPE_NAMES.get(p.task_type, p.task_type),
+    return [{"when": p.at.astimezone().strftime("%d %b %Y %H:%M"), "task": task_type_name(p.task_type),
              "overall": round(p.overall_score), "level": p.level, **bands.get(p.attempt_id, {})}
             for p in reversed(levels)]
 

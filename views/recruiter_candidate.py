@@ -5,11 +5,12 @@ recruiters' candidates."""
 
 import streamlit as st
 
-from trainer.data import records
-from trainer.data.access import AccessDenied
-from trainer.reports.candidate import TASK_TYPE_NAMES, candidate_report, render_pdf
-from trainer.data.storage import Role
-from trainer.webapp.staff import id_param, md, refuse, require, show_answer, when
+from trainer.content import task_type_name
+from trainer.data import AccessDenied, Role, records
+from trainer.webapp.report_view import show_answer
+from trainer.webapp.session import id_param, refuse, require
+from trainer.webapp.text import escape_markdown, when
+from trainer.reports.candidate import candidate_report, render_pdf
 
 
 def main() -> None:
@@ -27,14 +28,14 @@ def main() -> None:
     except AccessDenied as error:
         refuse(error)
     result, invitation = report.result, report.invitation
-    st.title(md(result.candidate_name))
-    st.caption(f"{md(report.template.name)} · invited {when(invitation.created_at)} UTC · "
+    st.title(escape_markdown(result.candidate_name))
+    st.caption(f"{escape_markdown(report.template.name)} · invited {when(invitation.created_at)} UTC · "
                f"status {invitation.status.replace('_', ' ')} · answered {result.answered} of {result.total}")
     cols = st.columns(3)
     cols[0].metric("Overall", "-" if result.overall_score is None else f"{result.overall_score:.0f}/100")
     cols[1].metric("Level", result.level or "-")
     cols[2].metric("Result", report.verdict.lower())
-    st.caption(f"Pass bar: {md(report.bar)}")
+    st.caption(f"Pass bar: {escape_markdown(report.bar)}")
     if result.dimensions:
         st.dataframe([{"dimension": d.replace("_", " "), "score": v,
                        "minimum": report.template.pass_minimums.get(d)} for d, v in result.dimensions.items()],
@@ -44,9 +45,9 @@ def main() -> None:
 
     st.subheader("Answers")
     for item in report.items:
-        title = f"{item.position + 1}. {TASK_TYPE_NAMES.get(item.task_type, item.task_type)}: {item.task_title}"
+        title = f"{item.position + 1}. {task_type_name(item.task_type)}: {item.task_title}"
         score = "" if item.overall_score is None else f" · {item.overall_score:.0f}/100 ({item.level})"
-        with st.expander(md(title) + score, expanded=item.attempt_id is not None and item.attempt_id == wanted):
+        with st.expander(escape_markdown(title) + score, expanded=item.attempt_id is not None and item.attempt_id == wanted):
             if item.attempt_id is None:
                 st.write("Not answered yet.")
                 continue
@@ -54,10 +55,10 @@ def main() -> None:
                 st.warning(item.note)
             show_answer(records.get_attempt(actor, item.attempt_id))
             for line in item.dimensions:
-                st.markdown(f"**{md(line.name.replace('_', ' '))}**: {line.score:.0f} (band {line.band}, "
-                            f"{md(line.label)})")
+                st.markdown(f"**{escape_markdown(line.name.replace('_', ' '))}**: {line.score:.0f} (band {line.band}, "
+                            f"{escape_markdown(line.label)})")
                 for text in item.highlights.get(line.name, []):
-                    st.caption(md(text))
+                    st.caption(escape_markdown(text))
 
 
 main()

@@ -5,11 +5,10 @@ from datetime import timedelta
 
 import streamlit as st
 
-from trainer.data import interviews
-from trainer.data.access import AccessDenied
+from trainer.data import AccessDenied, Role, interviews
+from trainer.webapp.session import refuse, require
+from trainer.webapp.text import escape_markdown, when
 from trainer.config import get_settings
-from trainer.data.storage import Role
-from trainer.webapp.staff import md, refuse, require, when
 
 STATUS = {"invited": "invited", "in_progress": "in progress", "finished": "finished", "expired": "expired",
           "revoked": "withdrawn"}
@@ -29,9 +28,9 @@ def invite_form(actor, templates) -> None:
         new = interviews.create_invitation(actor, template.id, name, candidate_email=email.strip() or None,
                                            valid_for=timedelta(days=int(days)))
     except (ValueError, AccessDenied) as error:
-        st.error(md(error))
+        st.error(escape_markdown(error))
         return
-    st.success(f"Invitation for {md(new.invitation.candidate_name)} created. Give the candidate this access code "
+    st.success(f"Invitation for {escape_markdown(new.invitation.candidate_name)} created. Give the candidate this access code "
                f"now: it is shown only once. It works until {when(new.invitation.expires_at)} UTC.")
     st.code(new.code, language=None)
     st.caption(f"The candidate opens {get_settings().app_url.rstrip('/')}/interview and types the code.")
@@ -67,7 +66,7 @@ def main() -> None:
             try:
                 interviews.revoke_invitation(actor, victim.id)
             except AccessDenied as error:
-                st.error(md(error))
+                st.error(escape_markdown(error))
             else:
                 st.rerun()
 

@@ -4,10 +4,8 @@ report (and PDF) one click away."""
 
 import streamlit as st
 
-from trainer.data import interviews
-from trainer.data.access import AccessDenied
-from trainer.data.storage import Role
-from trainer.webapp.staff import refuse, require
+from trainer.data import AccessDenied, Role, interviews
+from trainer.webapp.session import refuse, require
 
 VERDICT = {True: "pass", False: "fail", None: "pending"}
 

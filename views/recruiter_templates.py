@@ -3,15 +3,12 @@ and answer times and a pass bar (a CEFR level, minimum scores per dimension, or 
 
 import streamlit as st
 
-from trainer.content import get_bank
 
-from trainer.data import interviews
-from trainer.data.access import AccessDenied
-from trainer.reports.candidate import TASK_TYPE_NAMES
-from trainer.content import CEFR_LEVELS, DIMENSIONS
+from trainer.content import CEFR_LEVELS, DIMENSIONS, get_bank, task_type_name
+from trainer.data import AccessDenied, Role, interviews
+from trainer.webapp.session import refuse, require
+from trainer.webapp.text import escape_markdown, when
 from trainer.data.interviews import TemplateItem
-from trainer.data.storage import Role
-from trainer.webapp.staff import md, refuse, require, when
 
 
 def bar_text(template) -> str:
@@ -21,7 +18,7 @@ def bar_text(template) -> str:
 
 
 def task_label(task) -> str:
-    return f"{TASK_TYPE_NAMES.get(task.type, task.type)} · {task.level} · {task.display_title}"
+    return f"{task_type_name(task.type)} · {task.level} · {task.display_title}"
 
 
 def create_form(actor) -> None:
@@ -47,9 +44,9 @@ def create_form(actor) -> None:
             template = interviews.create_template(actor, name, items, pass_level=level,
                                                   pass_minimums={d: v for d, v in minimums.items() if v > 0})
         except (ValueError, AccessDenied) as error:
-            st.error(md(error))
+            st.error(escape_markdown(error))
         else:
-            st.success(f"Created “{md(template.name)}” with {len(template.items)} tasks. Invite candidates on the "
+            st.success(f"Created “{escape_markdown(template.name)}” with {len(template.items)} tasks. Invite candidates on the "
                        "Invitations page.")
 
 
@@ -62,7 +59,7 @@ def main() -> None:
         refuse(error)
     if templates:
         st.dataframe([{"id": t.id, "interview": t.name, "tasks": " → ".join(
-            TASK_TYPE_NAMES.get(i.task_type, i.task_type) for i in t.items),
+            task_type_name(i.task_type) for i in t.items),
             "minutes": round(sum(i.prep_seconds + i.answer_seconds for i in t.items) / 60, 1),
             "pass bar": bar_text(t), "archived": t.archived, "created (UTC)": when(t.created_at)}
             for t in templates], hide_index=True)
@@ -74,7 +71,7 @@ def main() -> None:
                 try:
                     interviews.archive_template(actor, victim.id)
                 except AccessDenied as error:
-                    st.error(md(error))
+                    st.error(escape_markdown(error))
                 else:
                     st.rerun()
     st.subheader("New interview")

@@ -1,13 +1,13 @@
 """Sign in with a login and password (or single sign-on when an OIDC provider is set up in
 Streamlit's secrets). ``?next=PAGE&...`` sends a signed-in user on to that page with the
-other query parameters (links in PDF reports); only pages in ui_staff.NEXT_PAGES."""
+other query parameters (links in PDF reports); only pages in trainer.webapp.session.NEXT_PAGES."""
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from trainer.data import accounts
-from trainer.data.storage import StorageUnavailable
-from trainer.webapp.staff import ACTOR_KEY, NEXT_PAGES, ROLE_NAMES, SSO_ERROR_KEY, md, sign_out, sso_providers
+from trainer.data import StorageUnavailable, accounts
+from trainer.webapp.session import ACTOR_KEY, NEXT_PAGES, SSO_ERROR_KEY, sign_out, sso_providers
+from trainer.webapp.text import ROLE_NAMES, escape_markdown
 
 
 def forward(actor) -> None:
@@ -27,14 +27,14 @@ def main() -> None:
     actor = st.session_state.get(ACTOR_KEY)
     if actor is not None:
         forward(actor)
-        st.success(f"You are signed in as {md(actor.name)} ({ROLE_NAMES.get(actor.role, actor.role)}).")
+        st.success(f"You are signed in as {escape_markdown(actor.name)} ({ROLE_NAMES.get(actor.role, actor.role)}).")
         if st.button("Sign out"):
             sign_out()
         return
 
     problem = st.session_state.get(SSO_ERROR_KEY)
     if problem:
-        st.warning(md(problem))
+        st.warning(escape_markdown(problem))
     with st.form("sign-in"):
         login = st.text_input("Login", autocomplete="username")
         password = st.text_input("Password", type="password", autocomplete="current-password")
@@ -46,11 +46,11 @@ def main() -> None:
             try:
                 actor = accounts.sign_in(login, password)
             except accounts.SignInLocked as error:
-                st.error(f"{md(error)} If you have forgotten your password, ask an admin to reset it.")
+                st.error(f"{escape_markdown(error)} If you have forgotten your password, ask an admin to reset it.")
             except accounts.SignInFailed as error:
-                st.error(f"{md(error)} Please check both and try again.")
+                st.error(f"{escape_markdown(error)} Please check both and try again.")
             except StorageUnavailable as error:
-                st.error(f"The database cannot be reached: {md(error)}")
+                st.error(f"The database cannot be reached: {escape_markdown(error)}")
             else:
                 st.session_state[ACTOR_KEY] = actor
                 st.session_state.pop(SSO_ERROR_KEY, None)
@@ -61,7 +61,7 @@ def main() -> None:
     if providers:
         st.divider()
         for provider in providers:
-            label = "Sign in with single sign-on" if provider is None else f"Sign in with {md(provider.title())}"
+            label = "Sign in with single sign-on" if provider is None else f"Sign in with {escape_markdown(provider.title())}"
             if st.button(label, key=f"sso-{provider}"):
                 if problem:  # a failed mapping: leave the provider's session before trying again
                     sign_out()

@@ -60,6 +60,7 @@ from trainer.content.models import (
     SentenceBuildTask,
     Spoken,
     TASK_TYPES,
+    TASK_TYPE_NAMES,
     TOPICS,
     Task,
     TaskBank,
@@ -72,6 +73,7 @@ from trainer.content.models import (
     Turn,
     VocabularyItem,
     count_words,
+    task_type_name,
     voice_presets,
 )
 
@@ -124,6 +126,7 @@ __all__ = [
     "SentenceBuildTask",
     "Spoken",
     "TASK_TYPES",
+    "TASK_TYPE_NAMES",
     "TOPICS",
     "Task",
     "TaskBank",
@@ -139,5 +142,6 @@ __all__ = [
     "count_words",
     "get_bank",
     "load_all",
+    "task_type_name",
     "voice_presets",
 ]

@@ -97,6 +97,28 @@ FACT_TYPES: tuple[str, ...] = get_args(FactType)
 TOPICS: tuple[str, ...] = get_args(Topic)
 KINDS = ("lesson", "task", "scenario", "rubric")
 
+# What each task type is called wherever people see it (pages, the candidate's PDF). An
+# answer saved without a task of the bank has the type "free_answer" (a lesson's reading:
+# "read_aloud").
+TASK_TYPE_NAMES: dict[str, str] = {
+    "read_aloud": "Read aloud",
+    "repeat": "Repeat",
+    "sentence_build": "Sentence build",
+    "listening": "Listening question",
+    "retell": "Retell",
+    "open_question": "Open question",
+    "chat_reply": "Typed chat reply",
+    "role_play": "Role-play call",
+    "free_answer": "Free answer",
+}
+if missing_names := set(TASK_TYPES) - set(TASK_TYPE_NAMES):
+    raise RuntimeError(f"TASK_TYPE_NAMES has no name for {sorted(missing_names)}")
+
+
+def task_type_name(task_type: str) -> str:
+    """"Listening question" for "listening"; an unknown type spelled out."""
+    return TASK_TYPE_NAMES.get(task_type) or task_type.replace("_", " ").capitalize()
+
 # The features the scoring engine computes, per rubric dimension. Rubric thresholds may
 # only name these.
 FEATURES: dict[str, tuple[str, ...]] = {

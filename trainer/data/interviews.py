@@ -473,13 +473,17 @@ def submit_answer(code: str, position: int, *, recording: RecordingSource | None
     """Save the answer to item ``position`` (the progress's ``next_item``): the recording is
     on disk and the attempt committed before this returns, and the interview moves on.
     Returns the attempt id, to score with ``records.score_attempt`` (no scores are shown
-    to the candidate). Answering the last item spends the code."""
+    to the candidate). Answering the last item spends the code. An answer that breaks the
+    rules of ``recordings.prepare_answer`` (a reply over the task's words, a recording longer
+    than the item's answer time or unreadable) is refused: nothing is saved and the item
+    stays open."""
     with transaction() as session:
         invitation = _by_code(session, code, grace=_grace(session, code, position))
         template = session.get(InterviewTemplate, invitation.template_id)
         item = _check_turn(invitation, template, position)
         candidate_id = invitation.candidate_id
-    prepared = prepare_answer(candidate_id, item.task_id, recording=recording, filename=filename, text=text)
+    prepared = prepare_answer(candidate_id, item.task_id, recording=recording, filename=filename, text=text,
+                              answer_seconds=item.answer_seconds)  # the interview's time for this item
     try:
         with transaction() as session:
             invitation = _by_code(session, code, lock=True, grace=_grace(session, code, position))

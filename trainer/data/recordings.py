@@ -1,5 +1,12 @@
 """An answer as it arrives: checked against its task and, when spoken, written to the
-recordings folder durably before anything else happens to it."""
+recordings folder durably before anything else happens to it.
+
+The rules every way of answering shares (practice, lessons, mock calls, interviews) live
+here, in ``prepare_answer``: a typed chat reply within the task's ``max_words``; a
+recording that can be read, no longer than the time allowed for the answer (plus a moment
+to press Stop) and, where asked (a mock call's turns), with speech in it. A refusal is an
+error whose message is written for the person answering: ``ReplyTooLong`` (a ValueError)
+or an ``AudioError`` (its ``user_message``)."""
 
 from __future__ import annotations
 
@@ -7,9 +14,10 @@ import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Union
+from typing import BinaryIO, Literal, Union
 
 from trainer.config import get_settings
+from trainer.content import get_bank
 from trainer.data.storage import (
     RECORDINGS_FOLDER,
     Attempt,
@@ -22,6 +30,48 @@ from trainer.data.storage import (
 
 RecordingSource = Union[bytes, bytearray, str, Path, BinaryIO]
 AUDIO_EXTENSIONS = ("wav", "flac", "ogg", "webm", "mp3", "m4a")
+# How much longer than the time allowed a recording may be: pressing Stop takes a moment.
+ANSWER_GRACE_SECONDS = 3.0
+
+
+class ReplyTooLong(ValueError):
+    """A typed reply longer than its task allows; the message says by how much."""
+
+
+def answer_limit(task) -> int:
+    """Seconds allowed for the whole answer to ``task``: a role-play's limit is per agent
+    turn, so answering the whole call in one recording gets one turn's time per caller turn."""
+    if task.type == "role_play":
+        return task.answer_seconds * len(get_bank().get_scenario(task.scenario).turns)
+    return task.answer_seconds
+
+
+def check_reply(task, text: str) -> None:
+    """Refuse an empty reply, and one longer than the task's ``max_words`` (chat replies)."""
+    from trainer.speech.textnorm import words
+
+    if not text.strip():
+        raise ValueError("Please type a reply first.")
+    limit = getattr(task, "max_words", None)
+    count = len(words(text))
+    if limit is not None and count > limit:
+        raise ReplyTooLong(f"Your reply has {count} words; please keep it within {limit} words.")
+
+
+def check_recording(data: bytes, limit_seconds: float | None, require_speech: bool = False) -> None:
+    """Refuse a recording that cannot be read, one longer than ``limit_seconds`` (plus a
+    moment to press Stop; None: the longest any answer may be) and, with ``require_speech``,
+    one with no speech in it: raises an AudioError whose ``user_message`` says what to do."""
+    from trainer.speech.audio import AudioTooLongError, load_audio
+
+    if limit_seconds is None:
+        load_audio(data, min_seconds=0.0, require_speech=require_speech)
+        return
+    try:
+        load_audio(data, max_seconds=limit_seconds + ANSWER_GRACE_SECONDS, min_seconds=0.0,
+                   require_speech=require_speech)
+    except AudioTooLongError as error:
+        raise AudioTooLongError(f"Your recording is longer than the {limit_seconds:g} seconds this task allows.") from error
 
 
 @dataclass
@@ -45,13 +95,9 @@ class PreparedAnswer:
                        created_at=utcnow(), **links)
 
 
-def _task_type(task_id: str | None, reference_text: str | None) -> str:
-    if task_id is None:
-        return "read_aloud" if reference_text else "free_answer"
-    from trainer.content import get_bank
-
+def _task(task_id: str):
     try:
-        return get_bank().get_task(task_id).type
+        return get_bank().get_task(task_id)
     except KeyError as error:
         raise ValueError(f"There is no task {task_id!r} in the task bank.") from error
 
@@ -99,14 +145,22 @@ def write_recording(data: bytes, user_id: int, filename: str | None = None) -> s
 
 
 def prepare_answer(user_id: int, task_id: str | None, *, recording: RecordingSource | None = None,
-                   filename: str | None = None, text: str | None = None,
-                   reference_text: str | None = None) -> PreparedAnswer:
+                   filename: str | None = None, text: str | None = None, reference_text: str | None = None,
+                   answer_seconds: float | Literal["task"] | None = "task",
+                   require_speech: bool = False) -> PreparedAnswer:
     """Check an answer and write its recording to disk. Raises ValueError for a mismatch
-    (a typed answer to a spoken task...) and an AudioError (too large, empty) for a file
-    that cannot be kept."""
+    (a typed answer to a spoken task...) or a reply over the task's ``max_words``
+    (``ReplyTooLong``), and an AudioError (too large, empty, unreadable, too long, no
+    speech with ``require_speech``) for a recording that is refused.
+
+    ``answer_seconds`` is the time allowed for a spoken answer: ``"task"``, the task's own
+    (``answer_limit``; without a task, the longest any answer may be); a number, that many
+    seconds (an interview item's time); None, no check at all (a recording the app made
+    itself, such as a whole mock call joined from its checked turns)."""
     from trainer.speech.audio import _read_bytes
 
-    task_type = _task_type(task_id, reference_text)
+    task = _task(task_id) if task_id is not None else None
+    task_type = task.type if task is not None else ("read_aloud" if reference_text else "free_answer")
     name = filename or getattr(recording, "name", None) or (
         str(recording) if isinstance(recording, (str, Path)) else None)
     if hasattr(recording, "getvalue"):  # Streamlit uploads: whole content, wherever the read position is
@@ -114,10 +168,13 @@ def prepare_answer(user_id: int, task_id: str | None, *, recording: RecordingSou
     if task_type == "chat_reply":
         if recording is not None or text is None:
             raise ValueError("A chat reply is typed: give text, not a recording.")
-        if not text.strip():
-            raise ValueError("Please type a reply first.")
+        check_reply(task, text)
         return PreparedAnswer(task_id, task_type, None, text, reference_text)
     if recording is None or text is not None:
         raise ValueError("This task is answered by voice: give a recording.")
     data, _ = _read_bytes(recording, int(get_settings().max_upload_megabytes * 1e6))
+    if answer_seconds is not None:
+        if answer_seconds == "task":
+            answer_seconds = answer_limit(task) if task is not None else None
+        check_recording(data, answer_seconds, require_speech)
     return PreparedAnswer(task_id, task_type, write_recording(data, user_id, name), None, reference_text)

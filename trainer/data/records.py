@@ -38,7 +38,7 @@ from trainer.data.access import (
     visible_attempt,
     visible_user,
 )
-from trainer.content import DIMENSIONS
+from trainer.content import DIMENSIONS, get_bank
 from trainer.data.storage import (
     Attempt,
     AttemptKind,
@@ -263,8 +263,12 @@ def save_attempt(actor: Actor, task_id: str | None = None, *, recording: Recordi
                 raise ValueError("A mock-call turn needs its position (turn number).")
         elif mock_call_id is not None:
             raise ValueError("Only mock-call turns belong to a mock call.")
+    # A mock call's turn gets one turn's answer time and must hold speech (an empty turn
+    # would spoil the whole call); anything else the task's own time (prepare_answer).
+    limits = (dict(answer_seconds=get_bank().get_task(task_id).answer_seconds, require_speech=True)
+              if kind == AttemptKind.MOCK_CALL else {})
     prepared = prepare_answer(me.id, task_id, recording=recording, filename=filename, text=text,
-                              reference_text=reference_text)
+                              reference_text=reference_text, **limits)
     try:
         with transaction() as session:
             attempt = prepared.attempt(me.id, kind, mock_call_id=mock_call_id, position=position)
@@ -908,7 +912,8 @@ def finish_mock_call(actor: Actor, mock_call_id: int) -> int:
     if not pieces:
         raise ValueError("No turn of this call has a usable recording yet.")
     whole = from_array(np.concatenate(pieces[:-1]), source="mock call").to_wav_bytes()
-    prepared = prepare_answer(me.id, task_id, recording=whole, filename="call.wav")
+    # made here from the turns, each checked when it was saved: no limit on the whole
+    prepared = prepare_answer(me.id, task_id, recording=whole, filename="call.wav", answer_seconds=None)
     try:
         with transaction() as session:
             call = _own_open_call(session, acting_user(session, actor), mock_call_id)

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
+from trainer.content import task_type_name
 from trainer.reports import evidence
 from trainer.data import interviews, records
 from trainer.data.access import Actor
@@ -24,11 +25,6 @@ from trainer.data.storage import AttemptStatus, utcnow
 
 FONT_FOLDERS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 MAX_ANSWER_CHARS = 700
-TASK_TYPE_NAMES = {
-    "read_aloud": "Read aloud", "repeat": "Repeat", "sentence_build": "Sentence build",
-    "listening": "Listening question", "retell": "Retell", "open_question": "Open question",
-    "role_play": "Role-play call", "chat_reply": "Typed chat reply",
-}
 
 
 @dataclass(frozen=True)
@@ -205,7 +201,7 @@ def render_pdf(report: CandidateReport, app_url: str | None = None) -> bytes:
     write("Answers", 13, bold=True, height=7)
     for item in report.items:
         pdf.ln(1)
-        kind = TASK_TYPE_NAMES.get(item.task_type, item.task_type)
+        kind = task_type_name(item.task_type)
         write(f"{item.position + 1}. {kind}: {item.task_title}", 11, bold=True)
         if item.attempt_id is None:
             write("Not answered.")

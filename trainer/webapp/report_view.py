@@ -1,0 +1,271 @@
+"""A scored answer as the pages show it: overall score, level and verdict, each dimension
+with its evidence (measures, the thresholds of its band and of the next), the transcript
+with grammar errors marked, the fluency timeline, the caller's details; and, for the staff,
+the answer itself and the bands with who changed them. The renderers take the data they
+show as arguments (a ``Report``, an ``AttemptDetail``), never session state, so the
+applicant's Feedback page and the coach's and recruiter's pages share them.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from trainer.reports import evidence
+from trainer.webapp.text import dimension_title, escape_markdown, feature_title
+from trainer.webapp.transcript import WORD_LABELS, grammar_errors, legend_html, reading_html, transcript_html
+
+
+def fluency_rows(report) -> list[dict]:
+    """Timeline rows (what, start, end, seconds, detail) for the fluency chart: stretches
+    of speech between the measured pauses, the pauses, and the fillers."""
+    fluency = report.dimensions.get("fluency") if report else None
+    transcript = report.transcript if report else None
+    if fluency is None or transcript is None or not transcript.words:
+        return []
+    pauses = sorted(fluency.details.get("pauses") or [], key=lambda p: p["start"])
+    rows = []
+    first, last = transcript.words[0].start, transcript.words[-1].end
+    edges = [first] + [x for p in pauses for x in (p["start"], p["end"])] + [last]
+    for start, end in zip(edges[::2], edges[1::2]):
+        if end - start <= 0:
+            continue
+        said = " ".join(w.text.strip() for w in transcript.words if start - 0.05 <= w.start < end)
+        rows.append({"what": "Speech", "start": round(start, 2), "end": round(end, 2),
+                     "seconds": round(end - start, 2), "detail": said})
+    for pause in pauses:
+        rows.append({"what": "Pause", "start": pause["start"], "end": pause["end"],
+                     "seconds": pause["seconds"], "detail": f"{pause['seconds']:.1f} s silent"})
+    for filler in fluency.details.get("fillers") or []:
+        rows.append({"what": "Filler", "start": filler["start"], "end": max(filler["end"], filler["start"] + 0.15),
+                     "seconds": round(filler["end"] - filler["start"], 2), "detail": filler.get("heard") or ""})
+    return rows
+
+
+def fluency_chart(report):
+    """An Altair timeline of speech, pauses and fillers; None when there is no timing."""
+    import altair as alt
+    import pandas as pd
+
+    rows = fluency_rows(report)
+    if not rows:
+        return None
+    colours = alt.Scale(domain=["Speech", "Pause", "Filler"], range=["#2da44e", "#d0d7de", "#bf8700"])
+    return (
+        alt.Chart(pd.DataFrame(rows))
+        .mark_bar(cornerRadius=2)
+        .encode(
+            x=alt.X("start:Q", title="seconds from the start"),
+            x2="end:Q",
+            y=alt.Y("what:N", title=None, sort=["Speech", "Pause", "Filler"]),
+            color=alt.Color("what:N", scale=colours, legend=None),
+            tooltip=[alt.Tooltip("what:N"), alt.Tooltip("start:Q", title="from (s)"),
+                     alt.Tooltip("end:Q", title="to (s)"), alt.Tooltip("seconds:Q"),
+                     alt.Tooltip("detail:N", title="")],
+        )
+        .properties(height=140, title="Your speech and pauses over time")
+    )
+
+
+def fact_rows(report) -> list[dict]:
+    """The caller's details the answer captured or missed (role-play calls)."""
+    dimension = report.dimensions.get("comprehension") if report else None
+    facts = ((dimension.details.get("facts") or {}).get("facts") or []) if dimension else []
+    return [{"detail": f["label"], "the caller said": f["expected"], "captured": bool(f["found"]),
+             "you said": f.get("matched") or ""} for f in facts]
+
+
+def key_point_rows(report) -> list[dict]:
+    dimension = report.dimensions.get("comprehension") if report else None
+    points = ((dimension.details.get("key_points") or {}).get("points") or []) if dimension else []
+    return [{"key point": p["point"], "covered": bool(p["found"]), "you said": p.get("matched_text") or ""}
+            for p in points]
+
+
+def move_rows(report) -> list[dict]:
+    dimension = report.dimensions.get("call_handling") if report else None
+    moves = (dimension.details.get("moves") or []) if dimension else []
+    return [{"step": m["move"], "required": bool(m["required"]), "done": bool(m["found"]),
+             "you said": m.get("matched_text") or ""} for m in moves]
+
+
+def _number(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def _bound(check) -> str:
+    if check.min is not None and check.max is not None:
+        return f"{_number(check.min)} to {_number(check.max)}"
+    return f"at least {_number(check.min)}" if check.min is not None else f"at most {_number(check.max)}"
+
+
+def _checks_table(checks) -> list[dict]:
+    return [{"measure": feature_title(c.feature), "yours": _number(c.value), "needed": _bound(c),
+             "met": "✅" if c.met else ("❌" if c.met is False else "not measured")} for c in checks]
+
+
+def show_dimension(name: str, machine, effective=None) -> None:
+    """One dimension in an expander: band wording, the coach's band if set, and the
+    evidence (measured features, thresholds reached and those of the band above)."""
+    band = effective.band if effective else machine.band
+    label = effective.label if effective else machine.label
+    descriptor = effective.descriptor if effective else machine.descriptor
+    title = f"{dimension_title(name)}: {machine.score:.0f}/100 · band {band} ({label})"
+    if effective is not None and effective.overridden:
+        title += " · set by your coach"
+    with st.expander(title):
+        st.write(descriptor)
+        if effective is not None and effective.overridden:
+            override = effective.override
+            st.info(f"Your coach {escape_markdown(override.coach_name)} set this band to {override.coach_band} "
+                    f"(the machine gave {override.machine_band}): {escape_markdown(override.reason)}")
+        if machine.band_checks:
+            st.caption(f"Why band {machine.band}: the thresholds it asks for")
+            st.dataframe(_checks_table(machine.band_checks), hide_index=True)
+        if machine.next_band_checks:
+            st.caption(f"What band {machine.band + 1} asks for")
+            st.dataframe(_checks_table(machine.next_band_checks), hide_index=True)
+        _dimension_details(name, machine)
+        st.caption("All measurements")
+        st.json({"features": machine.features, **machine.details}, expanded=False)
+
+
+def _dimension_details(name: str, machine) -> None:
+    details = machine.details
+    if name == "fluency":
+        pauses = details.get("pauses") or []
+        fillers = details.get("fillers") or []
+        st.caption(f"{len(pauses)} pause(s) of 0.25 s or more"
+                   + (f", longest {max(p['seconds'] for p in pauses):.1f} s" if pauses else "")
+                   + f"; {len(fillers)} filler(s)"
+                   + (": " + ", ".join(escape_markdown(f.get('heard') or f['filler']) for f in fillers) if fillers else ""))
+    elif name == "vocabulary":
+        phrases = [p["matched"] for p in details.get("call_centre_phrases") or []]
+        if phrases:
+            st.caption("Call-centre phrases you used: " + "; ".join(escape_markdown(p) for p in phrases[:10]))
+        above = details.get("above_a2_words") or {}
+        if above:
+            st.caption("Words above A2: " + ", ".join(f"{escape_markdown(w)} ({lvl})" for w, lvl in list(above.items())[:15]))
+    elif name == "comprehension":
+        answer = details.get("answer")
+        if answer:
+            st.caption(f"Closest accepted answer: {escape_markdown(answer.get('best_accepted') or '')}")
+        if key_points := details.get("key_points"):
+            st.dataframe([{"key point": p["point"], "covered": "✅" if p["found"] else "❌"}
+                          for p in key_points.get("points", [])], hide_index=True)
+    elif name == "call_handling":
+        moves = details.get("moves") or []
+        if moves:
+            st.dataframe([{"step": m["move"], "done": "✅" if m["found"] else ("❌" if m["required"] else "optional"),
+                           "you said": m.get("matched_text") or ""} for m in moves], hide_index=True)
+
+
+def show_scores(report, dimensions: dict | None = None) -> None:
+    """Overall score, level and the hiring-bar verdict, then every dimension with its
+    evidence. ``dimensions`` (AttemptDetail.dimensions) adds the coach's bands."""
+    if not report.scorable:
+        st.error(report.reason)
+        return
+    overall = report.overall
+    cols = st.columns(3)
+    cols[0].metric("Overall", f"{overall.score:.0f}/100")
+    cols[1].metric("Level", overall.level)
+    cols[2].metric(f"Hiring bar {overall.hiring_bar}", overall.verdict)
+    for name, machine in report.dimensions.items():
+        show_dimension(name, machine, (dimensions or {}).get(name))
+    for name, why in report.unavailable.items():
+        st.warning(f"{dimension_title(name)} was not scored: {why}")
+    for warning in report.warnings:
+        if not any(warning.startswith(f"{name}:") for name in report.unavailable):
+            st.caption(warning)
+
+
+def show_transcript(report, answer_text: str | None = None) -> None:
+    """What we heard (or what was typed), grammar errors marked with their message and
+    suggestion on hover and listed below, words the recogniser was unsure of in amber;
+    for a read-aloud answer, the text read with each word coloured by pronunciation."""
+    text = answer_text if answer_text is not None else (report.transcript.text if report.transcript else "")
+    errors = grammar_errors(report)
+    pronunciation = report.dimensions.get("pronunciation")
+    unsure = [w["start"] for w in (pronunciation.details.get("low_confidence_words") or [])] if pronunciation else []
+    if text:
+        st.markdown("**What we heard**" if answer_text is None else "**Your reply**")
+        words = report.transcript.words if (report.transcript and answer_text is None) else []
+        st.html(transcript_html(text, errors, unsure, words))
+        if unsure:
+            st.html(legend_html(["unclear"], {"unclear": "words the recogniser was unsure of"}))
+    if errors:
+        with st.expander(f"Grammar notes ({len(errors)})", expanded=len(errors) <= 3):
+            for number, error in enumerate(errors, 1):
+                fix = f" Try: *{escape_markdown(', '.join(error['suggestions'][:3]))}*" if error.get("suggestions") else ""
+                st.markdown(f"{number}. **{escape_markdown(error['text'])}**: {escape_markdown(error['message'])}{fix}")
+    reading = pronunciation.details.get("words") if pronunciation else None
+    if reading:
+        st.markdown("**Your reading, word by word**")
+        st.html(reading_html(reading))
+        st.html(legend_html(WORD_LABELS))
+
+
+def show_fluency_timeline(report) -> None:
+    chart = fluency_chart(report)
+    if chart is not None:
+        st.altair_chart(chart, width="stretch")
+
+
+def show_facts(report) -> None:
+    rows = fact_rows(report)
+    if rows:
+        captured = sum(r["captured"] for r in rows)
+        st.markdown(f"**The caller's details: you captured {captured} of {len(rows)}**")
+        st.dataframe([{**r, "captured": "✅" if r["captured"] else "❌ missed"} for r in rows], hide_index=True)
+
+
+def show_report(report, dimensions: dict | None = None, answer_text: str | None = None) -> None:
+    """A whole machine report: scores with evidence, transcript, fluency timeline, facts."""
+    show_scores(report, dimensions)
+    if report.transcript or answer_text:
+        show_transcript(report, answer_text)
+    show_fluency_timeline(report)
+    show_facts(report)
+
+
+# --------------------------------------------------------------------------- for the staff
+
+
+def show_answer(detail) -> None:
+    """Recording, and the transcript (or typed reply) with grammar errors marked and
+    listed below, numbered alike."""
+    if detail.recording_path is not None:
+        if detail.recording_path.is_file():
+            st.audio(str(detail.recording_path))
+        else:
+            st.warning("The recording of this answer is missing from the storage folder.")
+    report = detail.report
+    text = detail.answer_text or (report.transcript.text if report is not None and report.transcript else "")
+    if detail.reference_text:
+        st.caption("Text to read")
+        st.text(detail.reference_text)
+    if not text:
+        return
+    errors = evidence.grammar_errors(report.dimensions.get("grammar")) if report is not None else []
+    st.markdown("**Typed reply**" if detail.answer_text else "**What we heard**")
+    st.html(transcript_html(text, errors))
+    for number, error in enumerate(errors, 1):
+        st.caption(escape_markdown(f"{number}. {evidence.grammar_error_text(error)}"))
+
+
+def dimension_rows(detail) -> list[dict]:
+    """One row per dimension: the machine's score and band, the band that counts, and who
+    changed it why."""
+    rows = []
+    for name, d in detail.dimensions.items():
+        rows.append({
+            "dimension": name.replace("_", " "), "machine score": round(d.score, 1), "machine band": d.machine_band,
+            "band": d.band, "label": d.label,
+            "changed by": d.override.coach_name if d.override else "",
+            "reason": d.override.reason if d.override else "",
+        })
+    return rows

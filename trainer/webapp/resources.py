@@ -1,0 +1,72 @@
+"""Resources shared by every session of the app server, loaded once: the speech model, the
+grammar checker (LanguageTool), the scoring thread for interviews, and the synthesised
+voices (espeak-ng) played to the applicant.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import streamlit as st
+
+from trainer.data import records
+from trainer.webapp.session import friendly_message
+from trainer.webapp.text import escape_markdown
+
+
+@st.cache_resource(show_spinner="Loading the speech model (first time only)...")
+def warm_recogniser():
+    """Load the speech model once for every session of this server."""
+    from trainer.speech.asr import get_whisper_model
+
+    return get_whisper_model()
+
+
+@st.cache_resource(show_spinner="Starting the grammar checker (first time only)...")
+def _grammar_server_url() -> str:
+    from trainer.features.grammar import server
+
+    return server().ensure_running()
+
+
+def warm_grammar() -> None:
+    """Start (or find) the LanguageTool server once per app server. A dead server is not
+    cached: scoring then reports grammar as unavailable and the next answer tries again."""
+    from trainer.features.grammar import GrammarUnavailable
+
+    try:
+        _grammar_server_url()
+    except GrammarUnavailable:
+        pass
+
+
+@st.cache_resource
+def _scoring_pool() -> ThreadPoolExecutor:
+    # One answer at a time: the speech model and the grammar server are shared by every session.
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="interview-scoring")
+
+
+def score_in_background(attempt_id: int) -> Future:
+    """Score a saved answer without making the candidate wait. The attempt is already
+    committed: if this process dies first, ``trainer rescore --unfinished`` scores it."""
+    return _scoring_pool().submit(records.score_attempt, attempt_id)
+
+
+def caller_audio(text: str, voice: str, telephone: bool = False):
+    """The synthesised line's path, or None (and a caption) if the voice engine fails."""
+    from trainer.speech.tts import SpeechSynthesisError, synthesize
+
+    try:
+        return synthesize(text, voice, telephone)
+    except (SpeechSynthesisError, OSError, RuntimeError) as error:
+        st.caption(friendly_message(error if isinstance(error, SpeechSynthesisError)
+                                    else SpeechSynthesisError(str(error))))
+        return None
+
+
+def play(text: str, voice: str, telephone: bool = False, autoplay: bool = False) -> None:
+    path = caller_audio(text, voice, telephone)
+    if path is not None:
+        st.audio(str(path), autoplay=autoplay)
+    else:
+        st.markdown(f"> {escape_markdown(text)}")
