@@ -65,7 +65,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from trainer.config import PROJECT_ROOT, data_path, get_settings
@@ -150,6 +150,20 @@ class GrammarError:
     message: str
     suggestions: list[str] = field(default_factory=list)
     issue_type: str = ""
+
+    def to_dict(self) -> dict:
+        """As kept in a report's grammar evidence (``details["errors"]``)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "GrammarError":
+        """An error back from ``to_dict()`` (as stored with an attempt); keys it does not
+        know are left out, and a missing offset (-1) makes readers find the words instead."""
+        known = {f.name for f in fields(cls)}
+        values = {"text": "", "offset": -1, "length": 0, "category": "", "rule_id": "", "message": ""}
+        values.update((key, value) for key, value in data.items() if key in known)
+        values["suggestions"] = list(values.get("suggestions") or [])
+        return cls(**values)
 
 
 @dataclass
