@@ -25,6 +25,7 @@ from typing import Iterable, Sequence
 import streamlit as st
 
 from trainer.content import ContentBank, get_bank
+from trainer.scoring import GrammarError
 
 TASK_TYPE_NAMES = {
     "read_aloud": "Read aloud",
@@ -150,12 +151,11 @@ def _bare(word: str) -> str:
     return re.sub(r"[^\w']", "", word.lower())
 
 
-def grammar_errors(report) -> list[dict]:
-    dimension = report.dimensions.get("grammar") if report else None
-    return list(dimension.details.get("errors") or []) if dimension else []
+def grammar_errors(report) -> list[GrammarError]:
+    return report.grammar_errors() if report else []
 
 
-def transcript_tokens(text: str, errors: Sequence[dict] = (), unsure_times: Iterable[float] = (),
+def transcript_tokens(text: str, errors: Sequence[GrammarError] = (), unsure_times: Iterable[float] = (),
                       words: Sequence = ()) -> list[Token]:
     """The words of ``text`` (spaces between them are not tokens), each marked with the
     grammar error covering it (errors carry character ``offset``/``length`` in ``text``)
@@ -168,7 +168,7 @@ def transcript_tokens(text: str, errors: Sequence[dict] = (), unsure_times: Iter
     tokens = []
     for start, end, piece in _words_with_offsets(text):
         error = next((i for i, e in enumerate(errors)
-                      if e["offset"] < end and start < e["offset"] + max(1, e["length"])), None)
+                      if e.offset < end and start < e.offset + max(1, e.length)), None)
         unsure = False
         for j in range(cursor, min(cursor + 3, len(timed))):
             if _bare(timed[j].text) == _bare(piece):
@@ -179,7 +179,7 @@ def transcript_tokens(text: str, errors: Sequence[dict] = (), unsure_times: Iter
     return tokens
 
 
-def transcript_html(tokens: Sequence[Token], errors: Sequence[dict]) -> str:
+def transcript_html(tokens: Sequence[Token], errors: Sequence[GrammarError]) -> str:
     """Escaped HTML: grammar errors marked (message and suggestion in the hover title,
     numbered like the list under the transcript), unsure words in amber."""
     parts: list[str] = []
@@ -192,9 +192,9 @@ def transcript_html(tokens: Sequence[Token], errors: Sequence[dict]) -> str:
             parts.append(" ")
         if token.error is not None and open_error is None:
             error = errors[token.error]
-            hint = error["message"]
-            if error.get("suggestions"):
-                hint += " Try: " + ", ".join(error["suggestions"][:3])
+            hint = error.message
+            if error.suggestions:
+                hint += " Try: " + ", ".join(error.suggestions[:3])
             parts.append(f'<mark style="{GRAMMAR_MARK_STYLE}" title="{html.escape(hint, quote=True)}">')
             open_error = token.error
         word = html.escape(token.text)
@@ -712,8 +712,8 @@ def show_transcript(report, answer_text: str | None = None) -> None:
     if errors:
         with st.expander(f"Grammar notes ({len(errors)})", expanded=len(errors) <= 3):
             for number, error in enumerate(errors, 1):
-                fix = f" Try: *{escape_markdown(', '.join(error['suggestions'][:3]))}*" if error.get("suggestions") else ""
-                st.markdown(f"{number}. **{escape_markdown(error['text'])}**: {escape_markdown(error['message'])}{fix}")
+                fix = f" Try: *{escape_markdown(', '.join(error.suggestions[:3]))}*" if error.suggestions else ""
+                st.markdown(f"{number}. **{escape_markdown(error.text)}**: {escape_markdown(error.message)}{fix}")
     reading = pronunciation.details.get("words") if pronunciation else None
     if reading:
         st.markdown("**Your reading, word by word**")

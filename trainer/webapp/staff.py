@@ -16,6 +16,7 @@ import streamlit as st
 
 from trainer.data import accounts
 from trainer.reports import evidence
+from trainer.scoring import GrammarError
 from trainer.data.access import AccessDenied, Actor
 from trainer.data.storage import Role, StorageUnavailable
 
@@ -176,7 +177,7 @@ def score_in_background(attempt_id: int) -> Future:
 # --------------------------------------------------------------------------- attempt display
 
 
-def transcript_html(text: str, errors: list[dict]) -> str:
+def transcript_html(text: str, errors: list[GrammarError]) -> str:
     """The answer with grammar errors marked; every piece of text escaped (it is what the
     applicant said or typed). The message and suggestions show on hover."""
     parts = []
@@ -204,7 +205,7 @@ def show_answer(detail) -> None:
         st.text(detail.reference_text)
     if not text:
         return
-    errors = evidence.grammar_errors(report.dimensions.get("grammar")) if report is not None else []
+    errors = report.grammar_errors() if report is not None else []
     st.markdown("**Typed reply**" if detail.answer_text else "**What we heard**")
     st.markdown(transcript_html(text, errors), unsafe_allow_html=True)
     for error in errors:
