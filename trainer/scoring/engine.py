@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import Callable
 
 from trainer.config import get_settings
-from trainer.content import get_bank
+from trainer.content import Task, get_bank
 from trainer.scoring.banding import band_dimension, rubric_task_type
 from trainer.scoring.report import Overall, Report
 from trainer.scoring.stages import STAGES, Measurement, ScoringContext
@@ -137,7 +137,7 @@ def _looks_repetitive(text: str) -> bool:
 
 def score(
     audio: Audio,
-    task=None,
+    task: Task | str | None = None,
     *,
     reference_text: str | None = None,
     transcript: Transcript | None = None,
@@ -188,7 +188,7 @@ def score(
     return report
 
 
-def score_text(text: str, task=None, progress: Progress | None = None) -> Report:
+def score_text(text: str, task: Task | str | None = None, progress: Progress | None = None) -> Report:
     """Score a typed answer (chat replies): grammar, call handling, vocabulary."""
     if isinstance(task, str):
         task = get_bank().get_task(task)
@@ -248,7 +248,8 @@ def _finish(report: Report, measured: dict[str, Measurement], weights: dict[str,
             report.warnings += [f"{name}: {why}" for name, why in report.unavailable.items()]
 
 
-def score_file(path, task=None, *, reference_text: str | None = None, progress: Progress | None = None) -> Report:
+def score_file(path, task: Task | str | None = None, *, reference_text: str | None = None,
+               progress: Progress | None = None) -> Report:
     """Load and score a file; a recording we cannot use becomes a not-scorable report."""
     task_obj = get_bank().get_task(task) if isinstance(task, str) else task
     task_type = _task_type(task_obj, reference_text or _reference_for(task_obj))
