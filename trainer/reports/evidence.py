@@ -39,11 +39,6 @@ def threshold_text(check) -> str:
     return f"{feature_name(check.feature)} {_number(check.value)} (needs {need})"
 
 
-def grammar_errors(dimension) -> list[GrammarError]:
-    """The grammar errors of a scored dimension (a scoring.DimensionScore, or None)."""
-    return dimension.grammar_errors() if dimension is not None else []
-
-
 def grammar_error_text(error: GrammarError) -> str:
     suggestions = ", ".join(error.suggestions)
     fix = f" -> {suggestions}" if suggestions else ""
