@@ -156,7 +156,7 @@ class GrammarError:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "GrammarError":
+    def from_dict(cls, data: dict) -> GrammarError:
         """An error back from ``to_dict()`` (as stored with an attempt); keys it does not
         know are left out, and a missing offset (-1) makes readers find the words instead."""
         known = {f.name for f in fields(cls)}

@@ -20,8 +20,8 @@ import json
 import sys
 import time
 import zlib
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Callable
 
 from trainer.config import get_settings
 from trainer.content import Task, get_bank

@@ -107,7 +107,7 @@ class Report:
         return json.loads(json.dumps(data, default=_jsonable))
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Report":
+    def from_dict(cls, data: dict) -> Report:
         """The report back from ``to_dict()`` (as stored with an attempt)."""
         dimensions = {}
         for name, d in (data.get("dimensions") or {}).items():
