@@ -65,7 +65,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from trainer.config import PROJECT_ROOT, data_path, get_settings
@@ -159,11 +159,16 @@ class GrammarError:
     def from_dict(cls, data: dict) -> GrammarError:
         """An error back from ``to_dict()`` (as stored with an attempt); keys it does not
         know are left out, and a missing offset (-1) makes readers find the words instead."""
-        known = {f.name for f in fields(cls)}
-        values = {"text": "", "offset": -1, "length": 0, "category": "", "rule_id": "", "message": ""}
-        values.update((key, value) for key, value in data.items() if key in known)
-        values["suggestions"] = list(values.get("suggestions") or [])
-        return cls(**values)
+        return cls(
+            text=data.get("text", ""),
+            offset=data.get("offset", -1),
+            length=data.get("length", 0),
+            category=data.get("category", ""),
+            rule_id=data.get("rule_id", ""),
+            message=data.get("message", ""),
+            suggestions=list(data.get("suggestions") or []),
+            issue_type=data.get("issue_type", ""),
+        )
 
 
 @dataclass

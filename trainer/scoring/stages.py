@@ -19,6 +19,7 @@ in the task types that are scored on it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -83,8 +84,11 @@ def _one(dimension: str, features: dict[str, float], details: dict) -> StageResu
 
 
 class Stage(Protocol):
-    name: str
-    dimensions: tuple[str, ...]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dimensions(self) -> tuple[str, ...]: ...
 
     def applies(self, context: ScoringContext) -> bool: ...
 
@@ -154,11 +158,11 @@ class PronunciationStage:
     def measure(self, context: ScoringContext) -> StageResult:
         assert context.transcript is not None and context.audio is not None
         if context.reference_text:
-            measured = pronunciation.assess_read_aloud(context.audio, context.reference_text,
-                                                       transcript=context.transcript)
-        else:
-            measured = pronunciation.assess_intelligibility(context.transcript, context.audio)
-        return _one("pronunciation", measured.features(), measured.evidence())
+            reading = pronunciation.assess_read_aloud(context.audio, context.reference_text,
+                                                      transcript=context.transcript)
+            return _one("pronunciation", reading.features(), reading.evidence())
+        heard = pronunciation.assess_intelligibility(context.transcript, context.audio)
+        return _one("pronunciation", heard.features(), heard.evidence())
 
 
 class CalibrationStage:
@@ -181,7 +185,7 @@ class CalibrationStage:
         except (OSError, ValueError, KeyError) as error:
             return StageResult(unavailable={name: f"the calibration model could not be read ({error})"
                                             for name in present})
-        stages = {name: (m.features, m.details) for name, m in context.measured.items()}
+        stages: dict[str, Sequence[dict]] = {name: (m.features, m.details) for name, m in context.measured.items()}
         stages["audio"] = (calibration.audio_features(context.audio, context.reference_text), {})
         estimates = model.predict(calibration.reading_features(context.transcript, context.reference_text,
                                                                stages))
