@@ -97,6 +97,7 @@ def test_errors_per_100_words(lt_server):
     assert result.server_version.startswith("LanguageTool 6.")
     data = json.loads(json.dumps(result.to_dict()))
     assert data["errors"][0]["rule_id"] == "HE_VERB_AGR"
+    assert [grammar.GrammarError.from_dict(e) for e in data["errors"]] == result.errors
 
 
 def test_empty_text_needs_no_server():

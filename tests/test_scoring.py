@@ -186,12 +186,12 @@ def test_cli_score_reference_text_and_bad_file(tmp_path):
 def test_rubric_feature_registry_names_what_the_stages_measure():
     """content.FEATURES lets rubric files be validated without the speech stack; it must
     list exactly the names the stages produce, or a rubric threshold would never be met."""
-    from trainer.scoring import calibration
+    from trainer.scoring import calibration, stages
     from trainer.features import fluency, vocabulary
     from trainer.content import FEATURES
 
     calibrated = {dimension: {calibration.RUBRIC_FEATURES[t] for t in targets}
-                  for dimension, targets in scoring.CALIBRATED.items()}
+                  for dimension, targets in stages.CALIBRATED.items()}
     assert set(FEATURES["fluency"]) == set(fluency.FEATURE_NAMES) | calibrated["fluency"]
     assert set(FEATURES["vocabulary"]) == set(vocabulary.FEATURE_NAMES)
     assert calibrated["pronunciation"] <= set(FEATURES["pronunciation"])

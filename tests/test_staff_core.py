@@ -14,6 +14,7 @@ import dataworld
 from trainer.data import accounts, interviews, records
 from trainer.reports import candidate as candidate_report, evidence
 from trainer.data.access import AccessDenied
+from trainer.scoring import GrammarError
 from trainer.scoring.coach_agreement import agreement, quadratic_kappa
 from trainer.data.interviews import AnswerOutOfOrder, CodeSpent
 from trainer.content import get_bank
@@ -107,9 +108,9 @@ def test_agreement_per_dimension_exact_adjacent_and_weighted_kappa():
 
 def test_grammar_spans_follow_the_error_offsets():
     text = "He go to the shop and she like it."
-    errors = [{"text": "like", "offset": 26, "length": 4, "message": "agreement"},
-              {"text": "go", "offset": 3, "length": 2, "message": "agreement"},
-              {"text": "missing", "offset": 99, "length": 7, "message": "not in the text"}]
+    errors = [GrammarError("like", 26, 4, "GRAMMAR", "SHE_LIKE", "agreement"),
+              GrammarError("go", 3, 2, "GRAMMAR", "HE_GO", "agreement"),
+              GrammarError("missing", 99, 7, "GRAMMAR", "NOWHERE", "not in the text")]
     spans = evidence.grammar_spans(text, errors)
     assert "".join(s.text for s in spans) == text
     assert [s.text for s in spans if s.error] == ["go", "like"]

@@ -21,7 +21,7 @@ import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -62,6 +62,7 @@ from trainer.data.storage import (
 from trainer.data.csv_export import to_csv
 from trainer.data.interviews import visible_invitation
 from trainer.data.recordings import RecordingSource, prepare_answer
+from trainer.scoring import Report, score_file, score_text
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +166,7 @@ class DimensionResult:
 @dataclass(frozen=True)
 class AttemptDetail:
     summary: AttemptSummary
-    report: Any | None  # trainer.scoring.Report (machine scores and evidence), None until scored
+    report: Report | None  # machine scores and evidence, None until scored
     dimensions: dict[str, DimensionResult]
     comments: tuple[CommentView, ...]
     overrides: tuple[OverrideView, ...]  # every override, oldest first
@@ -323,15 +324,14 @@ def score_attempt(attempt_id: int, progress: Progress | None = None) -> ScoreOut
 
 def _run_scoring(job: _Job, progress: Progress | None):
     from trainer.content import get_bank
-    from trainer.scoring import engine as scoring
 
     task = get_bank().get_task(job.task_id) if job.task_id else None
     if job.answer_text is not None:
-        return scoring.score_text(job.answer_text, task, progress=progress)
+        return score_text(job.answer_text, task, progress=progress)
     path = recording_path(job.recording_file) if job.recording_file else None
     if path is None or not path.is_file():
         raise RecordingMissing(f"the recording {job.recording_file} is not in {storage_root()}")
-    return scoring.score_file(path, task, reference_text=job.reference_text, progress=progress)
+    return score_file(path, task, reference_text=job.reference_text, progress=progress)
 
 
 def _score_snapshot(session: Session, attempt: Attempt) -> dict:
@@ -342,7 +342,7 @@ def _score_snapshot(session: Session, attempt: Attempt) -> dict:
             "engine_version": attempt.engine_version, "bands": bands}
 
 
-def record_report(attempt_id: int, report) -> ScoreOutcome:
+def record_report(attempt_id: int, report: Report) -> ScoreOutcome:
     """Store a ``scoring.Report`` as the attempt's result: the report JSON, overall score
     and level, one row per dimension. Replacing an earlier result is audited."""
     with transaction() as session:
@@ -429,8 +429,6 @@ def _band_wording(dimension: str, band: int) -> tuple[str, str]:
 
 
 def _detail(session: Session, attempt: Attempt) -> AttemptDetail:
-    from trainer.scoring.engine import Report
-
     overrides = list(session.scalars(select(ScoreOverride).where(ScoreOverride.attempt_id == attempt.id)
                                      .order_by(ScoreOverride.created_at, ScoreOverride.id)))
     comments = list(session.scalars(select(Comment).where(Comment.attempt_id == attempt.id)
@@ -772,7 +770,7 @@ def export_data(actor: Actor, user_id: int | None = None) -> dict:
                 "recording_file": attempt.recording_file,
                 "answer_text": attempt.answer_text,
                 "reference_text": attempt.reference_text,
-                "transcript": ((attempt.report or {}).get("transcript") or {}).get("text"),
+                "transcript": detail.report.transcript.text if detail.report and detail.report.transcript else None,
                 "dimensions": {name: {"score": d.score, "machine_band": d.machine_band, "band": d.band}
                                for name, d in detail.dimensions.items()},
                 "overrides": [asdict(o) for o in detail.overrides],

@@ -149,6 +149,25 @@ class GrammarError:
     suggestions: list[str] = field(default_factory=list)
     issue_type: str = ""
 
+    def to_dict(self) -> dict:
+        """As kept in a report's grammar evidence (``details["errors"]``)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> GrammarError:
+        """An error back from ``to_dict()`` (as stored with an attempt); keys it does not
+        know are left out, and a missing offset (-1) makes readers find the words instead."""
+        return cls(
+            text=data.get("text", ""),
+            offset=data.get("offset", -1),
+            length=data.get("length", 0),
+            category=data.get("category", ""),
+            rule_id=data.get("rule_id", ""),
+            message=data.get("message", ""),
+            suggestions=list(data.get("suggestions") or []),
+            issue_type=data.get("issue_type", ""),
+        )
+
 
 @dataclass
 class GrammarResult:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from trainer.scoring import GrammarError
+
 
 @dataclass(frozen=True)
 class Span:
     text: str
-    error: dict | None = None  # a grammar error (scoring evidence) when this span is one
+    error: GrammarError | None = None  # a grammar error (scoring evidence) when this span is one
 
 
 def feature_name(feature: str) -> str:
@@ -37,21 +39,17 @@ def threshold_text(check) -> str:
     return f"{feature_name(check.feature)} {_number(check.value)} (needs {need})"
 
 
-def grammar_errors(dimension) -> list[dict]:
-    return list((dimension.details or {}).get("errors") or []) if dimension is not None else []
-
-
-def grammar_error_text(error: dict) -> str:
-    suggestions = ", ".join(error.get("suggestions") or [])
+def grammar_error_text(error: GrammarError) -> str:
+    suggestions = ", ".join(error.suggestions)
     fix = f" -> {suggestions}" if suggestions else ""
-    return f"\"{error.get('text', '')}\"{fix}: {error.get('message', '')}"
+    return f"\"{error.text}\"{fix}: {error.message}"
 
 
 def highlights(dimension, *, max_items: int = 4) -> list[str]:
     """A few lines of evidence for one scored dimension (a scoring.DimensionScore)."""
     lines = [threshold_text(c) for c in dimension.band_checks if c.value is not None]
     details = dimension.details or {}
-    errors = grammar_errors(dimension)
+    errors = dimension.grammar_errors()
     if errors:
         lines += [f"error {grammar_error_text(e)}" for e in errors[:max_items]]
         if len(errors) > max_items:
@@ -70,13 +68,13 @@ def highlights(dimension, *, max_items: int = 4) -> list[str]:
     return lines
 
 
-def grammar_spans(text: str, errors: list[dict]) -> list[Span]:
+def grammar_spans(text: str, errors: list[GrammarError]) -> list[Span]:
     """``text`` cut into plain spans and grammar-error spans (by the errors' character
     offsets; an error whose offset does not match the text is looked up by its words)."""
-    placed: list[tuple[int, int, dict]] = []
-    for error in sorted(errors, key=lambda e: e.get("offset", 0)):
-        start, length = int(error.get("offset", -1)), int(error.get("length", 0))
-        words = error.get("text", "")
+    placed: list[tuple[int, int, GrammarError]] = []
+    for error in sorted(errors, key=lambda e: e.offset):
+        start, length = int(error.offset), int(error.length)
+        words = error.text
         if not (0 <= start and text[start:start + length] == words and length > 0):
             start = text.find(words) if words else -1
             length = len(words)

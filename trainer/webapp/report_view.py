@@ -200,8 +200,8 @@ def show_transcript(report, answer_text: str | None = None) -> None:
     if errors:
         with st.expander(f"Grammar notes ({len(errors)})", expanded=len(errors) <= 3):
             for number, error in enumerate(errors, 1):
-                fix = f" Try: *{escape_markdown(', '.join(error['suggestions'][:3]))}*" if error.get("suggestions") else ""
-                st.markdown(f"{number}. **{escape_markdown(error['text'])}**: {escape_markdown(error['message'])}{fix}")
+                fix = f" Try: *{escape_markdown(', '.join(error.suggestions[:3]))}*" if error.suggestions else ""
+                st.markdown(f"{number}. **{escape_markdown(error.text)}**: {escape_markdown(error.message)}{fix}")
     reading = pronunciation.details.get("words") if pronunciation else None
     if reading:
         st.markdown("**Your reading, word by word**")
@@ -250,7 +250,7 @@ def show_answer(detail) -> None:
         st.text(detail.reference_text)
     if not text:
         return
-    errors = evidence.grammar_errors(report.dimensions.get("grammar")) if report is not None else []
+    errors = report.grammar_errors() if report is not None else []
     st.markdown("**Typed reply**" if detail.answer_text else "**What we heard**")
     st.html(transcript_html(text, errors))
     for number, error in enumerate(errors, 1):

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+from trainer.scoring import GrammarError
+
 # Per-word pronunciation labels (trainer.features.pronunciation) and how they are shown.
 WORD_LABELS = {
     "ok": ("#1a7f37", "clear"),
@@ -40,12 +42,11 @@ def _bare(word: str) -> str:
     return re.sub(r"[^\w']", "", word.lower())
 
 
-def grammar_errors(report) -> list[dict]:
-    dimension = report.dimensions.get("grammar") if report else None
-    return list(dimension.details.get("errors") or []) if dimension else []
+def grammar_errors(report) -> list[GrammarError]:
+    return report.grammar_errors() if report else []
 
 
-def transcript_tokens(text: str, errors: Sequence[dict] = (), unsure_times: Iterable[float] = (),
+def transcript_tokens(text: str, errors: Sequence[GrammarError] = (), unsure_times: Iterable[float] = (),
                       words: Sequence = ()) -> list[Token]:
     """The words of ``text`` (spaces between them are not tokens), each marked with the
     grammar error covering it (errors carry character ``offset``/``length`` in ``text``)
@@ -58,7 +59,7 @@ def transcript_tokens(text: str, errors: Sequence[dict] = (), unsure_times: Iter
     tokens = []
     for start, end, piece in _words_with_offsets(text):
         error = next((i for i, e in enumerate(errors)
-                      if e["offset"] < end and start < e["offset"] + max(1, e["length"])), None)
+                      if e.offset < end and start < e.offset + max(1, e.length)), None)
         unsure = False
         for j in range(cursor, min(cursor + 3, len(timed))):
             if _bare(timed[j].text) == _bare(piece):
@@ -69,7 +70,7 @@ def transcript_tokens(text: str, errors: Sequence[dict] = (), unsure_times: Iter
     return tokens
 
 
-def transcript_html(text: str, errors: Sequence[dict] = (), unsure_times: Iterable[float] = (),
+def transcript_html(text: str, errors: Sequence[GrammarError] = (), unsure_times: Iterable[float] = (),
                     words: Sequence = ()) -> str:
     """``text`` as escaped HTML: grammar errors marked (message and suggestion in the hover
     title, numbered like the list under the transcript), words the recogniser was unsure
@@ -84,9 +85,9 @@ def transcript_html(text: str, errors: Sequence[dict] = (), unsure_times: Iterab
             parts.append(" ")
         if token.error is not None and open_error is None:
             error = errors[token.error]
-            hint = error["message"]
-            if error.get("suggestions"):
-                hint += " Try: " + ", ".join(error["suggestions"][:3])
+            hint = error.message
+            if error.suggestions:
+                hint += " Try: " + ", ".join(error.suggestions[:3])
             parts.append(f'<mark style="{GRAMMAR_MARK_STYLE}" title="{html.escape(hint, quote=True)}">')
             open_error = token.error
         word = html.escape(token.text)

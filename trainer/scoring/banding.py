@@ -1,0 +1,83 @@
+"""Banding: a dimension's measured features against its rubric (``lessons/rubrics``), to a
+band, a 0-100 score inside the band's range, and the threshold checks that show why (the
+thresholds of the band reached and those of the band above)."""
+
+from __future__ import annotations
+
+from trainer.content import Rubric
+from trainer.scoring.report import DimensionScore, ThresholdCheck
+
+
+def threshold_checks(rubric: Rubric, band_index: int, features: dict[str, float],
+                     task_type: str) -> list[ThresholdCheck]:
+    """Every threshold of the rubric's band at ``band_index`` against the features (none
+    for an index below 0: there is no band above the top one)."""
+    if band_index < 0:
+        return []
+    checks = []
+    for name, threshold in rubric.bands[band_index].thresholds.items():
+        scope = rubric.feature_scope.get(name)
+        applies = name in features and not (scope and task_type not in scope)
+        value = features.get(name)
+        checks.append(ThresholdCheck(name, value, threshold.min, threshold.max,
+                                     threshold.met(value) if applies else None))
+    return checks
+
+
+def _progress(check: ThresholdCheck, floor, ceiling) -> float:
+    """How far (0-1) a value has gone from the threshold of the band reached (or the
+    feature's range) toward the one above it."""
+    if check.met:
+        return 1.0
+    value = check.value
+    if value is None:
+        return 0.0
+    if check.min is not None and value < check.min and floor is not None and floor < check.min:
+        return min(max((value - floor) / (check.min - floor), 0.0), 1.0)
+    if check.max is not None and value > check.max and ceiling is not None and ceiling > check.max:
+        return min(max((ceiling - value) / (ceiling - check.max), 0.0), 1.0)
+    return 0.0
+
+
+def _share_toward_next(rubric: Rubric, index: int, features: dict[str, float],
+                       reached: list[ThresholdCheck], above: list[ThresholdCheck]) -> float:
+    applied = [c for c in above if c.met is not None]
+    if applied:
+        current = rubric.bands[index].thresholds
+        shares = []
+        for check in applied:
+            here = current.get(check.feature)
+            low, high = rubric.feature_range.get(check.feature, (None, None))
+            floor = here.min if here is not None and here.min is not None else low
+            ceiling = here.max if here is not None and here.max is not None else high
+            shares.append(_progress(check, floor, ceiling))
+        return sum(shares) / len(shares)
+    # band 5: headroom between its thresholds and the top of each feature's range
+    headroom = []
+    for check in reached:
+        low, high = rubric.feature_range.get(check.feature, (None, None))
+        if check.met and check.min is not None and high is not None and high > check.min:
+            headroom.append(min((check.value - check.min) / (high - check.min), 1.0))
+    return sum(headroom) / len(headroom) if headroom else 0.5
+
+
+def band_dimension(rubric: Rubric, features: dict[str, float], task_type: str, weight: float,
+                   details: dict | None = None) -> DimensionScore:
+    """Band with the rubric; place the 0-100 score inside the band's range by how far the
+    features have gone toward the next band's thresholds (from this band's thresholds, or
+    the feature's range in band 1), so progress shows before a band changes."""
+    band = rubric.band_for(features, task_type)
+    index = next(i for i, b in enumerate(rubric.bands) if b.band == band.band)
+    reached = threshold_checks(rubric, index, features, task_type)
+    above = threshold_checks(rubric, index - 1, features, task_type)
+    share = _share_toward_next(rubric, index, features, reached, above)
+    low, high = band.score_range
+    score = round(low + (high - low) * min(share, 0.99), 1)
+    return DimensionScore(rubric.dimension, score, band.band, band.label, band.descriptor.strip(),
+                          weight, features, reached, above, details or {})
+
+
+def rubric_task_type(task_type: str) -> str:
+    """A free answer with no task is banded like an open question (same weights, and the
+    rubrics' feature scopes name task types)."""
+    return "open_question" if task_type == "free_answer" else task_type

@@ -1,0 +1,144 @@
+"""The scoring report: what the engine hands back for one answer, and the one place that
+turns it into JSON (``Report.to_dict()``, stored with an attempt) and back
+(``Report.from_dict()``).
+
+    report.overall                       # score 0-100, CEFR level, verdict against the bar
+    report.dimensions["fluency"]         # DimensionScore: score, band, the thresholds met
+    report.grammar_errors()              # the grammar evidence, typed (GrammarError)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+from trainer.features.grammar import GrammarError
+from trainer.speech.transcript import Transcript
+
+ENGINE_VERSION = "1"
+
+
+@dataclass
+class ThresholdCheck:
+    feature: str
+    value: float | None
+    min: float | None
+    max: float | None
+    met: bool | None  # None: not computed for this answer, so not applied
+
+
+@dataclass
+class DimensionScore:
+    name: str
+    score: float  # 0-100
+    band: int  # 1-5
+    label: str
+    descriptor: str
+    weight: float
+    features: dict[str, float]
+    band_checks: list[ThresholdCheck]  # the thresholds of the band reached
+    next_band_checks: list[ThresholdCheck]  # what the band above asks for
+    details: dict = field(default_factory=dict)  # stage evidence (pauses, errors, words...)
+
+    @property
+    def evidence(self) -> dict:
+        return {
+            "features": self.features,
+            "band_thresholds": [asdict(c) for c in self.band_checks],
+            "next_band_thresholds": [asdict(c) for c in self.next_band_checks],
+            **self.details,
+        }
+
+    def grammar_errors(self) -> list[GrammarError]:
+        """The grammar errors in this dimension's evidence (the grammar dimension's), in
+        the order of the text; none for the other dimensions."""
+        return [GrammarError.from_dict(e) for e in (self.details or {}).get("errors") or []]
+
+
+@dataclass
+class Overall:
+    score: float
+    level: str  # CEFR A1-C2
+    verdict: str  # "ready" / "not yet" against the hiring bar
+    hiring_bar: str
+
+
+@dataclass
+class Report:
+    task_id: str | None
+    task_type: str
+    scorable: bool
+    reason: str | None = None  # why not scorable, for the applicant
+    reason_code: str | None = None
+    overall: Overall | None = None
+    dimensions: dict[str, DimensionScore] = field(default_factory=dict)
+    unavailable: dict[str, str] = field(default_factory=dict)  # dimension -> why not scored
+    transcript: Transcript | None = None
+    warnings: list[str] = field(default_factory=list)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    engine_version: str = ENGINE_VERSION
+
+    def grammar_errors(self) -> list[GrammarError]:
+        """The grammar errors found in the answer (none when grammar was not scored)."""
+        grammar = self.dimensions.get("grammar")
+        return grammar.grammar_errors() if grammar is not None else []
+
+    def to_dict(self) -> dict:
+        data = {
+            "task_id": self.task_id,
+            "task_type": self.task_type,
+            "scorable": self.scorable,
+            "reason": self.reason,
+            "reason_code": self.reason_code,
+            "overall": asdict(self.overall) if self.overall else None,
+            "dimensions": {
+                name: {
+                    "score": d.score, "band": d.band, "label": d.label, "descriptor": d.descriptor,
+                    "weight": d.weight, "evidence": d.evidence,
+                }
+                for name, d in self.dimensions.items()
+            },
+            "unavailable": self.unavailable,
+            "transcript": self.transcript.to_dict() if self.transcript else None,
+            "warnings": self.warnings,
+            "stage_seconds": self.stage_seconds,
+            "engine_version": self.engine_version,
+        }
+        return json.loads(json.dumps(data, default=_jsonable))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Report:
+        """The report back from ``to_dict()`` (as stored with an attempt)."""
+        dimensions = {}
+        for name, d in (data.get("dimensions") or {}).items():
+            details = dict(d.get("evidence") or {})
+            features = details.pop("features", {})
+            reached = [ThresholdCheck(**c) for c in details.pop("band_thresholds", [])]
+            above = [ThresholdCheck(**c) for c in details.pop("next_band_thresholds", [])]
+            dimensions[name] = DimensionScore(name, d["score"], d["band"], d["label"], d["descriptor"],
+                                              d["weight"], features, reached, above, details)
+        transcript = data.get("transcript")
+        return cls(
+            task_id=data.get("task_id"),
+            task_type=data["task_type"],
+            scorable=data["scorable"],
+            reason=data.get("reason"),
+            reason_code=data.get("reason_code"),
+            overall=Overall(**data["overall"]) if data.get("overall") else None,
+            dimensions=dimensions,
+            unavailable=dict(data.get("unavailable") or {}),
+            transcript=Transcript.from_dict(transcript) if transcript else None,
+            warnings=list(data.get("warnings") or []),
+            stage_seconds=dict(data.get("stage_seconds") or {}),
+            engine_version=data.get("engine_version", ENGINE_VERSION),
+        )
+
+
+def _jsonable(value):
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if hasattr(value, "__dataclass_fields__"):
+        return asdict(value)
+    if hasattr(value, "model_dump"):
+        return value.model_dump()
+    return str(value)

@@ -1,0 +1,275 @@
+"""The scoring stages: each one measures the features of one or more rubric dimensions
+through its feature module (``trainer.features``) and keeps the evidence, and the registry
+the engine runs them from, in order.
+
+A stage is anything with the ``Stage`` protocol's four members::
+
+    name          what the user sees while it runs (scoring progress) and the key of its
+                  time in ``Report.stage_seconds``
+    dimensions    the rubric dimensions it measures (or refines)
+    applies(ctx)  whether it runs for this answer (its dimensions have a weight for the
+                  task type, the answer is spoken, ...)
+    measure(ctx)  a ``StageResult``: features and evidence per dimension, or why a
+                  dimension could not be measured
+
+Adding a dimension: its feature module in ``trainer/features/``, one adapter class here
+and one ``register()`` line below; then its rubric in ``lessons/rubrics`` and its weight
+in the task types that are scored on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from trainer.content import Scenario, Task, get_bank
+from trainer.features import comprehension, fluency, grammar, pronunciation, vocabulary
+from trainer.scoring import calibration
+from trainer.speech.audio import Audio
+from trainer.speech.transcript import Transcript
+
+# Scripted answers (read aloud, repeat): the calibrated estimates (trainer.scoring.calibration,
+# on the speechocean762 experts' 0-10 scale) each rubric dimension bands on.
+CALIBRATED = {"pronunciation": ("accuracy",), "fluency": ("fluency", "prosodic")}
+
+
+@dataclass
+class Measurement:
+    """One dimension as measured: the features its rubric bands on, and the evidence."""
+
+    features: dict[str, float]
+    details: dict = field(default_factory=dict)  # stage evidence (pauses, errors, words...)
+
+
+@dataclass
+class ScoringContext:
+    """What the stages read: the answer, the task it answers and the dimensions scored."""
+
+    weights: dict[str, float]  # the dimensions this answer is scored on, with their weights
+    audio: Audio | None = None
+    transcript: Transcript | None = None  # None for a typed answer
+    task: Task | None = None
+    reference_text: str | None = None  # the text a read-aloud or repeat answer says
+    typed_text: str | None = None  # a typed answer (chat replies)
+    # what the stages that ran before measured, by dimension (filled in by the engine)
+    measured: dict[str, Measurement] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """The answer's words: the typed text, or what the recogniser heard."""
+        if self.typed_text is not None:
+            return self.typed_text
+        assert self.transcript is not None, "a context has a transcript or a typed text"
+        return self.transcript.text
+
+    def scores(self, dimension: str) -> bool:
+        return dimension in self.weights
+
+    @property
+    def scenario(self) -> Scenario | None:
+        scenario_id = getattr(self.task, "scenario", None)
+        return get_bank().get_scenario(scenario_id) if scenario_id else None
+
+
+@dataclass
+class StageResult:
+    measured: dict[str, Measurement] = field(default_factory=dict)  # new or refined, by dimension
+    unavailable: dict[str, str] = field(default_factory=dict)  # dimension -> why it is not scored
+    warnings: list[str] = field(default_factory=list)  # for the report
+
+
+def _one(dimension: str, features: dict[str, float], details: dict) -> StageResult:
+    return StageResult(measured={dimension: Measurement(features, details)})
+
+
+class Stage(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dimensions(self) -> tuple[str, ...]: ...
+
+    def applies(self, context: ScoringContext) -> bool: ...
+
+    def measure(self, context: ScoringContext) -> StageResult: ...
+
+
+# --------------------------------------------------------------------------- registry
+
+STAGES: dict[str, Stage] = {}  # by name, in the order they run
+
+
+def register(stage: Stage) -> Stage:
+    """Add a stage at the end of the pipeline (a stage may read what the ones before it
+    measured, ``context.measured``)."""
+    if stage.name in STAGES:
+        raise ValueError(f"a scoring stage named {stage.name!r} is registered already")
+    STAGES[stage.name] = stage
+    return stage
+
+
+# --------------------------------------------------------------------------- adapters
+
+
+class GrammarStage:
+    """Grammar errors a listener could hear (LanguageTool), per 100 words."""
+
+    name = "grammar"
+    dimensions = ("grammar",)
+
+    def applies(self, context: ScoringContext) -> bool:
+        return context.scores("grammar")
+
+    def measure(self, context: ScoringContext) -> StageResult:
+        try:
+            checked = grammar.check_grammar(context.text)
+        except grammar.GrammarUnavailable as error:
+            return StageResult(unavailable={"grammar": str(error)})
+        return _one("grammar", {"grammar_errors_per_100_words": checked.errors_per_100_words},
+                    {"errors": [e.to_dict() for e in checked.errors], "word_count": checked.word_count,
+                     "checker": checked.server_version})
+
+
+class FluencyStage:
+    """Pace, pauses, fillers and repetitions of a spoken answer."""
+
+    name = "fluency"
+    dimensions = ("fluency",)
+
+    def applies(self, context: ScoringContext) -> bool:
+        return context.scores("fluency") and context.transcript is not None
+
+    def measure(self, context: ScoringContext) -> StageResult:
+        assert context.transcript is not None
+        measured = fluency.measure_fluency(context.transcript, context.audio)
+        return _one("fluency", measured.features(), measured.evidence())
+
+
+class PronunciationStage:
+    """A reading against its text (word by word), or the intelligibility of free speech."""
+
+    name = "pronunciation"
+    dimensions = ("pronunciation",)
+
+    def applies(self, context: ScoringContext) -> bool:
+        return context.scores("pronunciation") and context.transcript is not None
+
+    def measure(self, context: ScoringContext) -> StageResult:
+        assert context.transcript is not None and context.audio is not None
+        if context.reference_text:
+            reading = pronunciation.assess_read_aloud(context.audio, context.reference_text,
+                                                      transcript=context.transcript)
+            return _one("pronunciation", reading.features(), reading.evidence())
+        heard = pronunciation.assess_intelligibility(context.transcript, context.audio)
+        return _one("pronunciation", heard.features(), heard.evidence())
+
+
+class CalibrationStage:
+    """Adds the calibrated expert-scale estimates to the pronunciation and fluency features
+    of a scripted answer (the rubrics band scripted answers on them), with each one's terms
+    as evidence."""
+
+    name = "calibration"
+    dimensions = tuple(CALIBRATED)
+
+    def applies(self, context: ScoringContext) -> bool:
+        return (bool(context.reference_text) and context.transcript is not None
+                and any(d in context.measured for d in CALIBRATED))
+
+    def measure(self, context: ScoringContext) -> StageResult:
+        assert context.transcript is not None and context.audio is not None and context.reference_text
+        present = [name for name in CALIBRATED if name in context.measured]
+        try:
+            model = calibration.default_model()
+        except (OSError, ValueError, KeyError) as error:
+            return StageResult(unavailable={name: f"the calibration model could not be read ({error})"
+                                            for name in present})
+        stages: dict[str, Sequence[dict]] = {name: (m.features, m.details) for name, m in context.measured.items()}
+        stages["audio"] = (calibration.audio_features(context.audio, context.reference_text), {})
+        estimates = model.predict(calibration.reading_features(context.transcript, context.reference_text,
+                                                               stages))
+        result = StageResult()
+        for name in present:
+            targets = CALIBRATED[name]
+            before = context.measured[name]
+            features = {**before.features,
+                        **{calibration.RUBRIC_FEATURES[t]: round(estimates[t].value, 2) for t in targets}}
+            details = {**before.details, "calibration": {t: estimates[t].evidence() for t in targets}}
+            result.measured[name] = Measurement(features, details)
+        missing = sorted({f for name in present for t in CALIBRATED[name] for f in estimates[t].imputed})
+        if missing:
+            result.warnings.append("Not measured for this answer, so an average reading's value was "
+                                   "used in the calibrated scores: " + ", ".join(missing))
+        return result
+
+
+class VocabularyStage:
+    """Range (MTLD), words above A2 and the call-centre phrases used."""
+
+    name = "vocabulary"
+    dimensions = ("vocabulary",)
+
+    def applies(self, context: ScoringContext) -> bool:
+        return context.scores("vocabulary")
+
+    def measure(self, context: ScoringContext) -> StageResult:
+        measured = vocabulary.measure_vocabulary(context.text, get_bank().phrasebank)
+        return _one("vocabulary", measured.features(), measured.evidence())
+
+
+class ComprehensionStage:
+    """The answer to a listening or sentence-building task, the key points of a retelling
+    and the caller's details a role-play call captured."""
+
+    name = "comprehension"
+    dimensions = ("comprehension",)
+
+    def applies(self, context: ScoringContext) -> bool:
+        return context.scores("comprehension") and context.task is not None
+
+    def measure(self, context: ScoringContext) -> StageResult:
+        task, text = context.task, context.text
+        assert task is not None
+        features: dict[str, float] = {}
+        evidence: dict = {}
+        if task.type in ("listening", "sentence_build"):
+            match = comprehension.match_answer(text, task.answers)
+            features.update(match.features())
+            evidence["answer"] = match.evidence()
+        key_points = getattr(task, "key_points", None)
+        if key_points:
+            coverage = comprehension.key_point_coverage(text, key_points)
+            features.update(coverage.features())
+            evidence["key_points"] = coverage.evidence()
+        scenario = context.scenario
+        if scenario is not None and task.type == "role_play":
+            facts = comprehension.facts_captured(text, scenario.facts)
+            features.update(facts.features())
+            evidence["facts"] = facts.evidence()
+        return _one("comprehension", features, evidence)
+
+
+class CallHandlingStage:
+    """The moves of a call (greeting, verifying, empathy, closing...) found in the answer."""
+
+    name = "call handling"
+    dimensions = ("call_handling",)
+
+    def applies(self, context: ScoringContext) -> bool:
+        return context.scores("call_handling") and context.task is not None
+
+    def measure(self, context: ScoringContext) -> StageResult:
+        scenario = context.scenario
+        expected = scenario.moves if scenario else getattr(context.task, "expected_moves", [])
+        measured = comprehension.call_moves(context.text, expected, get_bank().phrasebank)
+        return _one("call_handling", measured.features(), measured.evidence())
+
+
+register(GrammarStage())
+register(FluencyStage())
+register(PronunciationStage())
+register(CalibrationStage())
+register(VocabularyStage())
+register(ComprehensionStage())
+register(CallHandlingStage())
