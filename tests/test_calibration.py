@@ -150,6 +150,36 @@ def test_digits_whisper_writes_with_hyphens_count_as_the_words_read():
     assert normalize("twenty-one") == "twenty one"
 
 
+def test_alignment_features_read_the_pronunciation_evidence_through_its_types():
+    from trainer.features.pronunciation import (
+        THRESHOLDS,
+        PhoneScore,
+        ReadAloudEvidence,
+        WordScore,
+    )
+
+    def word(index, text, start, phones):
+        scored = [PhoneScore(p, s, e, g, -5.0, -4.0) for p, s, e, g in phones]
+        return WordScore(index, text, "ok", start, scored[-1].end if scored else None, -1.0, -1.5, text,
+                         " ".join(p for p, *_ in phones) or None, "cmudict", scored)
+
+    record = ReadAloudEvidence(
+        words=[word(0, "we", 0.5, [("W", 0.5, 0.6, -0.5), ("IY", 0.6, 0.8, -1.0)]),
+               word(1, "call", 1.3, [("K", 1.3, 1.4, -2.0), ("AO", 1.4, 1.7, None), ("L", 1.7, 1.8, -3.0)]),
+               WordScore(2, "it", "omitted", None, None, None, None, None, "IH T", "cmudict")],
+        inserted=[], thresholds=THRESHOLDS, notes=[], aligned_seconds=2.0)
+    stored = json.loads(json.dumps(record.to_dict()))
+    assert ReadAloudEvidence.from_dict(stored).to_dict() == stored  # a stored report reads back as it was
+    features = calibration.alignment_features(record)
+    assert calibration.alignment_features(stored) == features
+    assert features["aligned_seconds_per_phone"] == pytest.approx(1.3 / 5)
+    assert features["aligned_gap_share"] == pytest.approx(0.5 / 1.3)
+    assert features["aligned_gaps_per_word"] == 0.5
+    assert features["mean_vowel_seconds"] == pytest.approx(0.25)
+    assert features["phone_gop_p10"] == pytest.approx(-2.7)
+    assert calibration.alignment_features({}) == {}
+
+
 def test_syllables_come_from_the_dictionary_then_the_spelling():
     assert calibration.syllable_count("elephants") == 3
     assert calibration.syllable_count("bear") == 1

@@ -18,9 +18,9 @@ import sys
 import time
 import zlib
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from typing import Callable
 
+from trainer.speech import lexicon
 from trainer.speech.audio import Audio, AudioError, load_audio
 from trainer.config import get_settings
 from trainer.content import Rubric, Scenario, get_bank
@@ -273,26 +273,15 @@ def _scenario(task) -> Scenario | None:
     return get_bank().get_scenario(scenario_id) if scenario_id else None
 
 
-@lru_cache(maxsize=1)
-def _english_lexicon() -> frozenset[str]:
-    """The CMU pronouncing dictionary's 130k words (shipped with PocketSphinx)."""
-    from pathlib import Path
-
-    import pocketsphinx
-
-    path = Path(pocketsphinx.get_model_path()) / "en-us" / "cmudict-en-us.dict"
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        return frozenset(line.split(" ", 1)[0].split("(")[0] for line in handle)
-
-
 def english_word_share(text: str) -> float:
+    """Share of the words that are English words (in the CMU pronouncing dictionary)."""
     from trainer.speech.textnorm import words as norm_words
 
     tokens = norm_words(text)
     if not tokens:
         return 0.0
-    lexicon = _english_lexicon()
-    return sum(t in lexicon for t in tokens) / len(tokens)
+    english = lexicon.words()
+    return sum(t in english for t in tokens) / len(tokens)
 
 
 def _language_problem(audio: Audio, transcript: Transcript) -> str | None:
