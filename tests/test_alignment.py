@@ -6,15 +6,9 @@ from __future__ import annotations
 import jiwer
 import pytest
 
+from tests.conftest import word_transcript
 from trainer.speech import lexicon
 from trainer.speech.alignment import AlignedPair, align_words, heard_tokens
-from trainer.speech.transcript import Transcript, Word
-
-
-def _transcript(words: list[tuple[str, float]]) -> Transcript:
-    return Transcript(" ".join(w for w, _ in words),
-                      [Word(w, i * 0.4, i * 0.4 + 0.3, p) for i, (w, p) in enumerate(words)],
-                      "whisper", "test", 5.0)
 
 
 # --------------------------------------------------------------------------- lexicon
@@ -44,7 +38,7 @@ def test_the_dictionary_is_read_once():
 
 
 def test_heard_words_are_normalised_with_their_times_and_probability():
-    heard = heard_tokens(_transcript([("It's", 0.9), ("$25,", 0.7), ("Mr.", 0.8)]))
+    heard = heard_tokens(word_transcript([("It's", 0.9), ("$25,", 0.7), ("Mr.", 0.8)]))
     assert [t.text for t in heard] == ["it's", "twenty", "five", "dollars", "mister"]
     assert [t.probability for t in heard] == [0.9, 0.7, 0.7, 0.7, 0.8]
     assert heard[1].start == heard[3].start == 0.4 and heard[3].end == pytest.approx(0.7)
@@ -52,7 +46,7 @@ def test_heard_words_are_normalised_with_their_times_and_probability():
 
 def test_whisper_digit_pieces_are_joined_back_or_kept_apart():
     # Whisper writes "2-8-9-1" as the words "2", "-8", "-9", "-1"
-    transcript = _transcript([("2", 0.9), ("-8", 0.8), ("-9", 0.9), ("-1", 0.6), ("thanks", 0.9)])
+    transcript = word_transcript([("2", 0.9), ("-8", 0.8), ("-9", 0.9), ("-1", 0.6), ("thanks", 0.9)])
     joined = heard_tokens(transcript)
     assert [t.text for t in joined] == ["two", "eight", "nine", "one", "thanks"]
     assert [(t.start, t.end, t.probability) for t in joined[:4]] == [(0.0, pytest.approx(1.5), 0.6)] * 4

@@ -13,7 +13,7 @@ import sys
 import numpy as np
 import pytest
 
-from tests.conftest import speechocean_rows
+from tests.conftest import speechocean_rows, word_transcript
 from trainer.scoring import calibration
 from trainer.scoring.calibration import (
     DEFAULT_MODEL_FILE,
@@ -115,32 +115,24 @@ def test_model_file_round_trips(tmp_path):
 # --------------------------------------------------------------------------- features
 
 
-def _transcript(words):
-    from trainer.speech.transcript import Transcript, Word
-
-    return Transcript(" ".join(w for w, _ in words),
-                      [Word(w, i * 0.4, i * 0.4 + 0.3, p) for i, (w, p) in enumerate(words)],
-                      "whisper", "test", 5.0)
-
-
 def test_recognition_features_compare_the_heard_words_with_the_text():
     text = "We call it bear"
-    exact = calibration.recognition_features(_transcript([("We", 0.9), ("call", 0.8), ("it", 0.9), ("bear.", 0.7)]), text)
+    exact = calibration.recognition_features(word_transcript([("We", 0.9), ("call", 0.8), ("it", 0.9), ("bear.", 0.7)]), text)
     assert exact["asr_reference_words_heard"] == 1.0 and exact["asr_word_error_rate"] == 0.0
     assert exact["asr_reference_confidence"] == pytest.approx(0.825)
-    misheard = calibration.recognition_features(_transcript([("We", 0.9), ("call", 0.8), ("it", 0.9), ("Bill.", 0.7)]), text)
+    misheard = calibration.recognition_features(word_transcript([("We", 0.9), ("call", 0.8), ("it", 0.9), ("Bill.", 0.7)]), text)
     assert misheard["asr_reference_words_heard"] == 0.75 and misheard["asr_reference_words_spoken"] == 1.0
     assert misheard["asr_reference_confidence"] == pytest.approx(0.65)
     assert exact["asr_reference_similarity"] > misheard["asr_reference_similarity"] > 0.75
-    missing = calibration.recognition_features(_transcript([("We", 0.9), ("call", 0.8)]), text)
+    missing = calibration.recognition_features(word_transcript([("We", 0.9), ("call", 0.8)]), text)
     assert missing["asr_reference_words_spoken"] == 0.5
-    silent = calibration.recognition_features(_transcript([]), text)
+    silent = calibration.recognition_features(word_transcript([]), text)
     assert silent["asr_reference_words_spoken"] == 0.0 and silent["asr_word_error_rate"] == 1.0
 
 
 def test_digits_whisper_writes_with_hyphens_count_as_the_words_read():
     # Whisper gives "2-8-9-1" as the words "2", "-8", "-9", "-1"
-    heard = _transcript([("2", 0.9), ("-8", 0.8), ("-9", 0.9), ("-1", 0.6)])
+    heard = word_transcript([("2", 0.9), ("-8", 0.8), ("-9", 0.9), ("-1", 0.6)])
     features = calibration.recognition_features(heard, "TWO EIGHT NINE ONE")
     assert features["asr_reference_words_heard"] == 1.0
     assert features["asr_reference_confidence"] == pytest.approx(0.6)

@@ -64,10 +64,11 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
 import numpy as np
+from rapidfuzz.distance import Levenshtein
 
 from trainer.speech import lexicon
 from trainer.speech.alignment import HeardToken, align_words, heard_tokens
-from trainer.speech.asr import POCKETSPHINX_LOCK
+from trainer.speech.asr import POCKETSPHINX_LOCK, transcribe
 from trainer.speech.audio import Audio, AudioError, load_audio
 from trainer.speech.lexicon import model_dir
 from trainer.speech.textnorm import normalize
@@ -585,8 +586,6 @@ def phone_similarity(expected: str, heard: str) -> float:
     a, b = _phones(expected), _phones(heard)
     if not a or not b:
         return 0.0
-    from rapidfuzz.distance import Levenshtein
-
     return 1.0 - Levenshtein.distance(a, b) / max(len(a), len(b))
 
 
@@ -653,8 +652,6 @@ def assess_read_aloud(audio: Audio, reference_text: str, transcript: Transcript 
     timings: dict[str, float] = {}
     started = time.perf_counter()
     if transcript is None:
-        from trainer.speech.asr import transcribe
-
         transcript = transcribe(audio)
         timings["transcribing"] = time.perf_counter() - started
     notes: list[str] = []

@@ -28,10 +28,13 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
+from rapidfuzz import fuzz
 
+from trainer.features.fluency import vad_speech
 from trainer.features.pronunciation import ReadAloudEvidence
 from trainer.speech.alignment import HeardToken, WordAlignment, align_words, heard_tokens
 from trainer.speech.lexicon import VOWELS, syllable_count
+from trainer.speech.textnorm import words as norm_words
 from trainer.speech.transcript import Transcript
 
 DIMENSIONS = ("accuracy", "completeness", "fluency", "prosodic", "total")
@@ -62,8 +65,6 @@ def _align_reference(reference: list[str], heard: list[HeardToken]) -> tuple[Wor
     """The word alignment of the reference with the heard words; per reference word the
     recogniser's probability of the same word aligned to it (0: not heard as written) and
     the spelling similarity (0-1) of the word aligned to it (1: the same word, 0: none)."""
-    from rapidfuzz import fuzz
-
     aligned = align_words(reference, [t.text for t in heard])
     confidence = [0.0] * len(reference)
     similarity = [0.0] * len(reference)
@@ -77,8 +78,6 @@ def _align_reference(reference: list[str], heard: list[HeardToken]) -> tuple[Wor
 
 def reference_word_confidence(transcript: Transcript, reference_text: str) -> list[float]:
     """Per normalised reference word: the recogniser's probability of hearing it as written."""
-    from trainer.speech.textnorm import words as norm_words
-
     reference = norm_words(reference_text)
     heard = heard_tokens(transcript)
     if not reference or not heard:
@@ -92,10 +91,6 @@ def recognition_features(transcript: Transcript, reference_text: str) -> dict[st
     The reference and the heard words are aligned (``jiwer``): a reference word counts as
     *heard* when the same word is aligned to it, *spoken* when any word is (a substitution
     is a word said unclearly or differently, a deletion a word not said at all)."""
-    from rapidfuzz import fuzz
-
-    from trainer.speech.textnorm import words as norm_words
-
     reference = norm_words(reference_text)
     heard = heard_tokens(transcript)
     if not reference:
@@ -125,8 +120,6 @@ def recognition_features(transcript: Transcript, reference_text: str) -> dict[st
 
 def timing_features(reference_text: str, fluency_evidence: dict) -> dict[str, float]:
     """Reading pace measured against the text's syllables, and the longest pause."""
-    from trainer.speech.textnorm import words as norm_words
-
     syllables = sum(syllable_count(w) for w in norm_words(reference_text))
     speaking = float(fluency_evidence.get("speaking_seconds") or 0.0)
     phonation = float(fluency_evidence.get("phonation_seconds") or 0.0)
@@ -181,9 +174,6 @@ def audio_features(audio, reference_text: str) -> dict[str, float]:
 
     They do not depend on recognition, which fails on some readings (children, strong
     accents): the word-based fluency measures then see no words and no pauses at all."""
-    from trainer.features.fluency import vad_speech
-    from trainer.speech.textnorm import words as norm_words
-
     syllables = sum(syllable_count(w) for w in norm_words(reference_text)) or 1
     segments = vad_speech(audio.samples)
     if not segments:
