@@ -115,8 +115,10 @@ def source_digest(*modules: str) -> str:
 STAGE_SOURCES = {
     "fluency": ("trainer/features/fluency.py", "trainer/speech/vad.py", "trainer/speech/textnorm.py",
                 "trainer/speech/transcript.py", "lessons/phrasebank.yaml"),
-    "audio": ("trainer/features/fluency.py", "trainer/speech/vad.py", "trainer/speech/textnorm.py"),
-    "pronunciation": ("trainer/features/pronunciation.py", "trainer/speech/textnorm.py", "trainer/speech/transcript.py"),
+    "audio": ("trainer/features/fluency.py", "trainer/speech/vad.py", "trainer/speech/textnorm.py",
+              "trainer/speech/lexicon.py"),
+    "pronunciation": ("trainer/features/pronunciation.py", "trainer/speech/textnorm.py", "trainer/speech/transcript.py",
+                      "trainer/speech/alignment.py", "trainer/speech/lexicon.py"),
 }
 
 
@@ -200,8 +202,8 @@ def recognition_settings() -> dict:
 
 def pronunciation_available() -> str | None:
     """None when trainer.pronunciation can be used, else why not."""
-    if not (ROOT / "trainer" / "pronunciation.py").is_file():
-        return "trainer/pronunciation.py is not in this checkout yet"
+    if not (ROOT / "trainer" / "features" / "pronunciation.py").is_file():
+        return "trainer/features/pronunciation.py is not in this checkout yet"
     try:
         from trainer.features import pronunciation
 
