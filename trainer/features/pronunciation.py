@@ -64,6 +64,7 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
 import numpy as np
+from rapidfuzz.distance import Levenshtein
 
 from trainer.speech import lexicon
 from trainer.speech.alignment import HeardToken, align_words, heard_tokens
@@ -585,8 +586,6 @@ def phone_similarity(expected: str, heard: str) -> float:
     a, b = _phones(expected), _phones(heard)
     if not a or not b:
         return 0.0
-    from rapidfuzz.distance import Levenshtein
-
     return 1.0 - Levenshtein.distance(a, b) / max(len(a), len(b))
 
 
