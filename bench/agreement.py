@@ -115,8 +115,10 @@ def source_digest(*modules: str) -> str:
 STAGE_SOURCES = {
     "fluency": ("trainer/features/fluency.py", "trainer/speech/vad.py", "trainer/speech/textnorm.py",
                 "trainer/speech/transcript.py", "lessons/phrasebank.yaml"),
-    "audio": ("trainer/features/fluency.py", "trainer/speech/vad.py", "trainer/speech/textnorm.py"),
-    "pronunciation": ("trainer/features/pronunciation.py", "trainer/speech/textnorm.py", "trainer/speech/transcript.py"),
+    "audio": ("trainer/features/fluency.py", "trainer/speech/vad.py", "trainer/speech/textnorm.py",
+              "trainer/speech/lexicon.py"),
+    "pronunciation": ("trainer/features/pronunciation.py", "trainer/speech/textnorm.py", "trainer/speech/transcript.py",
+                      "trainer/speech/alignment.py", "trainer/speech/lexicon.py"),
 }
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from ports import free_port
 from trainer.speech.audio import Audio, load_audio
+from trainer.speech.transcript import Transcript, Word
 from trainer.config import PROJECT_ROOT
 from trainer.content import get_bank
 
@@ -34,6 +35,13 @@ def speechocean_rows(name: str, table: str) -> tuple[Path, list[dict]]:
         pytest.skip(f"{folder} is not here (it sits beside the project on the developers' machines only)")
     with (folder / table).open() as handle:
         return folder, list(csv.DictReader(handle, delimiter="\t"))
+
+
+def word_transcript(words: list[tuple[str, float]]) -> Transcript:
+    """A Whisper-style transcript of (word as written, probability): a word every 0.4 s."""
+    return Transcript(" ".join(w for w, _ in words),
+                      [Word(w, i * 0.4, i * 0.4 + 0.3, p) for i, (w, p) in enumerate(words)],
+                      "whisper", "test", 5.0)
 
 
 # --------------------------------------------------------------------------- databases

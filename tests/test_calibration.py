@@ -13,7 +13,7 @@ import sys
 import numpy as np
 import pytest
 
-from tests.conftest import speechocean_rows
+from tests.conftest import speechocean_rows, word_transcript
 from trainer.scoring import calibration
 from trainer.scoring.calibration import (
     DIMENSIONS,
@@ -112,32 +112,24 @@ def test_model_file_round_trips(tmp_path):
 # --------------------------------------------------------------------------- features
 
 
-def _transcript(words):
-    from trainer.speech.transcript import Transcript, Word
-
-    return Transcript(" ".join(w for w, _ in words),
-                      [Word(w, i * 0.4, i * 0.4 + 0.3, p) for i, (w, p) in enumerate(words)],
-                      "whisper", "test", 5.0)
-
-
 def test_recognition_features_compare_the_heard_words_with_the_text():
     text = "We call it bear"
-    exact = calibration.recognition_features(_transcript([("We", 0.9), ("call", 0.8), ("it", 0.9), ("bear.", 0.7)]), text)
+    exact = calibration.recognition_features(word_transcript([("We", 0.9), ("call", 0.8), ("it", 0.9), ("bear.", 0.7)]), text)
     assert exact["asr_reference_words_heard"] == 1.0 and exact["asr_word_error_rate"] == 0.0
     assert exact["asr_reference_confidence"] == pytest.approx(0.825)
-    misheard = calibration.recognition_features(_transcript([("We", 0.9), ("call", 0.8), ("it", 0.9), ("Bill.", 0.7)]), text)
+    misheard = calibration.recognition_features(word_transcript([("We", 0.9), ("call", 0.8), ("it", 0.9), ("Bill.", 0.7)]), text)
     assert misheard["asr_reference_words_heard"] == 0.75 and misheard["asr_reference_words_spoken"] == 1.0
     assert misheard["asr_reference_confidence"] == pytest.approx(0.65)
     assert exact["asr_reference_similarity"] > misheard["asr_reference_similarity"] > 0.75
-    missing = calibration.recognition_features(_transcript([("We", 0.9), ("call", 0.8)]), text)
+    missing = calibration.recognition_features(word_transcript([("We", 0.9), ("call", 0.8)]), text)
     assert missing["asr_reference_words_spoken"] == 0.5
-    silent = calibration.recognition_features(_transcript([]), text)
+    silent = calibration.recognition_features(word_transcript([]), text)
     assert silent["asr_reference_words_spoken"] == 0.0 and silent["asr_word_error_rate"] == 1.0
 
 
 def test_digits_whisper_writes_with_hyphens_count_as_the_words_read():
     # Whisper gives "2-8-9-1" as the words "2", "-8", "-9", "-1"
-    heard = _transcript([("2", 0.9), ("-8", 0.8), ("-9", 0.9), ("-1", 0.6)])
+    heard = word_transcript([("2", 0.9), ("-8", 0.8), ("-9", 0.9), ("-1", 0.6)])
     features = calibration.recognition_features(heard, "TWO EIGHT NINE ONE")
     assert features["asr_reference_words_heard"] == 1.0
     assert features["asr_reference_confidence"] == pytest.approx(0.6)
@@ -145,6 +137,36 @@ def test_digits_whisper_writes_with_hyphens_count_as_the_words_read():
 
     assert normalize("Call 555-0134, then 1-108.") == "call five five five zero one three four then one one zero eight"
     assert normalize("twenty-one") == "twenty one"
+
+
+def test_alignment_features_read_the_pronunciation_evidence_through_its_types():
+    from trainer.features.pronunciation import (
+        THRESHOLDS,
+        PhoneScore,
+        ReadAloudEvidence,
+        WordScore,
+    )
+
+    def word(index, text, start, phones):
+        scored = [PhoneScore(p, s, e, g, -5.0, -4.0) for p, s, e, g in phones]
+        return WordScore(index, text, "ok", start, scored[-1].end if scored else None, -1.0, -1.5, text,
+                         " ".join(p for p, *_ in phones) or None, "cmudict", scored)
+
+    record = ReadAloudEvidence(
+        words=[word(0, "we", 0.5, [("W", 0.5, 0.6, -0.5), ("IY", 0.6, 0.8, -1.0)]),
+               word(1, "call", 1.3, [("K", 1.3, 1.4, -2.0), ("AO", 1.4, 1.7, None), ("L", 1.7, 1.8, -3.0)]),
+               WordScore(2, "it", "omitted", None, None, None, None, None, "IH T", "cmudict")],
+        inserted=[], thresholds=THRESHOLDS, notes=[], aligned_seconds=2.0)
+    stored = json.loads(json.dumps(record.to_dict()))
+    assert ReadAloudEvidence.from_dict(stored).to_dict() == stored  # a stored report reads back as it was
+    features = calibration.alignment_features(record)
+    assert calibration.alignment_features(stored) == features
+    assert features["aligned_seconds_per_phone"] == pytest.approx(1.3 / 5)
+    assert features["aligned_gap_share"] == pytest.approx(0.5 / 1.3)
+    assert features["aligned_gaps_per_word"] == 0.5
+    assert features["mean_vowel_seconds"] == pytest.approx(0.25)
+    assert features["phone_gop_p10"] == pytest.approx(-2.7)
+    assert calibration.alignment_features({}) == {}
 
 
 def test_syllables_come_from_the_dictionary_then_the_spelling():

@@ -118,6 +118,10 @@ def test_word_labels_times_and_phones_are_sane(assess):
     json.dumps(evidence)  # serialisable as it is
     assert evidence["thresholds"]["ok_gop"] > evidence["thresholds"]["mispronounced_gop"]
     assert len(evidence["words"]) == 10 and evidence["words"][0]["phones"][0]["phone"] == "P"
+    stored = json.loads(json.dumps(evidence))
+    record = pronunciation.ReadAloudEvidence.from_dict(stored)
+    assert json.dumps(record.to_dict()) == json.dumps(evidence)  # a stored report reads back as it was
+    assert record.words[0].phones[0].phone == "P" and record.label_counts == evidence["label_counts"]
     features = result.features()
     for name in ("mean_phone_gop", "mean_word_gop", "share_phones_below_low", "forced_score_per_frame",
                  "free_score_per_frame", "pronunciation_accuracy", "completeness"):

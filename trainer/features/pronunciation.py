@@ -60,12 +60,15 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
+from rapidfuzz.distance import Levenshtein
 
-from trainer.speech.asr import POCKETSPHINX_LOCK
+from trainer.speech import lexicon
+from trainer.speech.alignment import HeardToken, align_words, heard_tokens
+from trainer.speech.asr import POCKETSPHINX_LOCK, transcribe
 from trainer.speech.audio import Audio
+from trainer.speech.lexicon import model_dir
 from trainer.speech.textnorm import normalize
 from trainer.speech.transcript import Transcript
 
@@ -73,8 +76,7 @@ from trainer.speech.transcript import Transcript
 SCORE_UNIT_NATS = 1024 * math.log(1.0001)
 FRAMES_PER_SECOND = 100
 # The 39 phones of the CMU dictionary (and of the acoustic model), without stress.
-CMU_PHONES = ("AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH "
-              "T TH UH UW V W Y Z ZH").split()
+CMU_PHONES = lexicon.PHONES
 # Dictionary words the free phone string is aligned as: one word per phone.
 PHONE_WORD_PREFIX = "phone_"
 
@@ -151,6 +153,11 @@ class PhoneScore:
     def to_dict(self) -> dict:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(self).items()}
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "PhoneScore":
+        return cls(data["phone"], data["start"], data["end"], data.get("gop"),
+                   data["forced_score_per_frame"], data.get("free_score_per_frame"))
+
 
 @dataclass
 class WordScore:
@@ -172,6 +179,14 @@ class WordScore:
         data["phones"] = [p.to_dict() for p in self.phones]
         return data
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "WordScore":
+        return cls(
+            data["index"], data["word"], data["label"], data.get("start"), data.get("end"), data.get("gop"),
+            data.get("min_phone_gop"), data.get("heard"), data.get("pronunciation"),
+            data.get("pronunciation_source", "none"), [PhoneScore.from_dict(p) for p in data.get("phones", [])],
+        )
+
 
 @dataclass
 class InsertedWord:
@@ -183,6 +198,56 @@ class InsertedWord:
     def to_dict(self) -> dict:
         return {"word": self.word, "start": round(self.start, 3), "end": round(self.end, 3),
                 "after_index": self.after_index}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "InsertedWord":
+        return cls(data["word"], data["start"], data["end"], data["after_index"])
+
+
+LABELS = ("ok", "unclear", "mispronounced", "omitted")
+READ_ALOUD_METHOD = ("PocketSphinx forced alignment vs free phone recognition (GOP, nats/frame); "
+                     "omissions and insertions from the Whisper transcript")
+
+
+@dataclass
+class ReadAloudEvidence:
+    """The evidence of a scored reading as a report stores it: ``to_dict()`` is the JSON
+    (``ReadAloudAssessment.evidence()``), ``from_dict()`` reads a stored one back, so other
+    modules read words, phones, times and GOP through these types rather than by key.
+    Values read back are those stored (times and GOP rounded to 3 decimals)."""
+
+    words: list[WordScore]
+    inserted: list[InsertedWord]
+    thresholds: Thresholds
+    notes: list[str]
+    aligned_seconds: float
+    method: str = READ_ALOUD_METHOD
+
+    @property
+    def label_counts(self) -> dict[str, int]:
+        return {label: sum(w.label == label for w in self.words) for label in LABELS}
+
+    def to_dict(self) -> dict:
+        return {
+            "method": self.method,
+            "words": [w.to_dict() for w in self.words],
+            "inserted": [w.to_dict() for w in self.inserted],
+            "label_counts": self.label_counts,
+            "thresholds": asdict(self.thresholds),
+            "notes": list(self.notes),
+            "aligned_seconds": round(self.aligned_seconds, 3),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ReadAloudEvidence":
+        return cls(
+            words=[WordScore.from_dict(w) for w in data.get("words", [])],
+            inserted=[InsertedWord.from_dict(w) for w in data.get("inserted", [])],
+            thresholds=Thresholds(**data.get("thresholds", {})),
+            notes=list(data.get("notes", [])),
+            aligned_seconds=data.get("aligned_seconds", 0.0),
+            method=data.get("method", READ_ALOUD_METHOD),
+        )
 
 
 @dataclass
@@ -239,7 +304,7 @@ class ReadAloudAssessment:
         word_gops = [w.gop for w in self.words if w.gop is not None]
         total = max(1, len(self.words))
         counts = {label: sum(w.label == label for w in self.words)
-                  for label in ("ok", "unclear", "mispronounced", "omitted")}
+                  for label in LABELS}
         values = {
             "pronunciation_accuracy": _round(self.pronunciation_accuracy, 2),
             "completeness": round(self.completeness, 2),
@@ -263,18 +328,12 @@ class ReadAloudAssessment:
         }
         return {k: v for k, v in values.items() if v is not None}
 
+    def evidence_record(self) -> ReadAloudEvidence:
+        return ReadAloudEvidence(self.words, self.inserted, self.thresholds, self.notes, self.aligned_seconds)
+
     def evidence(self) -> dict:
-        return {
-            "method": ("PocketSphinx forced alignment vs free phone recognition (GOP, nats/frame); "
-                       "omissions and insertions from the Whisper transcript"),
-            "words": [w.to_dict() for w in self.words],
-            "inserted": [w.to_dict() for w in self.inserted],
-            "label_counts": {label: sum(w.label == label for w in self.words)
-                             for label in ("ok", "unclear", "mispronounced", "omitted")},
-            "thresholds": asdict(self.thresholds),
-            "notes": list(self.notes),
-            "aligned_seconds": round(self.aligned_seconds, 3),
-        }
+        """The stored evidence (JSON-ready): :class:`ReadAloudEvidence` as a dict."""
+        return self.evidence_record().to_dict()
 
 
 def _round(value: float | None, digits: int = 4) -> float | None:
@@ -313,12 +372,6 @@ def label_for(gop: float | None, heard_as: str | None, thresholds: Thresholds = 
 # --------------------------------------------------------------------------- decoders
 
 
-def model_dir() -> Path:
-    import pocketsphinx
-
-    return Path(pocketsphinx.get_model_path()) / "en-us"
-
-
 _decoders: dict[str, object] = {}
 _registry_lock = threading.Lock()
 
@@ -337,7 +390,7 @@ PHONE_LOOP_LANGUAGE_WEIGHT = 2.0
 
 def _decoder_config(kind: str) -> dict:
     root = model_dir()
-    common = dict(hmm=str(root / "en-us"), dict=str(root / "cmudict-en-us.dict"), logfn="/dev/null",
+    common = dict(hmm=str(root / "en-us"), dict=str(lexicon.dictionary_path()), logfn="/dev/null",
                   cmn="batch")
     if kind in ("align", "align_wide"):
         beam = ALIGN_BEAM if kind == "align" else WIDE_ALIGN_BEAM
@@ -457,18 +510,6 @@ def _is_filler(name: str) -> bool:
 # --------------------------------------------------------------------------- dictionary
 
 
-@lru_cache(maxsize=1)
-def _cmudict() -> dict[str, str]:
-    """First pronunciation of each word in the bundled CMU dictionary."""
-    entries: dict[str, str] = {}
-    with (model_dir() / "cmudict-en-us.dict").open(encoding="utf-8", errors="replace") as handle:
-        for line in handle:
-            word, _, phones = line.strip().partition(" ")
-            if word and "(" not in word:
-                entries.setdefault(word, phones.strip())
-    return entries
-
-
 # espeak-ng IPA -> CMU phones, longest symbols first.
 _IPA_TO_CMU = {
     "aɪ": "AY", "aʊ": "AW", "ɔɪ": "OY", "eɪ": "EY", "oʊ": "OW", "əʊ": "OW", "tʃ": "CH", "dʒ": "JH",
@@ -515,7 +556,7 @@ def g2p(word: str) -> str | None:
 
 def pronunciation_of(word: str) -> tuple[str | None, str]:
     """(CMU phones, source) for a normalised word: cmudict, g2p or none."""
-    known = _cmudict().get(word)
+    known = lexicon.pronunciation(word)
     if known:
         return known, "cmudict"
     made = g2p(word)
@@ -523,23 +564,6 @@ def pronunciation_of(word: str) -> tuple[str | None, str]:
 
 
 # --------------------------------------------------------------------------- what was said
-
-
-@dataclass
-class _HeardToken:
-    text: str
-    start: float
-    end: float
-
-
-def _heard_tokens(transcript: Transcript) -> list[_HeardToken]:
-    """Whisper's words normalised the same way as the reference ("$25" -> three tokens that
-    share the word's times)."""
-    tokens = []
-    for word in transcript.words:
-        for token in normalize(word.text).split():
-            tokens.append(_HeardToken(token, word.start, word.end))
-    return tokens
 
 
 def _phones(text: str) -> list[str] | None:
@@ -560,8 +584,6 @@ def phone_similarity(expected: str, heard: str) -> float:
     a, b = _phones(expected), _phones(heard)
     if not a or not b:
         return 0.0
-    from rapidfuzz.distance import Levenshtein
-
     return 1.0 - Levenshtein.distance(a, b) / max(len(a), len(b))
 
 
@@ -584,26 +606,14 @@ class _Heard:
     kind: str  # same / similar / other
 
 
-def match_reference(reference: list[str], heard: list[_HeardToken]) -> tuple[list[_Heard | None], list[tuple[int, int]]]:
+def match_reference(reference: list[str], heard: list[HeardToken]) -> tuple[list[_Heard | None], list[tuple[int, int]]]:
     """For each reference word what was heard at its place (None: nothing, omitted), and the
     inserted heard tokens as (token index, reference index they follow). A word Whisper
     split in two ("tag it" for "Tagaytay") is joined back when the joined tokens sound
     closer to the reference word."""
-    import jiwer
-
-    matched: list[int | None] = [None] * len(reference)
-    inserted: dict[int, int] = {}
-    if reference and heard:
-        output = jiwer.process_words(" ".join(reference), " ".join(t.text for t in heard))
-        for chunk in output.alignments[0]:
-            if chunk.type in ("equal", "substitute"):
-                for offset in range(chunk.ref_end_idx - chunk.ref_start_idx):
-                    matched[chunk.ref_start_idx + offset] = chunk.hyp_start_idx + offset
-            elif chunk.type == "insert":
-                for index in range(chunk.hyp_start_idx, chunk.hyp_end_idx):
-                    inserted[index] = chunk.ref_start_idx - 1
-    elif heard:
-        inserted = {i: -1 for i in range(len(heard))}
+    alignment = align_words(reference, [t.text for t in heard])
+    matched = alignment.matched()
+    inserted = alignment.inserted()
 
     result: list[_Heard | None] = []
     for i, word in enumerate(reference):
@@ -640,8 +650,6 @@ def assess_read_aloud(audio: Audio, reference_text: str, transcript: Transcript 
     timings: dict[str, float] = {}
     started = time.perf_counter()
     if transcript is None:
-        from trainer.speech.asr import transcribe
-
         transcript = transcribe(audio)
         timings["transcribing"] = time.perf_counter() - started
     notes: list[str] = []
@@ -650,7 +658,9 @@ def assess_read_aloud(audio: Audio, reference_text: str, transcript: Transcript 
         thresholds = thresholds.lowered_by(NARROWBAND_GOP_DROP)
         notes.append(f"telephone-band audio: GOP thresholds lowered by {NARROWBAND_GOP_DROP} nats/frame, "
                      "the drop a phone line causes on the same readings")
-    heard = _heard_tokens(transcript)
+    # Each of Whisper's digit pieces ("2", "-8") keeps its own times here; the calibrated
+    # model's features were measured so (calibration joins them back: its features only).
+    heard = heard_tokens(transcript, join_digits=False)
     said, inserted_at = match_reference(reference, heard)
     if not heard:
         notes.append("the recogniser heard no words")
@@ -745,7 +755,7 @@ def assess_read_aloud(audio: Audio, reference_text: str, transcript: Transcript 
     )
 
 
-def _speech_span(audio: Audio, heard: list[_HeardToken]) -> tuple[float, bytes]:
+def _speech_span(audio: Audio, heard: list[HeardToken]) -> tuple[float, bytes]:
     """(start in seconds, 16-bit PCM) of the audio from just before the first word heard to
     just after the last one: silence costs decoding time and gives the aligner room to err."""
     pcm = audio.to_pcm16()

@@ -24,14 +24,19 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+from rapidfuzz import fuzz
 
+from trainer.features.fluency import vad_speech
+from trainer.features.pronunciation import ReadAloudEvidence
+from trainer.speech.alignment import HeardToken, WordAlignment, align_words, heard_tokens
+from trainer.speech.lexicon import VOWELS, syllable_count
+from trainer.speech.textnorm import words as norm_words
 from trainer.speech.transcript import Transcript
 
 DIMENSIONS = ("accuracy", "completeness", "fluency", "prosodic", "total")
@@ -55,81 +60,28 @@ RUBRIC_FEATURES = {
     "total": "calibrated_total",
 }
 
-_VOWELS = frozenset("AA AE AH AO AW AY EH ER EY IH IY OW OY UH UW".split())
-
-
 # --------------------------------------------------------------------------- features
 
 
-@lru_cache(maxsize=1)
-def _cmu_syllables() -> dict[str, int]:
-    """Syllables (vowel phones) per word of the CMU dictionary shipped with PocketSphinx."""
-    import pocketsphinx
-
-    path = Path(pocketsphinx.get_model_path()) / "en-us" / "cmudict-en-us.dict"
-    counts: dict[str, int] = {}
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        for line in handle:
-            word, _, phones = line.strip().partition(" ")
-            if "(" in word:  # alternate pronunciations: keep the first
-                continue
-            counts[word] = max(1, sum(p in _VOWELS for p in phones.split()))
-    return counts
-
-
-def syllable_count(word: str) -> int:
-    """Syllables of a normalised word: the CMU dictionary, else vowel groups in the spelling."""
-    known = _cmu_syllables().get(word)
-    if known:
-        return known
-    return max(1, len(re.findall(r"[aeiouy]+", word)))
-
-
-def _heard_tokens(transcript: Transcript) -> list[tuple[str, float]]:
-    """Normalised recognised words with the recogniser's probability ("$5" -> 2 tokens).
-
-    Whisper splits a digit string it writes "2-8-9-1" into the words "2", "-8", "-9", "-1";
-    they are joined back first (with the lowest probability) so that they read as digits."""
-    from trainer.speech.textnorm import normalize
-
-    joined: list[tuple[str, float]] = []
-    for word in transcript.words:
-        text = word.text.strip()
-        if joined and re.match(r"^-\d", text) and re.search(r"\d$", joined[-1][0]):
-            joined[-1] = (joined[-1][0] + text, min(joined[-1][1], float(word.probability)))
-        else:
-            joined.append((text, float(word.probability)))
-    return [(part, probability) for text, probability in joined for part in normalize(text).split()]
-
-
-def _align_reference(reference: list[str], heard: list[tuple[str, float]]):
-    """jiwer's word alignment of the reference with the heard words; per reference word the
+def _align_reference(reference: list[str], heard: list[HeardToken]) -> tuple[WordAlignment, list[float], list[float]]:
+    """The word alignment of the reference with the heard words; per reference word the
     recogniser's probability of the same word aligned to it (0: not heard as written) and
     the spelling similarity (0-1) of the word aligned to it (1: the same word, 0: none)."""
-    import jiwer
-    from rapidfuzz import fuzz
-
-    aligned = jiwer.process_words(" ".join(reference), " ".join(w for w, _ in heard))
+    aligned = align_words(reference, [t.text for t in heard])
     confidence = [0.0] * len(reference)
     similarity = [0.0] * len(reference)
-    for chunk in aligned.alignments[0]:
-        if chunk.type in ("equal", "substitute"):
-            for offset in range(chunk.ref_end_idx - chunk.ref_start_idx):
-                word, probability = heard[chunk.hyp_start_idx + offset]
-                i = chunk.ref_start_idx + offset
-                if chunk.type == "equal":
-                    confidence[i], similarity[i] = probability, 1.0
-                else:
-                    similarity[i] = fuzz.ratio(reference[i], word) / 100.0
+    for pair in aligned.pairs:
+        if pair.kind == "equal":
+            confidence[pair.ref], similarity[pair.ref] = heard[pair.hyp].probability, 1.0
+        elif pair.kind == "substitute":
+            similarity[pair.ref] = fuzz.ratio(reference[pair.ref], heard[pair.hyp].text) / 100.0
     return aligned, confidence, similarity
 
 
 def reference_word_confidence(transcript: Transcript, reference_text: str) -> list[float]:
     """Per normalised reference word: the recogniser's probability of hearing it as written."""
-    from trainer.speech.textnorm import words as norm_words
-
     reference = norm_words(reference_text)
-    heard = _heard_tokens(transcript)
+    heard = heard_tokens(transcript)
     if not reference or not heard:
         return [0.0] * len(reference)
     return _align_reference(reference, heard)[1]
@@ -141,12 +93,8 @@ def recognition_features(transcript: Transcript, reference_text: str) -> dict[st
     The reference and the heard words are aligned (``jiwer``): a reference word counts as
     *heard* when the same word is aligned to it, *spoken* when any word is (a substitution
     is a word said unclearly or differently, a deletion a word not said at all)."""
-    from rapidfuzz import fuzz
-
-    from trainer.speech.textnorm import words as norm_words
-
     reference = norm_words(reference_text)
-    heard = _heard_tokens(transcript)
+    heard = heard_tokens(transcript)
     if not reference:
         return {}
     if not heard:
@@ -157,7 +105,7 @@ def recognition_features(transcript: Transcript, reference_text: str) -> dict[st
             "asr_reference_similarity": 0.0,
         }
     n = len(reference)
-    probabilities = [p for _, p in heard]
+    probabilities = [t.probability for t in heard]
     aligned, confidence, similarity = _align_reference(reference, heard)
     return {
         "asr_reference_similarity": float(np.mean(similarity)),
@@ -166,7 +114,7 @@ def recognition_features(transcript: Transcript, reference_text: str) -> dict[st
         "asr_reference_words_spoken": (aligned.hits + aligned.substitutions) / n,
         "asr_reference_confidence": float(np.mean(confidence)),
         "asr_inserted_words_per_reference_word": aligned.insertions / n,
-        "asr_char_similarity": fuzz.ratio(" ".join(reference), " ".join(w for w, _ in heard)) / 100.0,
+        "asr_char_similarity": fuzz.ratio(" ".join(reference), " ".join(t.text for t in heard)) / 100.0,
         "asr_mean_word_probability": float(np.mean(probabilities)),
         "asr_min_word_probability": float(np.min(probabilities)),
     }
@@ -174,8 +122,6 @@ def recognition_features(transcript: Transcript, reference_text: str) -> dict[st
 
 def timing_features(reference_text: str, fluency_evidence: dict) -> dict[str, float]:
     """Reading pace measured against the text's syllables, and the longest pause."""
-    from trainer.speech.textnorm import words as norm_words
-
     syllables = sum(syllable_count(w) for w in norm_words(reference_text))
     speaking = float(fluency_evidence.get("speaking_seconds") or 0.0)
     phonation = float(fluency_evidence.get("phonation_seconds") or 0.0)
@@ -192,23 +138,26 @@ def timing_features(reference_text: str, fluency_evidence: dict) -> dict[str, fl
     return features
 
 
-def alignment_features(pronunciation_evidence: dict) -> dict[str, float]:
+def alignment_features(pronunciation_evidence: ReadAloudEvidence | dict) -> dict[str, float]:
     """Pace, gaps, rhythm and the weakest sounds from the forced alignment of the text
-    (``trainer.pronunciation``'s evidence: aligned words with their phones, times and GOP).
+    (``trainer.features.pronunciation``'s evidence, or its stored dict: aligned words with
+    their phones, times and GOP).
 
     The aligner times each expected phone, so these hold where recognition failed: a
     reading stretched word by word shows long phones and gaps between the words."""
-    words = [w for w in pronunciation_evidence.get("words", []) if w.get("phones")]
-    phones = [p for w in words for p in w["phones"]]
+    evidence = (pronunciation_evidence if isinstance(pronunciation_evidence, ReadAloudEvidence)
+                else ReadAloudEvidence.from_dict(pronunciation_evidence))
+    words = [w for w in evidence.words if w.phones and w.start is not None and w.end is not None]
+    phones = [p for w in words for p in w.phones]
     features: dict[str, float] = {}
     if not phones:
         return features
-    vowels = np.array([p["end"] - p["start"] for p in phones if p["phone"] in _VOWELS])
-    span = words[-1]["end"] - words[0]["start"]
+    vowels = np.array([p.end - p.start for p in phones if p.phone in VOWELS])
+    span = words[-1].end - words[0].start
     if span > 0:
         features["aligned_seconds_per_phone"] = span / len(phones)
     if len(words) > 1 and span > 0:
-        gaps = np.array([b["start"] - a["end"] for a, b in zip(words, words[1:])])
+        gaps = np.array([b.start - a.end for a, b in zip(words, words[1:])])
         features["aligned_gap_share"] = float(np.clip(gaps, 0, None).sum() / span)
         features["aligned_gaps_per_word"] = float((gaps >= 0.25).sum() / len(words))
     if vowels.size > 1:
@@ -216,7 +165,7 @@ def alignment_features(pronunciation_evidence: dict) -> dict[str, float]:
         pairs = (vowels[1:] + vowels[:-1]) / 2
         features["vowel_duration_npvi"] = float(100 * np.mean(np.abs(np.diff(vowels)) / pairs))
         features["mean_vowel_seconds"] = float(vowels.mean())
-    gops = np.array([p["gop"] for p in phones if p.get("gop") is not None])
+    gops = np.array([p.gop for p in phones if p.gop is not None])
     if gops.size:
         features["phone_gop_p10"] = float(np.percentile(gops, 10))
     return features
@@ -227,9 +176,6 @@ def audio_features(audio, reference_text: str) -> dict[str, float]:
 
     They do not depend on recognition, which fails on some readings (children, strong
     accents): the word-based fluency measures then see no words and no pauses at all."""
-    from trainer.features.fluency import vad_speech
-    from trainer.speech.textnorm import words as norm_words
-
     syllables = sum(syllable_count(w) for w in norm_words(reference_text)) or 1
     segments = vad_speech(audio.samples)
     if not segments:
@@ -251,8 +197,9 @@ def reading_features(transcript: Transcript, reference_text: str,
     """Every candidate feature of a read-aloud answer, by name.
 
     ``stages`` maps a stage name to its ``(features, evidence)`` as the scoring engine
-    measures them: ``fluency`` (``trainer.fluency``), ``audio`` (:func:`audio_features`)
-    and, when available, ``pronunciation`` (``trainer.pronunciation.assess_read_aloud``).
+    measures them: ``fluency`` (``trainer.features.fluency``), ``audio`` (:func:`audio_features`)
+    and, when available, ``pronunciation`` (``trainer.features.pronunciation.assess_read_aloud``;
+    its evidence as :class:`ReadAloudEvidence` or its stored dict).
     Their feature names are kept as they are; recognition features start with ``asr_``."""
     features: dict[str, float] = {}
     for stage in ("fluency", "audio", "pronunciation"):

@@ -19,14 +19,13 @@ from __future__ import annotations
 import time
 import zlib
 from collections.abc import Callable
-from functools import lru_cache
 
 from trainer.config import get_settings
 from trainer.content import Task, get_bank
 from trainer.scoring.banding import band_dimension, rubric_task_type
 from trainer.scoring.report import Overall, Report
 from trainer.scoring.stages import STAGES, Measurement, ScoringContext
-from trainer.speech import asr
+from trainer.speech import asr, lexicon
 from trainer.speech.audio import Audio, AudioError, load_audio
 from trainer.speech.textnorm import words as norm_words
 from trainer.speech.transcript import Transcript
@@ -83,24 +82,13 @@ def _task_type(task, reference_text) -> str:
 # --------------------------------------------------------------------------- can it be scored
 
 
-@lru_cache(maxsize=1)
-def _english_lexicon() -> frozenset[str]:
-    """The CMU pronouncing dictionary's 130k words (shipped with PocketSphinx)."""
-    from pathlib import Path
-
-    import pocketsphinx
-
-    path = Path(pocketsphinx.get_model_path()) / "en-us" / "cmudict-en-us.dict"
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        return frozenset(line.split(" ", 1)[0].split("(")[0] for line in handle)
-
-
 def english_word_share(text: str) -> float:
+    """Share of the words that are English words (in the CMU pronouncing dictionary)."""
     tokens = norm_words(text)
     if not tokens:
         return 0.0
-    lexicon = _english_lexicon()
-    return sum(t in lexicon for t in tokens) / len(tokens)
+    english = lexicon.words()
+    return sum(t in english for t in tokens) / len(tokens)
 
 
 def _language_problem(audio: Audio, transcript: Transcript) -> str | None:

@@ -21,7 +21,6 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
 
 from trainer.speech.audio import Audio
 from trainer.config import data_path, get_settings
