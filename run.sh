@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One entry point for a fresh machine:
 #   ./run.sh app    install what is missing, then start the Streamlit app
-#   ./run.sh test   install what is missing, then run the test suite
+#   ./run.sh test   install what is missing, then run the test suite (what CI runs)
+#   ./run.sh test --fast   the tests not marked slow (no Whisper, LanguageTool or browser), in parallel
 # Every step checks first and is skipped when already done, so re-running is cheap.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -85,13 +86,20 @@ case "${1:-}" in
     exec "$VENV/bin/streamlit" run app.py --server.headless true "$@"
     ;;
   test)
-    shift; setup; install_test_packages; install_browser_packages
+    shift; setup; install_test_packages
+    if [ "${1:-}" = "--fast" ]; then
+      # The contributors' loop: leaves out the tests marked slow (Whisper, LanguageTool,
+      # the browser) and spreads the rest over the cores (pytest-xdist).
+      shift
+      exec "$VENV/bin/python" -m pytest -m "not slow" -n auto "$@"
+    fi
+    install_browser_packages
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
   setup)
     setup; install_browser_packages
     ;;
   *)
-    echo "usage: ./run.sh app | test [pytest args] | setup" >&2; exit 2
+    echo "usage: ./run.sh app | test [--fast] [pytest args] | setup" >&2; exit 2
     ;;
 esac

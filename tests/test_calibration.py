@@ -13,10 +13,9 @@ import sys
 import numpy as np
 import pytest
 
-from tests.conftest import speechocean_rows
+from tests.helpers.speechocean import speechocean_rows
 from trainer.scoring import calibration
 from trainer.scoring.calibration import (
-    DEFAULT_MODEL_FILE,
     DIMENSIONS,
     CalibrationModel,
     FeatureTable,
