@@ -14,10 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import dataworld
 from tests.helpers.clock import Clock
 from tests.helpers.ports import free_port
 from trainer.config import get_settings
 from trainer.content import get_bank
+from trainer.data import accounts
 from trainer.speech.audio import Audio, load_audio
 
 # Fixtures that run Whisper or LanguageTool, or drive Chromium: a test that uses one is slow.
@@ -49,8 +51,6 @@ def bank():
 def clock(monkeypatch):
     """The time the sign-in limits are measured by (``accounts.now``), stopped at the real
     time: ``clock.advance(minutes=15)`` moves it on instead of sleeping."""
-    from trainer.data import accounts
-
     stopped = Clock()
     monkeypatch.setattr(accounts, "now", stopped)
     return stopped
@@ -179,7 +179,6 @@ def app_database(request, tmp_path, monkeypatch):
 @pytest.fixture
 def recruiter(database):
     """(admin, rita): the first admin and a recruiter she created, in ``database``."""
-    from tests.helpers import dataworld
     from trainer.data.storage import Role
 
     admin = dataworld.admin()
@@ -221,8 +220,6 @@ def sample_reports():
 def chromium_executable() -> str:
     """Debian's Chromium (or $TRAINER_CHROMIUM). Missing: skipped on a developer's machine,
     a failure on CI, where ./run.sh test installs it."""
-    import os
-
     from tests.helpers.streamlit_browser import find_chromium
 
     found = find_chromium()
