@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One entry point for a fresh machine:
 #   ./run.sh app    install what is missing, then start the Streamlit app
-#   ./run.sh test   install what is missing, then lint and run the test suite
+#   ./run.sh test   install what is missing, then lint and run the whole test suite (what CI runs)
+#   ./run.sh test --fast   the tests not marked slow (no Whisper, LanguageTool or browser), in parallel
 #   ./run.sh lint   ruff, ruff format --check, the layer contracts and mypy against its baseline
 # Every step checks first and is skipped when already done, so re-running is cheap.
 set -euo pipefail
@@ -102,7 +103,14 @@ case "${1:-}" in
     exec "$VENV/bin/streamlit" run app.py --server.headless true "$@"
     ;;
   test)
-    shift; setup; install_test_packages; install_browser_packages
+    shift; setup; install_test_packages
+    if [ "${1:-}" = "--fast" ]; then
+      # The contributors' loop: leaves out the tests marked slow (Whisper, LanguageTool,
+      # the browser) and spreads the rest over the cores (pytest-xdist).
+      shift
+      exec "$VENV/bin/python" -m pytest -m "not slow" -n auto "$@"
+    fi
+    install_browser_packages
     # The whole run (no arguments: what CI runs) lints first; a run of chosen tests does not.
     if [ $# -eq 0 ]; then lint; fi
     exec "$VENV/bin/python" -m pytest "$@"
@@ -114,6 +122,6 @@ case "${1:-}" in
     setup; install_browser_packages
     ;;
   *)
-    echo "usage: ./run.sh app | test [pytest args] | lint [--sync] | setup" >&2; exit 2
+    echo "usage: ./run.sh app | test [--fast] [pytest args] | lint [--sync] | setup" >&2; exit 2
     ;;
 esac

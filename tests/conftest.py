@@ -1,20 +1,59 @@
-"""Shared fixtures: real speech made with espeak-ng and the real non-native speech sample."""
+"""Shared fixtures: the content bank, real speech made with espeak-ng, throwaway databases
+(SQLite and PostgreSQL), real reports, a clock, and the app in a real browser. Helpers that are
+not fixtures are in tests/helpers/.
+
+Tests that load a Whisper model, start LanguageTool or drive the browser are marked ``slow``:
+by hand (``pytestmark``) or, when they use one of ``SLOW_FIXTURES``, here at collection.
+``./run.sh test --fast`` leaves them out."""
 
 from __future__ import annotations
 
 import contextlib
-import csv
+import os
 from pathlib import Path
 
 import pytest
 
-from ports import free_port
-from trainer.speech.audio import Audio, load_audio
-from trainer.speech.transcript import Transcript, Word
-from trainer.config import PROJECT_ROOT
+from tests.helpers import dataworld
+from tests.helpers.clock import Clock
+from tests.helpers.ports import free_port
+from trainer.config import get_settings
 from trainer.content import get_bank
+from trainer.data import accounts
+from trainer.speech.audio import Audio, load_audio
 
-SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+# Fixtures that run Whisper or LanguageTool, or drive Chromium: a test that uses one is slow.
+SLOW_FIXTURES = {"sample_reports", "app_server", "open_browser", "playwright_driver", "chromium_executable"}
+
+
+def pytest_configure(config):
+    # Before the tests read any settings: argon2's cheapest parameters, so that the many
+    # accounts the tests make do not each cost a real password hash (the commands the tests
+    # run inherit it; tests/test_accounts.py checks the default profile).
+    os.environ.setdefault("TRAINER_PASSWORD_HASH_PROFILE", "test")
+    get_settings.cache_clear()
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if SLOW_FIXTURES.intersection(item.fixturenames) and item.get_closest_marker("slow") is None:
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session")
+def bank():
+    """The content bank the app uses (``trainer.content.get_bank()``)."""
+    return get_bank()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The time the sign-in limits are measured by (``accounts.now``), stopped at the real
+    time: ``clock.advance(minutes=15)`` moves it on instead of sleeping."""
+    stopped = Clock()
+    monkeypatch.setattr(accounts, "now", stopped)
+    return stopped
 
 
 @pytest.fixture(scope="session")
@@ -27,21 +66,6 @@ def spoken():
         return path, load_audio(path)
 
     return make
-
-
-def speechocean_rows(name: str, table: str) -> tuple[Path, list[dict]]:
-    folder = SHARED_DATA / name
-    if not (folder / table).is_file():
-        pytest.skip(f"{folder} is not here (it sits beside the project on the developers' machines only)")
-    with (folder / table).open() as handle:
-        return folder, list(csv.DictReader(handle, delimiter="\t"))
-
-
-def word_transcript(words: list[tuple[str, float]]) -> Transcript:
-    """A Whisper-style transcript of (word as written, probability): a word every 0.4 s."""
-    return Transcript(" ".join(w for w, _ in words),
-                      [Word(w, i * 0.4, i * 0.4 + 0.3, p) for i, (w, p) in enumerate(words)],
-                      "whisper", "test", 5.0)
 
 
 # --------------------------------------------------------------------------- databases
@@ -155,7 +179,6 @@ def app_database(request, tmp_path, monkeypatch):
 @pytest.fixture
 def recruiter(database):
     """(admin, rita): the first admin and a recruiter she created, in ``database``."""
-    import dataworld
     from trainer.data.storage import Role
 
     admin = dataworld.admin()
@@ -188,16 +211,16 @@ def sample_reports():
     for _, _, report in reports.values():
         assert report.scorable, report.reason
     return reports
-# -- the app in a real browser (tests/test_e2e_browser.py; helpers in tests/streamlit_browser.py)
+
+
+# -- the app in a real browser (tests/test_e2e_browser.py; helpers in tests/helpers/streamlit_browser.py)
 
 
 @pytest.fixture(scope="session")
 def chromium_executable() -> str:
     """Debian's Chromium (or $TRAINER_CHROMIUM). Missing: skipped on a developer's machine,
     a failure on CI, where ./run.sh test installs it."""
-    import os
-
-    from streamlit_browser import find_chromium
+    from tests.helpers.streamlit_browser import find_chromium
 
     found = find_chromium()
     if found is None:
@@ -213,7 +236,7 @@ def app_server(tmp_path_factory):
     """The Streamlit app on a free local port, with an empty data folder of its own, so a test
     run never touches the developer's saved data. Read-only resources are shared: the speech
     model already unpacked for the suite, and the suite's LanguageTool server."""
-    from streamlit_browser import StreamlitServer
+    from tests.helpers.streamlit_browser import StreamlitServer
 
     from trainer.features import grammar
     from trainer.speech.asr import resolve_whisper_model
@@ -243,7 +266,7 @@ def open_browser(playwright_driver, chromium_executable, app_server, tmp_path):
     microphone plays the WAV ``microphone`` once; every request not to the app is aborted
     and listed in ``blocked``. Closed after the test, with a screenshot of each page it left
     open (``last-page-N.png`` in the test's tmp_path) to see what a failure looked like."""
-    from streamlit_browser import keep_offline, launch_chromium
+    from tests.helpers.streamlit_browser import keep_offline, launch_chromium
 
     contexts = []
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-import dataworld
+from tests.helpers import dataworld
 from trainer.data import accounts, interviews, records
 from trainer.data.access import AccessDenied, Actor, NotFound
 from trainer.content import get_bank

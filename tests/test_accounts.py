@@ -1,15 +1,19 @@
 """Accounts: argon2 password hashing, sign-in and its rate limit, the create-admin command,
-admin-made accounts and cohorts, the pick-a-profile mode; on SQLite and PostgreSQL."""
+admin-made accounts and cohorts, the pick-a-profile mode; on SQLite and PostgreSQL.
+
+The suite hashes with argon2's cheapest parameters (tests/conftest.py); the first tests check
+the default profile. Lockouts are timed by the ``clock`` fixture, which moves only when a test
+says so."""
 
 from __future__ import annotations
 
-import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-import dataworld
-from dataworld import cli
+from tests.helpers import dataworld
+from tests.helpers.dataworld import cli
 from trainer.data import accounts, records
 from trainer.data.access import AccessDenied, Actor
 from trainer.data.accounts import AccountError, SignInFailed, SignInLocked
@@ -30,6 +34,40 @@ def test_passwords_are_hashed_with_argon2id():
             accounts.hash_password(weak)
 
 
+def stored_hash(login: str) -> str:
+    with transaction() as session:
+        return session.scalar(select(User.password_hash).where(User.login == login))
+
+
+@pytest.fixture
+def hash_profile(monkeypatch):
+    """``hash_profile(name)``: hash passwords with another ``password_hash_profile`` from now on."""
+    def use(name: str) -> None:
+        monkeypatch.setenv("TRAINER_PASSWORD_HASH_PROFILE", name)
+        get_settings.cache_clear()
+
+    yield use
+    get_settings.cache_clear()
+
+
+def test_the_default_profile_is_rfc_9106_low_memory_and_a_sign_in_upgrades_older_hashes(database, hash_profile):
+    assert get_settings().password_hash_profile == "test"  # the suite's (tests/conftest.py)
+    admin = dataworld.admin()
+    assert stored_hash("root").startswith("$argon2id$v=19$m=8,t=1,p=1$")  # argon2's cheapest
+
+    hash_profile("default")  # what production uses: 64 MiB, 3 passes, 4 lanes
+    assert accounts.hash_password("correct horse battery").startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert accounts.sign_in("root", dataworld.PASSWORD).user_id == admin.user_id
+    assert stored_hash("root").startswith("$argon2id$v=19$m=65536,t=3,p=4$")  # rehashed on sign-in
+    assert accounts.sign_in("root", dataworld.PASSWORD).user_id == admin.user_id
+    with pytest.raises(SignInFailed):
+        accounts.sign_in("nobody", "wrong password!")
+
+    hash_profile("fastest")
+    with pytest.raises(ValueError, match="password_hash_profile"):
+        accounts.hash_password("correct horse battery")
+
+
 def test_sign_in(database):
     admin = dataworld.admin("Root")
     assert admin.role == Role.ADMIN
@@ -48,16 +86,17 @@ def test_sign_in(database):
 
 
 @pytest.fixture
-def strict_limit(monkeypatch):
+def strict_limit(monkeypatch, clock):
+    """Three failures within 10 minutes lock a login for 5 minutes (yielded), on ``clock``."""
     monkeypatch.setenv("TRAINER_SIGNIN_MAX_FAILURES", "3")
     monkeypatch.setenv("TRAINER_SIGNIN_WINDOW_MINUTES", "10")
-    monkeypatch.setenv("TRAINER_SIGNIN_LOCKOUT_MINUTES", "0.03")  # 1.8 seconds
+    monkeypatch.setenv("TRAINER_SIGNIN_LOCKOUT_MINUTES", "5")
     get_settings.cache_clear()
-    yield 1.8
+    yield timedelta(minutes=5)
     get_settings.cache_clear()
 
 
-def test_failed_sign_ins_lock_the_login_for_a_while(database, strict_limit):
+def test_failed_sign_ins_lock_the_login_for_a_while(database, strict_limit, clock):
     admin = dataworld.admin()
     dataworld.staff(admin, Role.COACH, "ana")
     for _ in range(2):
@@ -66,7 +105,7 @@ def test_failed_sign_ins_lock_the_login_for_a_while(database, strict_limit):
         assert not isinstance(failed.value, SignInLocked)
     with pytest.raises(SignInLocked) as locked:
         accounts.sign_in("ana", "not her password")
-    assert "try again" in str(locked.value).lower()
+    assert "try again" in str(locked.value).lower() and "5 minutes" in str(locked.value)
     with pytest.raises(SignInLocked):
         accounts.sign_in("ana", dataworld.PASSWORD)  # even the right password, while locked
     assert accounts.sign_in("root", dataworld.PASSWORD).user_id == admin.user_id  # other logins unaffected
@@ -76,7 +115,11 @@ def test_failed_sign_ins_lock_the_login_for_a_while(database, strict_limit):
     with pytest.raises(SignInLocked):
         accounts.sign_in("ghost", "guessing")  # unknown logins lock the same way
 
-    time.sleep(strict_limit + 0.3)
+    clock.advance(seconds=strict_limit.total_seconds() - 1)
+    with pytest.raises(SignInLocked) as locked:
+        accounts.sign_in("ana", dataworld.PASSWORD)  # a second before the lockout ends
+    assert "1 minute." in str(locked.value)
+    clock.advance(seconds=1.3)
     assert accounts.sign_in("ana", dataworld.PASSWORD).name == "Ana"
     for _ in range(2):  # a success forgets earlier failures
         with pytest.raises(SignInFailed) as failed:
@@ -164,7 +207,7 @@ def test_changing_a_password(database):
     assert len(entries) == 2 and all("argon2" not in str(e.before) + str(e.after) for e in entries)
 
 
-def test_profiles_for_the_pick_a_profile_mode(database, sample_reports):
+def test_profiles_for_the_pick_a_profile_mode(database):
     admin = dataworld.admin()
     maria = accounts.create_profile("  Maria   Santos ")
     assert maria.name == "Maria Santos" and maria.role == Role.APPLICANT

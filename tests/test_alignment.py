@@ -6,7 +6,7 @@ from __future__ import annotations
 import jiwer
 import pytest
 
-from tests.conftest import word_transcript
+from tests.helpers.transcripts import word_transcript
 from trainer.speech import lexicon
 from trainer.speech.alignment import AlignedPair, align_words, heard_tokens
 

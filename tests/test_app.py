@@ -16,42 +16,22 @@ import pytest
 import soundfile as sf
 from streamlit.testing.v1 import AppTest
 
+from tests.helpers import dataworld
+from tests.helpers.apptest import app, open_page
+from tests.helpers.audio import wav_bytes
+from trainer.content import DIMENSIONS, get_bank
 from trainer.data import accounts, records
-from trainer.config import PROJECT_ROOT
-from trainer.content import DIMENSIONS, load_all
 from trainer.data.storage import AttemptStatus, Role
 from trainer.speech.tts import synthesize
 
-APP = str(PROJECT_ROOT / "app.py")
 APPLICANT_PAGES = ["home", "lessons", "practice", "mock_call", "feedback", "progress", "profile"]
-BANK = load_all()
+BANK = get_bank()
 
 pytestmark = pytest.mark.usefixtures("app_database")
 
 
-def app(actor=None, timeout: float = 300) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=timeout)
-    if actor is not None:
-        at.session_state["actor"] = actor
-    return at.run()
-
-
-def open_page(at: AppTest, page: str, **query) -> AppTest:
-    for name, value in query.items():
-        at.query_params[name] = str(value)
-    at.switch_page(f"views/{page}.py").run()
-    assert not at.exception, at.exception
-    return at
-
-
 def html_bodies(at: AppTest) -> list[str]:
     return [element.proto.body for element in at.get("html")]
-
-
-def wav_bytes(samples: np.ndarray, rate: int = 16000) -> bytes:
-    buffer = io.BytesIO()
-    sf.write(buffer, samples, rate, format="WAV", subtype="PCM_16")
-    return buffer.getvalue()
 
 
 def choose_task(at: AppTest, task_type: str, task_id: str) -> AppTest:
@@ -79,7 +59,7 @@ def test_home_for_nobody_offers_the_profile_picker_and_shows_the_task_bank():
     with pytest.raises(ValueError):  # applicant pages are not offered before a profile is chosen
         at.switch_page("views/practice.py")
     for page in ("sign_in", "interview"):  # the staff's and the candidate's ways in stay open
-        assert open_page(at, page).title
+        assert open_page(page, at=at).title
 
 
 def test_without_open_practice_nobody_picks_a_profile_by_name(monkeypatch):
@@ -91,14 +71,14 @@ def test_without_open_practice_nobody_picks_a_profile_by_name(monkeypatch):
     at = app()
     assert not at.exception
     assert at.title[0].value == "Sign in"  # the default page for nobody
-    home = open_page(at, "home")
+    home = open_page("home", at=at)
     assert page_links(home) == ["Sign in"]
     with pytest.raises(ValueError):
         home.switch_page("views/profile.py")
 
 
 def test_a_profile_is_created_then_picked_by_name_and_names_stay_unique():
-    at = open_page(app(), "profile")
+    at = open_page("profile", at=app())
     at.text_input(key="new-profile-name").input("Maria Santos")
     at.button[-1].click().run()
     assert not at.exception
@@ -107,12 +87,12 @@ def test_a_profile_is_created_then_picked_by_name_and_names_stay_unique():
     assert any("Welcome, Maria Santos" in h.value for h in at.subheader)
     assert any(m.label == "Your level" and m.value == "not yet known" for m in at.metric)
 
-    again = open_page(app(), "profile")  # another visit: the name is in the list
+    again = open_page("profile", at=app())  # another visit: the name is in the list
     assert again.selectbox[0].options == ["Maria Santos"]
     again.button[0].click().run()  # Continue
     assert again.session_state["actor"].name == "Maria Santos"
 
-    third = open_page(app(), "profile")
+    third = open_page("profile", at=app())
     third.text_input(key="new-profile-name").input("maria santos")
     third.button[-1].click().run()
     assert "actor" not in third.session_state
@@ -121,40 +101,39 @@ def test_a_profile_is_created_then_picked_by_name_and_names_stay_unique():
 
 @pytest.mark.parametrize("page", APPLICANT_PAGES)
 def test_every_applicant_page_opens(page):
-    at = open_page(app(accounts.create_profile("Ana")), page)
+    at = open_page(page, at=app(accounts.create_profile("Ana")))
     assert at.title, f"{page} shows no title"
     assert not at.error, [e.value for e in at.error]
 
 
 def test_an_applicant_with_an_account_signs_in_to_the_same_pages_and_staff_do_not_get_them(monkeypatch):
-    from dataworld import PASSWORD, admin, staff
     from trainer.config import get_settings
 
     monkeypatch.setenv("TRAINER_OPEN_PRACTICE", "false")
     get_settings.cache_clear()
-    root = admin()
-    staff(root, Role.APPLICANT, "ana")
+    root = dataworld.admin()
+    dataworld.staff(root, Role.APPLICANT, "ana")
     at = app()
     at.text_input[0].input("ana")
-    at.text_input[1].input(PASSWORD)
+    at.text_input[1].input(dataworld.PASSWORD)
     at.button[0].click().run()
     assert not at.exception, at.exception
     assert at.session_state["actor"].role == Role.APPLICANT
     assert any("You are signed in as Ana" in s.value for s in at.success)
     for page in APPLICANT_PAGES:
-        assert open_page(at, page).title
-    profile = open_page(at, "profile")
+        assert open_page(page, at=at).title
+    profile = open_page("profile", at=at)
     assert any("practising as" in s.value for s in profile.success)
     assert any(b.label == "Sign out" for b in profile.button)
 
-    coach = app(staff(root, Role.COACH, "coach"))
+    coach = app(dataworld.staff(root, Role.COACH, "coach"))
     assert coach.title[0].value != "BPO English Trainer"
     with pytest.raises(ValueError):
         coach.switch_page("views/practice.py")
 
 
 def test_switching_profile_forgets_the_previous_person():
-    at = open_page(app(accounts.create_profile("Ben")), "profile")
+    at = open_page("profile", at=app(accounts.create_profile("Ben")))
     at.session_state["practice-note"] = "Ben's"
     at.button[0].click().run()  # Switch profile
     assert "actor" not in at.session_state and "practice-note" not in at.session_state
@@ -163,11 +142,12 @@ def test_switching_profile_forgets_the_previous_person():
 # --------------------------------------------------------------------------- practice
 
 
+@pytest.mark.slow  # scores the answer: Whisper and LanguageTool
 def test_recorded_answer_is_saved_scored_stage_by_stage_and_opens_its_feedback():
     actor = accounts.create_profile("Carlo")
     task = BANK.get_task("task.sentence_build.002")
     answer = "Um, my phone has not been working since this morning."
-    at = choose_task(open_page(app(actor), "practice"), "sentence_build", task.id)
+    at = choose_task(open_page("practice", at=app(actor)), "sentence_build", task.id)
     assert any("No preparation time: answer within 15 s." in c.value for c in at.caption)
     at.audio_input[0].upload("answer.wav", synthesize(answer, "calm_male").read_bytes()).run()
     at.button[0].click().run()
@@ -194,13 +174,14 @@ def test_recorded_answer_is_saved_scored_stage_by_stage_and_opens_its_feedback()
     assert fluency.dataframe, "no measured features and thresholds behind the fluency band"
 
 
+@pytest.mark.slow  # scores the reply: LanguageTool
 def test_typed_chat_reply_is_scored_with_grammar_errors_marked_and_text_escaped():
     actor = accounts.create_profile("Dana")
     task = BANK.get_task("task.chat_reply.001")
     reply = ("Hello, thank you for contacting ShopNest. I am sorry your shoes are late. "
              "The courier says he go to the warehouse yesterday and your order arrive tomorrow. "
              "<script>alert(1)</script> Is there anything else I can help you with?")
-    at = choose_task(open_page(app(actor), "practice"), "chat_reply", task.id)
+    at = choose_task(open_page("practice", at=app(actor)), "chat_reply", task.id)
     at.text_area(key=f"reply-{task.id}").input(reply)
     at.button[0].click().run()
     assert not at.exception, at.exception
@@ -220,7 +201,7 @@ def test_typed_chat_reply_is_scored_with_grammar_errors_marked_and_text_escaped(
 def test_a_too_long_reply_is_refused_before_it_is_saved():
     actor = accounts.create_profile("Eli")
     task = BANK.get_task("task.chat_reply.001")
-    at = choose_task(open_page(app(actor), "practice"), "chat_reply", task.id)
+    at = choose_task(open_page("practice", at=app(actor)), "chat_reply", task.id)
     at.text_area(key=f"reply-{task.id}").input("word " * (task.max_words + 5))
     at.button[0].click().run()
     assert f"keep it within {task.max_words} words" in at.error[0].value
@@ -232,7 +213,7 @@ def test_a_recording_longer_than_the_answer_time_is_refused_with_the_limit():
     task = BANK.get_task("task.listening.001")  # 10 s to answer
     speech, rate = sf.read(synthesize("The customer ordered a blue jacket.", "calm_male"), dtype="float32")
     long = np.concatenate([speech, np.zeros(int(rate * (task.answer_seconds + 5)), np.float32)])
-    at = choose_task(open_page(app(actor), "practice"), "listening", task.id)
+    at = choose_task(open_page("practice", at=app(actor)), "listening", task.id)
     at.audio_input[0].upload("long.wav", wav_bytes(long, rate)).run()
     at.button[0].click().run()
     assert not at.exception
@@ -243,7 +224,7 @@ def test_a_recording_longer_than_the_answer_time_is_refused_with_the_limit():
 
 def test_an_unreadable_recording_gets_a_friendly_message_and_nothing_is_saved():
     actor = accounts.create_profile("Gus")
-    at = choose_task(open_page(app(actor), "practice"), "listening", "task.listening.001")
+    at = choose_task(open_page("practice", at=app(actor)), "listening", "task.listening.001")
     at.audio_input[0].upload("empty.wav", b"\x00" * 4000).run()
     at.button[0].click().run()
     assert not at.exception
@@ -251,9 +232,10 @@ def test_an_unreadable_recording_gets_a_friendly_message_and_nothing_is_saved():
     assert records.list_attempts(actor) == []
 
 
+@pytest.mark.slow  # the page loads Whisper and LanguageTool
 def test_a_silent_recording_is_kept_and_the_applicant_told_what_to_do():
     actor = accounts.create_profile("Hana")
-    at = choose_task(open_page(app(actor), "practice"), "listening", "task.listening.001")
+    at = choose_task(open_page("practice", at=app(actor)), "listening", "task.listening.001")
     at.audio_input[0].upload("silence.wav", wav_bytes(np.zeros(16000 * 3, np.float32))).run()
     at.button[0].click().run()
     assert not at.exception
@@ -268,28 +250,19 @@ def test_a_silent_recording_is_kept_and_the_applicant_told_what_to_do():
 # --------------------------------------------------------------------------- feedback
 
 
-def stored(actor, sample) -> int:
-    """An attempt of ``actor`` carrying one of the real sample reports."""
-    from dataworld import scored_attempt
-
-    return scored_attempt(actor, sample)
-
-
 def test_feedback_shows_evidence_coach_bands_and_escaped_comments(sample_reports):
-    from dataworld import admin, staff
-
     applicant = accounts.create_profile("Ivy")
-    first = stored(applicant, sample_reports["listening"])
-    second = stored(applicant, sample_reports["listening"])
-    root = admin()
-    coach = staff(root, Role.COACH, "coach")
+    first = dataworld.scored_attempt(applicant, sample_reports["listening"])
+    second = dataworld.scored_attempt(applicant, sample_reports["listening"])
+    root = dataworld.admin()
+    coach = dataworld.staff(root, Role.COACH, "coach")
     cohort = accounts.create_cohort(root, "June")
     accounts.add_member(root, cohort.id, applicant.user_id)
     accounts.add_member(root, cohort.id, coach.user_id)
     records.override_band(coach, second, "vocabulary", 2, "Too few words of your own")
     records.add_comment(coach, second, "**Good** <b>job</b> [click](javascript:alert(1))")
 
-    at = open_page(app(applicant), "feedback", attempt=second)
+    at = open_page("feedback", at=app(applicant), attempt=second)
     assert not at.error, [e.value for e in at.error]
     vocabulary = next(e for e in at.expander if e.label.startswith("Vocabulary: "))
     assert "band 2" in vocabulary.label and "set by your coach" in vocabulary.label
@@ -308,14 +281,14 @@ def test_feedback_shows_evidence_coach_bands_and_escaped_comments(sample_reports
 
 def test_feedback_of_someone_elses_attempt_is_refused(sample_reports):
     owner = accounts.create_profile("Jon")
-    attempt = stored(owner, sample_reports["chat"])
+    attempt = dataworld.scored_attempt(owner, sample_reports["chat"])
     other = accounts.create_profile("Kim")
-    at = open_page(app(other), "feedback", attempt=attempt)
+    at = open_page("feedback", at=app(other), attempt=attempt)
     assert at.error and "may not see" in at.error[0].value
     assert not at.metric and not at.expander
-    missing = open_page(app(other), "feedback", attempt=attempt + 1000)
+    missing = open_page("feedback", at=app(other), attempt=attempt + 1000)
     assert missing.error and not missing.metric
-    garbage = open_page(app(other), "feedback", attempt="1;DROP")
+    garbage = open_page("feedback", at=app(other), attempt="1;DROP")
     assert "does not point to an answer" in garbage.error[0].value
 
 
@@ -329,7 +302,7 @@ def test_a_failed_scoring_says_the_recording_is_kept_and_can_be_scored_again(sam
     assert records.score_attempt(attempt).status == AttemptStatus.FAILED
     hidden.rename(recording)
 
-    at = open_page(app(actor), "feedback", attempt=attempt)
+    at = open_page("feedback", at=app(actor), attempt=attempt)
     assert "Your recording is saved" in at.warning[0].value
     at.button[0].click().run()  # Score it now
     assert not at.exception
@@ -339,8 +312,8 @@ def test_a_failed_scoring_says_the_recording_is_kept_and_can_be_scored_again(sam
 
 def test_feedback_without_an_attempt_lists_your_answers(sample_reports):
     actor = accounts.create_profile("Max")
-    attempt = stored(actor, sample_reports["chat"])
-    at = open_page(app(actor), "feedback")
+    attempt = dataworld.scored_attempt(actor, sample_reports["chat"])
+    at = open_page("feedback", at=app(actor))
     assert at.selectbox[0].value.id == attempt
     assert any(m.label == "Overall" for m in at.metric)
 
@@ -350,11 +323,11 @@ def test_feedback_without_an_attempt_lists_your_answers(sample_reports):
 
 def test_progress_shows_history_per_dimension_level_over_time_and_export(sample_reports):
     actor = accounts.create_profile("Nia")
-    empty = open_page(app(actor), "progress")
+    empty = open_page("progress", at=app(actor))
     assert any("No scored answers yet" in i.value for i in empty.info)
-    stored(actor, sample_reports["listening"])
-    stored(actor, sample_reports["chat"])
-    at = open_page(app(actor), "progress")
+    dataworld.scored_attempt(actor, sample_reports["listening"])
+    dataworld.scored_attempt(actor, sample_reports["chat"])
+    at = open_page("progress", at=app(actor))
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Answers scored"] == "2" and metrics["Your level now"] in {"A1", "A2", "B1", "B2", "C1", "C2"}
     assert len(at.get("vega_lite_chart")) == 2  # level over time, each dimension over time
@@ -363,7 +336,7 @@ def test_progress_shows_history_per_dimension_level_over_time_and_export(sample_
     downloads = [b.label for b in at.get("download_button")]
     assert downloads == ["Download as CSV", "Download as JSON"]
     # what the two buttons hand over: both answers, scores per dimension, only this person's
-    stored(accounts.create_profile("Other"), sample_reports["chat"])
+    dataworld.scored_attempt(accounts.create_profile("Other"), sample_reports["chat"])
     rows = list(csv.DictReader(io.StringIO(records.export_csv(actor))))
     assert sorted(r["task_type"] for r in rows) == ["chat_reply", "listening"]
     assert all(r["overall_score"] and any(r[f"{d}_band"] for d in DIMENSIONS) for r in rows), rows
@@ -376,7 +349,7 @@ def test_progress_shows_history_per_dimension_level_over_time_and_export(sample_
 
 def test_lesson_practice_items_are_checked_on_the_page_and_the_quiz_marked():
     lesson = BANK.get_lesson("lesson.u2.opening_closing_verifying")
-    at = open_page(app(accounts.create_profile("Omar")), "lessons", lesson=lesson.id)
+    at = open_page("lessons", at=app(accounts.create_profile("Omar")), lesson=lesson.id)
     assert at.header[0].value == lesson.title
     assert len(at.get("audio")) >= len(lesson.examples)  # an audio player per example
     gap = next(n for n, item in enumerate(lesson.practice, 1) if item.type == "fill_gap")
@@ -423,11 +396,12 @@ def button(at: AppTest, label: str):
     return next(b for b in at.button if b.label == label)
 
 
+@pytest.mark.slow  # scores the answer: Whisper and LanguageTool
 def test_a_mock_call_is_answered_turn_by_turn_and_its_report_shows_the_callers_details():
     actor = accounts.create_profile("Pia")
     task = BANK.get_task("task.role_play.001")
     scenario = BANK.get_scenario(task.scenario)
-    at = open_page(app(actor), "mock_call", task=task.id)
+    at = open_page("mock_call", at=app(actor), task=task.id)
     assert at.selectbox[0].value.id == task.id
     assert any(scenario.agent_brief in i.value for i in at.info)
     button(at, "Start the call").click().run()
@@ -472,16 +446,17 @@ def test_someone_elses_unfinished_call_cannot_be_continued():
     other = accounts.create_profile("Rosa")
     at = app(other)
     at.session_state["mock_call_id"] = call.id
-    at = open_page(at, "mock_call")
+    at = open_page("mock_call", at=at)
     assert at.error and not at.audio_input
     assert "mock_call_id" not in at.session_state
 
 
+@pytest.mark.slow  # scores the recording: Whisper
 def test_a_spoken_lesson_item_is_recorded_scored_and_saved():
     actor = accounts.create_profile("Sol")
     lesson = BANK.get_lesson("lesson.u2.opening_closing_verifying")
     n, item = next((n, i) for n, i in enumerate(lesson.practice, 1) if i.type == "repeat")
-    at = open_page(app(actor), "lessons", lesson=lesson.id)
+    at = open_page("lessons", at=app(actor), lesson=lesson.id)
     key = f"item-{lesson.id}-{n}"
     at.audio_input(key=f"{key}-recording").upload("repeat.wav", synthesize(item.text, "calm_male").read_bytes()).run()
     at.button(key=f"{key}-score").click().run()

@@ -13,7 +13,7 @@ from trainer.config import get_settings
 from trainer.speech import asr
 from trainer.speech.audio import load_audio
 from trainer.speech.textnorm import normalize, word_error_rate
-from tests.conftest import speechocean_rows
+from tests.helpers.speechocean import speechocean_rows
 
 pytestmark = pytest.mark.slow
 
@@ -281,13 +281,11 @@ def test_token_budget_stops_loops_without_cutting_answers(spoken):
     assert normalize(transcript.text).split()[-2:] == ["your", "email"]
 
 
-def test_a_whole_passage_as_prompt_does_not_make_whisper_skip_its_start(spoken, monkeypatch):
+def test_a_whole_passage_as_prompt_does_not_make_whisper_skip_its_start(spoken, monkeypatch, bank):
     """A read-aloud passage is too long for the prompt; forced into it, Whisper starts
     writing at its last sentence (9 s in), and the speech the VAD heard without words
     sends it back to decode without the text."""
-    from trainer.content import load_all
-
-    passage = load_all().get_task("task.read_aloud.001").text
+    passage = bank.get_task("task.read_aloud.001").text
     _, audio = spoken(passage, "young_female")
     plain = asr.transcribe(audio, expected_text=passage)
     assert passage not in (plain.settings["prompt"] or "")
@@ -301,14 +299,13 @@ def test_a_whole_passage_as_prompt_does_not_make_whisper_skip_its_start(spoken, 
     check_word_times(forced, audio.duration)
 
 
-def test_a_few_words_stretched_over_a_reading_leave_its_speech_unwritten(spoken):
+def test_a_few_words_stretched_over_a_reading_leave_its_speech_unwritten(spoken, bank):
     """On one machine a looping decoder of a 20 s passage kept seven words ("Thank you,
     thank you...") whose times the aligner spread over the whole reading; the speech
     under them still counts as unwritten, so the recogniser decodes it again."""
-    from trainer.content import load_all
     from trainer.speech.transcript import Word
 
-    passage = load_all().get_task("task.read_aloud.001").text
+    passage = bank.get_task("task.read_aloud.001").text
     _, audio = spoken(passage, "young_female")
     heard = asr.transcribe(audio)
     assert asr.unwritten_speech_seconds(audio, heard.words) <= asr.MAX_UNWRITTEN_SPEECH_SECONDS

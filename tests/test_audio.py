@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from tests.helpers.audio import wav_bytes
 from trainer.speech import audio as audio_mod
 from trainer.speech.audio import (
     AudioFileTooLargeError,
@@ -93,9 +94,7 @@ def test_stored_extension_of_wav_headerless_mp3_and_unknown_files(speech):
     from trainer.data.recordings import _sniff_extension
 
     samples, rate, _ = speech
-    buffer = io.BytesIO()
-    sf.write(buffer, samples, rate, format="WAV")
-    assert _sniff_extension(buffer.getvalue(), None) == "wav"
+    assert _sniff_extension(wav_bytes(samples, rate), None) == "wav"
     buffer = io.BytesIO()
     sf.write(buffer, samples, rate, format="MP3")  # no ID3 tag: MPEG frames from the start
     assert _sniff_extension(buffer.getvalue(), None) == "mp3"
@@ -150,10 +149,8 @@ def test_wav_with_no_samples(tmp_path):
 def test_too_short(speech):
     samples, rate, _ = speech
     clip = samples[: int(0.3 * rate)]
-    buffer = io.BytesIO()
-    sf.write(buffer, clip, rate, format="WAV")
     with pytest.raises(AudioTooShortError) as error:
-        load_audio(buffer.getvalue())
+        load_audio(wav_bytes(clip, rate))
     assert "0.3 s" in str(error.value)
 
 
@@ -162,10 +159,8 @@ def test_too_long_against_the_configured_limit(speech, monkeypatch):
     monkeypatch.setenv("TRAINER_MAX_AUDIO_SECONDS", str(int(duration) - 1))
     get_settings.cache_clear()
     try:
-        buffer = io.BytesIO()
-        sf.write(buffer, samples, rate, format="WAV")
         with pytest.raises(AudioTooLongError) as error:
-            load_audio(buffer.getvalue())
+            load_audio(wav_bytes(samples, rate))
         assert "longer than" in str(error.value)
     finally:
         monkeypatch.delenv("TRAINER_MAX_AUDIO_SECONDS")
@@ -211,35 +206,23 @@ def test_image_file_is_not_audio(tmp_path):
 
 
 def test_silence_has_no_speech():
-    buffer = io.BytesIO()
-    sf.write(buffer, np.zeros(16000 * 3, np.float32), 16000, format="WAV")
     with pytest.raises(NoSpeechError) as error:
-        load_audio(buffer.getvalue())
+        load_audio(wav_bytes(np.zeros(16000 * 3, np.float32)))
     assert "speech" in str(error.value)
 
 
 def test_noise_has_no_speech():
     rng = np.random.default_rng(7)
-    buffer = io.BytesIO()
-    sf.write(buffer, rng.normal(0, 0.1, 16000 * 3).astype(np.float32), 16000, format="WAV")
     with pytest.raises(NoSpeechError):
-        load_audio(buffer.getvalue())
+        load_audio(wav_bytes(rng.normal(0, 0.1, 16000 * 3).astype(np.float32)))
 
 
 def test_clipping_is_a_warning_not_an_error(speech):
     samples, rate, _ = speech
     loud = np.clip(samples * 12, -1, 1)
-    buffer = io.BytesIO()
-    sf.write(buffer, loud, rate, format="WAV")
-    result = load_audio(buffer.getvalue())
+    result = load_audio(wav_bytes(loud, rate))
     assert [w.code for w in result.warnings] == ["clipping"]
-    assert load_audio(_wav(samples, rate)).warnings == []
-
-
-def _wav(samples, rate) -> bytes:
-    buffer = io.BytesIO()
-    sf.write(buffer, samples, rate, format="WAV")
-    return buffer.getvalue()
+    assert load_audio(wav_bytes(samples, rate)).warnings == []
 
 
 def test_each_error_has_its_own_type_and_code():

@@ -12,7 +12,6 @@ import pytest
 import yaml
 
 from trainer.speech.audio import Audio, load_audio
-from trainer.content import load_all
 from trainer.content.samples import MANIFEST, SAMPLES_DIR, load_manifest, sample_path
 from trainer.speech.vad import speech_segments, speech_seconds
 
@@ -20,11 +19,6 @@ LIMIT_BYTES = 15 * 1024 * 1024
 SAMPLES = load_manifest()
 ANSWERS = [s for s in SAMPLES if s.kind == "answer"]
 PAUSE = re.compile(r"\[pause (\d+(?:\.\d+)?) s\]")
-
-
-@pytest.fixture(scope="module")
-def bank():
-    return load_all()
 
 
 @lru_cache(maxsize=None)

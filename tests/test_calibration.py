@@ -13,7 +13,8 @@ import sys
 import numpy as np
 import pytest
 
-from tests.conftest import speechocean_rows, word_transcript
+from tests.helpers.speechocean import speechocean_rows
+from tests.helpers.transcripts import word_transcript
 from trainer.scoring import calibration
 from trainer.scoring.calibration import (
     DIMENSIONS,

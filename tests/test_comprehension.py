@@ -15,12 +15,6 @@ from trainer.features.comprehension import (
     match_answer,
     politeness_markers,
 )
-from trainer.content import load_all
-
-
-@pytest.fixture(scope="module")
-def bank():
-    return load_all()
 
 
 # --------------------------------------------------------------------------- answers

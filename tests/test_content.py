@@ -44,11 +44,6 @@ MINIMUM_TASKS = {
 }
 
 
-@pytest.fixture(scope="module")
-def bank() -> content.ContentBank:
-    return load_all()
-
-
 def voice_names() -> set[str]:
     from trainer.speech.tts import VOICE_PRESETS
 

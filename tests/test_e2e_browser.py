@@ -2,7 +2,7 @@
 profile, answers a practice task by voice through Chromium's fake microphone, reads the
 scored report on the Feedback page, then opens Progress and Lessons.
 
-The server, the browser and the page objects are in tests/streamlit_browser.py; the
+The server, the browser and the page objects are in tests/helpers/streamlit_browser.py; the
 fixtures (``app_server``, ``open_browser``, ``chromium_executable``) in tests/conftest.py.
 Screenshots of the pages are taken on every run, into pytest's temporary folder; with
 ``TRAINER_UPDATE_SCREENSHOTS=1`` they replace the ones in docs/screenshots/ that the README
@@ -57,10 +57,10 @@ import time
 from pathlib import Path
 
 import pytest
-from streamlit_browser import PracticePage, StreamlitPage, microphone_wav
 
+from tests.helpers.streamlit_browser import PracticePage, StreamlitPage, microphone_wav
 from trainer.config import PROJECT_ROOT
-from trainer.content import load_all
+from trainer.content import get_bank
 from trainer.speech.textnorm import words
 from trainer.speech.tts import synthesize
 
@@ -81,7 +81,7 @@ def screenshots(tmp_path) -> Path:
 
 def test_practice_task_answered_by_voice_in_chromium(open_browser, app_server, screenshots, tmp_path):
     started = time.monotonic()
-    task = load_all().get_task(TASK_ID)
+    task = get_bank().get_task(TASK_ID)
     answer = task.answers[0][0].upper() + task.answers[0][1:] + "."
     microphone, seconds = microphone_wav(synthesize(answer, "calm_male"), tmp_path / "answer.wav")
     context, blocked = open_browser(microphone)

@@ -10,7 +10,6 @@ import pytest
 
 from trainer.features import fluency
 from trainer.speech.audio import from_array
-from trainer.content import load_all
 from trainer.features.fluency import FEATURE_NAMES, measure_fluency
 from trainer.speech.transcript import Transcript, Word
 from trainer.speech.vad import SAMPLE_RATE
@@ -107,7 +106,7 @@ def test_pauses_are_found_where_the_silences_were(recognised, pausy):
 
 
 @pytest.mark.slow
-def test_fluent_answer_beats_the_pausy_one_on_every_feature(recognised):
+def test_fluent_answer_beats_the_pausy_one_on_every_feature(recognised, bank):
     pausy = measure_fluency(*recognised["pausy"]).features()
     fluent = measure_fluency(*recognised["fluent"]).features()
     for name in FEATURE_NAMES:
@@ -115,7 +114,7 @@ def test_fluent_answer_beats_the_pausy_one_on_every_feature(recognised):
             assert fluent[name] > pausy[name], (name, fluent[name], pausy[name])
         else:
             assert fluent[name] < pausy[name], (name, fluent[name], pausy[name])
-    rubric = load_all().get_rubric("fluency")
+    rubric = bank.get_rubric("fluency")
     assert rubric.band_for(fluent, "retell").band > rubric.band_for(pausy, "retell").band
 
 
@@ -162,11 +161,11 @@ def test_discourse_fillers_only_when_used_as_fillers():
     assert [f.text for f in spellings.fillers] == ["um", "uh", "hmm", "erm"]
 
 
-def test_uses_the_phrase_bank_filler_list():
-    bank = load_all().phrasebank
-    result = measure_fluency(whisper_like("Ano, the bill is, basically, too high."), phrasebank=bank)
+def test_uses_the_phrase_bank_filler_list(bank):
+    phrases = bank.phrasebank
+    result = measure_fluency(whisper_like("Ano, the bill is, basically, too high."), phrasebank=phrases)
     assert [f.text for f in result.fillers] == ["ano", "basically"]
-    trimmed = bank.model_copy(update={"fillers": ["um", "uh", "er", "erm", "hmm"]})
+    trimmed = phrases.model_copy(update={"fillers": ["um", "uh", "er", "erm", "hmm"]})
     result = measure_fluency(whisper_like("Ano, the bill is, basically, too high."), phrasebank=trimmed)
     assert result.fillers == []
 

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from ports import free_port
+from tests.helpers.ports import free_port
 from trainer.cli import grammar as grammar_cli
 from trainer.features import grammar
 from trainer.features.grammar import GrammarUnavailable, LanguageToolServer, check_grammar

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import time
 from datetime import timedelta
 
 import numpy as np
@@ -15,7 +14,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-import dataworld
+from tests.helpers import dataworld
 from trainer.data import ReplyTooLong, interviews, records, storage
 from trainer.data.access import AccessDenied
 from trainer.data.interviews import (
@@ -187,8 +186,9 @@ def test_codes_expire_but_an_answer_in_progress_is_kept(recruiter):
     admin, rita = recruiter
     template = interviews.create_template(rita, "Chat screen", [CHAT_1, CHAT_2])
     new = interviews.create_invitation(rita, template.id, "Ana", valid_for=timedelta(seconds=1.5))
+    assert new.invitation.expires_at - new.invitation.created_at == timedelta(seconds=1.5)
     interviews.give_consent(new.code)
-    time.sleep(1.7)
+    dataworld.expire(new.invitation.id)  # the 1.5 s have run out
     with pytest.raises(CodeExpired):
         interviews.redeem(new.code)
     # the candidate was typing when the code expired: that answer is still taken, within
@@ -198,9 +198,7 @@ def test_codes_expire_but_an_answer_in_progress_is_kept(recruiter):
     assert interviews.get_invitation(rita, new.invitation.id).status == "expired"
 
     late = interviews.create_invitation(rita, template.id, "Ben", valid_for=timedelta(seconds=1))
-    with transaction() as session:  # as if it had expired long ago
-        invitation = session.get(Invitation, late.invitation.id)
-        invitation.expires_at = storage.utcnow() - timedelta(hours=1)
+    dataworld.expire(late.invitation.id, ago=timedelta(hours=1))  # as if it had expired long ago
     with pytest.raises(CodeExpired):
         interviews.give_consent(late.code)
 
@@ -228,6 +226,7 @@ def _interview(rita, template_id: int, name: str, answers: list[str]) -> int:
     return new.invitation.id
 
 
+@pytest.mark.slow  # scores chat replies: LanguageTool
 def test_results_are_ranked_and_judged_against_the_pass_bar(recruiter):
     admin, rita = recruiter
     good = [reply(CHAT_1), reply(CHAT_2)]

@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from tests.conftest import speechocean_rows
+from tests.helpers.speechocean import speechocean_rows
 from trainer.features import pronunciation
 from trainer.speech.asr import transcribe
 from trainer.speech.audio import from_array, load_audio

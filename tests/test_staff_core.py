@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-import dataworld
+from tests.helpers import dataworld
 from trainer.data import accounts, interviews, records
 from trainer.reports import candidate as candidate_report, evidence
 from trainer.data.access import AccessDenied

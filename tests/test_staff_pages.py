@@ -18,10 +18,10 @@ import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-import dataworld
+from tests.helpers import dataworld
+from tests.helpers.apptest import open_page
 from trainer.data import accounts, interviews, records
 from trainer.data.access import AccessDenied
-from trainer.config import PROJECT_ROOT
 from trainer.content import get_bank
 from trainer.data.storage import Role
 from trainer.speech.tts import synthesize
@@ -30,7 +30,6 @@ from trainer.webapp.text import escape_markdown as md
 
 pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 
-APP = str(PROJECT_ROOT / "app.py")
 NASTY = "<script>alert(1)</script> **Bold** [x](http://evil)"
 STAFF_PAGES = {  # page -> (title it shows, roles that may use it)
     "views/admin_users.py": ("Users", {Role.ADMIN}),
@@ -42,16 +41,6 @@ STAFF_PAGES = {  # page -> (title it shows, roles that may use it)
     "views/recruiter_invitations.py": ("Invitations", {Role.RECRUITER, Role.ADMIN}),
     "views/recruiter_templates.py": ("Interview templates", {Role.RECRUITER, Role.ADMIN}),
 }
-
-
-def open_page(page: str, actor=None, **params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    if actor is not None:
-        at.session_state[ACTOR_KEY] = actor
-    for name, value in params.items():
-        at.query_params[name] = str(value)
-    at.switch_page(page)
-    return at.run()
 
 
 def texts(at: AppTest) -> str:
@@ -383,7 +372,7 @@ def test_interview_from_template_to_pdf(database, sample_reports, downloads):
     used.run()
     assert used.error and "XXXX" not in used.error[0].value and not used.checkbox
     late = interviews.create_invitation(rita, template.id, "Late Larry", valid_for=timedelta(seconds=1))
-    time.sleep(1.5)
+    dataworld.expire(late.invitation.id)
     expired = open_page("views/interview.py")
     expired.text_input[0].input(late.code)
     expired.button[0].click()

@@ -19,7 +19,7 @@ import pytest
 import soundfile as sf
 from sqlalchemy import select
 
-import dataworld
+from tests.helpers import dataworld
 from trainer.data import accounts, records, storage
 from trainer.data.access import AccessDenied, NotFound
 from trainer.data import ANSWER_GRACE_SECONDS, ReplyTooLong, answer_limit
@@ -94,7 +94,7 @@ def test_database_url_setting_drives_postgresql_with_psycopg(monkeypatch):
 
 
 def test_an_unreachable_database_is_named_without_its_password(monkeypatch, tmp_path):
-    from ports import free_port
+    from tests.helpers.ports import free_port
 
     monkeypatch.setenv("DATABASE_URL", f"postgresql://trainer:s3cret@127.0.0.1:{free_port()}/trainer")
     monkeypatch.setenv("TRAINER_STORAGE_DIR", str(tmp_path))

@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from trainer.content import load_all
 from trainer.features.vocabulary import (
     FEATURE_NAMES,
     MTLD_THRESHOLD,
@@ -24,11 +23,6 @@ ADVANCED = ("I completely understand your frustration about the duplicate charge
             "billing discrepancy to our specialist team, who will investigate the payment "
             "system. You should receive a confirmation with a reference number within two "
             "business days, and the credit will appear on your next billing cycle.")
-
-
-@pytest.fixture(scope="module")
-def bank():
-    return load_all()
 
 
 def reference_mtld_forward(words, threshold=0.72):

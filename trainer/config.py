@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     signin_max_failures: int = 5
     signin_window_minutes: float = 15.0
     signin_lockout_minutes: float = 15.0
+    # Password hashing: "default" is argon2's RFC 9106 low-memory profile (64 MiB, 3 passes);
+    # "test" is argon2's cheapest profile, for the test suite only (tests/conftest.py sets it).
+    password_hash_profile: str = "default"
     invitation_valid_days: float = 7.0
     # Pick-a-profile mode: nobody needs an account to practise (a single-machine install).
     # Off on a shared server: applicants get accounts from an admin and sign in.

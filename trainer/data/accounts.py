@@ -7,11 +7,13 @@ the pick-a-profile mode.
     coach = create_user(admin, "Ana", Role.COACH, login="ana", password="...")
     cohort = create_cohort(admin, "June batch"); add_member(admin, cohort.id, coach.id)
 
-Passwords are hashed with argon2id (argon2-cffi's defaults, rehashed on sign-in when those
-change). Failed sign-ins are counted per login: ``signin_max_failures`` within
-``signin_window_minutes`` lock the login for ``signin_lockout_minutes`` (settings). A login
-that does not exist is counted and answered the same way, so failures do not reveal which
-logins exist. Changes by admins go to the audit log in the same transaction.
+Passwords are hashed with argon2id (argon2-cffi's RFC 9106 low-memory profile, rehashed on
+sign-in when the parameters change; the ``password_hash_profile`` setting "test" picks argon2's
+cheapest parameters, for the test suite only). Failed sign-ins are counted per login:
+``signin_max_failures`` within ``signin_window_minutes`` lock the login for
+``signin_lockout_minutes`` (settings), measured by ``now()``, which tests replace to move time
+on. A login that does not exist is counted and answered the same way, so failures do not reveal
+which logins exist. Changes by admins go to the audit log in the same transaction.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -44,9 +47,30 @@ MAX_PASSWORD_LENGTH = 1024
 MAX_NAME_LENGTH = 200
 LOGIN_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._@+-]{2,199}$")
 
-_hasher = PasswordHasher()
-# Verified against when the login does not exist, so that answer takes as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("no such user: constant-time answer")
+# The argon2 parameters per ``password_hash_profile`` setting.
+HASH_PROFILES = {"default": profiles.RFC_9106_LOW_MEMORY, "test": profiles.CHEAPEST}
+
+
+@lru_cache(maxsize=None)
+def _hasher_for(profile: str) -> PasswordHasher:
+    if profile not in HASH_PROFILES:
+        raise ValueError(f"Unknown password_hash_profile {profile!r}; use one of {', '.join(HASH_PROFILES)}.")
+    return PasswordHasher.from_parameters(HASH_PROFILES[profile])
+
+
+def _hasher() -> PasswordHasher:
+    return _hasher_for(get_settings().password_hash_profile)
+
+
+@lru_cache(maxsize=None)
+def _dummy_hash(profile: str) -> str:
+    """Verified against when the login does not exist, so that answer takes as long as a wrong password."""
+    return _hasher_for(profile).hash("no such user: constant-time answer")
+
+
+def now() -> datetime:
+    """The time sign-in failures and lockouts are measured by (tests replace it)."""
+    return utcnow()
 
 
 class AccountError(ValueError):
@@ -63,7 +87,7 @@ class SignInFailed(Exception):
 class SignInLocked(SignInFailed):
     def __init__(self, until: datetime):
         self.until = until
-        minutes = max(1, round((until - utcnow()).total_seconds() / 60))
+        minutes = max(1, round((until - now()).total_seconds() / 60))
         super().__init__(f"Too many failed sign-ins. Please try again in {minutes} minute"
                          f"{'s' if minutes != 1 else ''}.")
 
@@ -104,12 +128,12 @@ def _actor(user: User) -> Actor:
 
 def hash_password(password: str) -> str:
     check_password_policy(password)
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -171,24 +195,25 @@ def sign_in(login: str, password: str) -> Actor:
     (even with the right password) and SignInFailed for a wrong login or password."""
     key = normal_login(login)
     settings = get_settings()
-    now = utcnow()
+    hasher, at = _hasher(), now()
     with transaction() as session:
-        locked_until = _locked_until(session, key, now)
+        locked_until = _locked_until(session, key, at)
         if locked_until is not None:
             raise SignInLocked(locked_until)
         user = session.scalar(select(User).where(User.login == key)) if key else None
         usable = user is not None and user.active and user.password_hash is not None
-        valid = verify_password(user.password_hash if usable else _DUMMY_HASH, password) and usable
+        dummy = _dummy_hash(settings.password_hash_profile)
+        valid = verify_password(user.password_hash if usable else dummy, password) and usable
         if valid:
             session.execute(delete(SignInFailure).where(SignInFailure.login == key))
-            if _hasher.check_needs_rehash(user.password_hash):
-                user.password_hash = _hasher.hash(password)
+            if hasher.check_needs_rehash(user.password_hash):
+                user.password_hash = hasher.hash(password)
             return _actor(user)
-        session.add(SignInFailure(login=key[:200], at=now))
+        session.add(SignInFailure(login=key[:200], at=at))
     # outside the transaction block: the failure is committed before we raise
     if settings.signin_max_failures > 0:
         with transaction() as session:
-            locked_until = _locked_until(session, key, utcnow())
+            locked_until = _locked_until(session, key, now())
         if locked_until is not None:
             raise SignInLocked(locked_until)
     raise SignInFailed()

@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import timedelta
 
-from trainer.data import accounts, records
 from trainer.config import PROJECT_ROOT
+from trainer.data import accounts, records
 from trainer.data.access import Actor
-from trainer.data.storage import Role
+from trainer.data.storage import Invitation, Role, transaction, utcnow
 
 PASSWORD = "a-long-test-password"
 
@@ -38,6 +39,13 @@ def scored_attempt(actor: Actor, sample, **kwargs) -> int:
         attempt_id = records.save_attempt(actor, task_id, recording=answer, **kwargs)
     records.record_report(attempt_id, report)
     return attempt_id
+
+
+def expire(invitation_id: int, ago: timedelta = timedelta(seconds=1)) -> None:
+    """Move an invitation's expiry into the past, as if its time had run out ``ago`` (instead
+    of waiting for it)."""
+    with transaction() as session:
+        session.get(Invitation, invitation_id).expires_at = utcnow() - ago
 
 
 def cli(*args: str, stdin: str | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
