@@ -39,9 +39,14 @@ applicant_pages = [
 profile_picker = page("views/profile.py", "Choose your profile", "👤", url_path="profile")
 
 # -- issue 6: accounts, coaches, recruiters, admins, the candidate's interview -------------
-sign_in = page("views/sign_in.py", "Sign in", "🔑", url_path="sign_in",
-               default_for=() if open_practice else (None,),
-               visibility="hidden" if actor is not None else "visible")
+sign_in = page(
+    "views/sign_in.py",
+    "Sign in",
+    "🔑",
+    url_path="sign_in",
+    default_for=() if open_practice else (None,),
+    visibility="hidden" if actor is not None else "visible",
+)
 interview = page("views/interview.py", "Interview", "📝", url_path="interview")
 coach_pages = [
     page("views/coach_queue.py", "Review queue", "📥", ("coach",), url_path="coach_queue"),

@@ -74,19 +74,22 @@ def load_corpus(data_dir: Path) -> list[Utterance]:
         with (data_dir / "words.tsv").open(encoding="utf-8") as handle:
             for row in csv.DictReader(handle, delimiter="\t"):
                 words.setdefault(row["utt_id"], []).append(
-                    (int(row["word_index"]), row["word"], float(row["accuracy"])))
+                    (int(row["word_index"]), row["word"], float(row["accuracy"]))
+                )
     utterances = []
     for row in rows:
-        utterances.append(Utterance(
-            utt_id=row["utt_id"],
-            split=row["split"],
-            speaker=row["speaker"],
-            age=int(row["age"]),
-            path=data_dir / row["file"],
-            text=row["text"],
-            scores={d: float(row[d]) for d in DIMENSIONS if row.get(d) not in (None, "")},
-            word_accuracy=[(w, a) for _, w, a in sorted(words.get(row["utt_id"], []))],
-        ))
+        utterances.append(
+            Utterance(
+                utt_id=row["utt_id"],
+                split=row["split"],
+                speaker=row["speaker"],
+                age=int(row["age"]),
+                path=data_dir / row["file"],
+                text=row["text"],
+                scores={d: float(row[d]) for d in DIMENSIONS if row.get(d) not in (None, "")},
+                word_accuracy=[(w, a) for _, w, a in sorted(words.get(row["utt_id"], []))],
+            )
+        )
     return utterances
 
 
@@ -113,12 +116,26 @@ def source_digest(*modules: str) -> str:
 
 # What each cached stage depends on, besides the audio and the text.
 STAGE_SOURCES = {
-    "fluency": ("trainer/features/fluency.py", "trainer/speech/vad.py", "trainer/speech/textnorm.py",
-                "trainer/speech/transcript.py", "lessons/phrasebank.yaml"),
-    "audio": ("trainer/features/fluency.py", "trainer/speech/vad.py", "trainer/speech/textnorm.py",
-              "trainer/speech/lexicon.py"),
-    "pronunciation": ("trainer/features/pronunciation.py", "trainer/speech/textnorm.py", "trainer/speech/transcript.py",
-                      "trainer/speech/alignment.py", "trainer/speech/lexicon.py"),
+    "fluency": (
+        "trainer/features/fluency.py",
+        "trainer/speech/vad.py",
+        "trainer/speech/textnorm.py",
+        "trainer/speech/transcript.py",
+        "lessons/phrasebank.yaml",
+    ),
+    "audio": (
+        "trainer/features/fluency.py",
+        "trainer/speech/vad.py",
+        "trainer/speech/textnorm.py",
+        "trainer/speech/lexicon.py",
+    ),
+    "pronunciation": (
+        "trainer/features/pronunciation.py",
+        "trainer/speech/textnorm.py",
+        "trainer/speech/transcript.py",
+        "trainer/speech/alignment.py",
+        "trainer/speech/lexicon.py",
+    ),
 }
 
 
@@ -181,8 +198,8 @@ def recognition_settings() -> dict:
     """Everything that decides a transcript besides the audio."""
     import faster_whisper
 
-    from trainer.speech import asr
     from trainer.config import get_settings
+    from trainer.speech import asr
 
     settings = get_settings()
     if settings.asr_engine != "whisper":
@@ -242,8 +259,9 @@ def measure(utt: Utterance, cache: Cache, recognition: dict, with_pronunciation:
             return {"refused": error.code}
         return {"refused": None}
 
-    refused = cache.get("intake", f"{audio_key}-{source_digest('trainer/speech/audio.py', 'trainer/speech/vad.py')}",
-                        intake)["refused"]
+    refused = cache.get(
+        "intake", f"{audio_key}-{source_digest('trainer/speech/audio.py', 'trainer/speech/vad.py')}", intake
+    )["refused"]
 
     def loaded():
         nonlocal audio
@@ -280,6 +298,7 @@ def measure(utt: Utterance, cache: Cache, recognition: dict, with_pronunciation:
     stages["audio"] = cache.get("audio", key, run_audio)
 
     if with_pronunciation:
+
         def run_pronunciation():
             from trainer.features import pronunciation
 
@@ -300,8 +319,12 @@ def measure_all(utterances: list[Utterance], cache: Cache, *, quiet: bool = Fals
     for i, utt in enumerate(utterances, 1):
         results[utt.utt_id] = measure(utt, cache, recognition, with_pronunciation)
         if not quiet and (i % 25 == 0 or i == len(utterances)):
-            print(f"  measured {i}/{len(utterances)} ({cache.misses} computed, {cache.hits} cached, "
-                  f"{time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
+            print(
+                f"  measured {i}/{len(utterances)} ({cache.misses} computed, {cache.hits} cached, "
+                f"{time.perf_counter() - started:.0f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
     return results
 
 
@@ -312,14 +335,18 @@ def feature_rows(utterances: list[Utterance], measured: dict[str, Measured]) -> 
     from trainer.scoring.calibration import reading_features
     from trainer.speech.transcript import Transcript
 
-    return {u.utt_id: reading_features(Transcript.from_dict(measured[u.utt_id].transcript), u.text,
-                                       measured[u.utt_id].stages)
-            for u in utterances}
+    return {
+        u.utt_id: reading_features(
+            Transcript.from_dict(measured[u.utt_id].transcript), u.text, measured[u.utt_id].stages
+        )
+        for u in utterances
+    }
 
 
 def training_table(utterances: list[Utterance], rows: dict[str, dict[str, float]]):
     """The calibration table of the TRAIN rows only."""
     from calibration_fit import FeatureTable
+
     from trainer.scoring.calibration import DIMENSIONS
 
     train = [u for u in utterances if u.split == "train"]
@@ -352,7 +379,6 @@ def gate(utt: Utterance, measured: Measured) -> str | None:
 
 def correlations(ours: list[float], experts: list[float]) -> tuple[float, float]:
     import numpy as np
-
     from calibration_fit import _pearson, _spearman
 
     a, b = np.array(ours, dtype=float), np.array(experts, dtype=float)
@@ -416,10 +442,11 @@ def print_report(model, utterances, predictions, measured, words, out=sys.stdout
     from trainer.scoring.calibration import DIMENSIONS
 
     figures: dict = {"dimensions": {}}
-    print(f"\nAgreement with speechocean762 experts (model {model.label}; Pearson r / Spearman rho)",
-          file=out)
-    print(f"{'dimension':<13} {'test r':>6} {'test ρ':>6} {'train r':>7} {'train ρ':>7} "
-          f"{'CV r':>6} {'GOPT r':>6}  note", file=out)
+    print(f"\nAgreement with speechocean762 experts (model {model.label}; Pearson r / Spearman rho)", file=out)
+    print(
+        f"{'dimension':<13} {'test r':>6} {'test ρ':>6} {'train r':>7} {'train ρ':>7} {'CV r':>6} {'GOPT r':>6}  note",
+        file=out,
+    )
     for d in DIMENSIONS:
         row = {}
         for split in ("test", "train"):
@@ -432,16 +459,23 @@ def print_report(model, utterances, predictions, measured, words, out=sys.stdout
         if d == "completeness":
             note = "experts: no variance (test rows all 10): r undefined"
         elif d in GOPT and row["test"]["pearson"] == row["test"]["pearson"]:
-            note = "beats GOPT" if row["test"]["pearson"] > GOPT[d] else \
-                f"{row['test']['pearson'] - GOPT[d]:+.3f} vs GOPT"
-        print(f"{d:<13} {_fmt(row['test']['pearson']):>6} {_fmt(row['test']['spearman']):>6} "
-              f"{_fmt(row['train']['pearson']):>7} {_fmt(row['train']['spearman']):>7} "
-              f"{_fmt(cv):>6} {_fmt(GOPT.get(d)):>6}  {note}", file=out)
+            note = (
+                "beats GOPT" if row["test"]["pearson"] > GOPT[d] else f"{row['test']['pearson'] - GOPT[d]:+.3f} vs GOPT"
+            )
+        print(
+            f"{d:<13} {_fmt(row['test']['pearson']):>6} {_fmt(row['test']['spearman']):>6} "
+            f"{_fmt(row['train']['pearson']):>7} {_fmt(row['train']['spearman']):>7} "
+            f"{_fmt(cv):>6} {_fmt(GOPT.get(d)):>6}  {note}",
+            file=out,
+        )
         row["cv_pearson"] = cv
         figures["dimensions"][d] = row
     scorable = {u.utt_id for u in utterances if gate(u, measured[u.utt_id]) is None}
-    groups = {"children (6-7)": lambda u: u.age < ADULT_AGE, f"adults ({ADULT_AGE}+)": lambda u: u.age >= ADULT_AGE,
-              "the app would score": lambda u: u.utt_id in scorable}
+    groups = {
+        "children (6-7)": lambda u: u.age < ADULT_AGE,
+        f"adults ({ADULT_AGE}+)": lambda u: u.age >= ADULT_AGE,
+        "the app would score": lambda u: u.utt_id in scorable,
+    }
     figures["test_by_age"] = {}
     for label, member in groups.items():
         chosen = [u for u in utterances if u.split == "test" and member(u)]
@@ -454,9 +488,11 @@ def print_report(model, utterances, predictions, measured, words, out=sys.stdout
             figures["test_by_age"].setdefault(label, {})[d] = r
         figures["test_by_age"][label]["rows"] = len(chosen)
         print(f"test rows, {label}, n={len(chosen)}: " + ", ".join(cells), file=out)
-    print(f"rows: {sum(u.split == 'test' for u in utterances)} test, "
-          f"{sum(u.split == 'train' for u in utterances)} train; CV = speaker-grouped, train rows only",
-          file=out)
+    print(
+        f"rows: {sum(u.split == 'test' for u in utterances)} test, "
+        f"{sum(u.split == 'train' for u in utterances)} train; CV = speaker-grouped, train rows only",
+        file=out,
+    )
     gates = {}
     for u in utterances:
         reason = gate(u, measured[u.utt_id])
@@ -464,19 +500,26 @@ def print_report(model, utterances, predictions, measured, words, out=sys.stdout
             gates.setdefault(reason, []).append(u.utt_id)
     if gates:
         counts = ", ".join(f"{k} {len(v)}" for k, v in sorted(gates.items()))
-        print(f"the app would not score {sum(len(v) for v in gates.values())} of these readings "
-              f"({counts}); they are still estimated here so every expert row is compared", file=out)
+        print(
+            f"the app would not score {sum(len(v) for v in gates.values())} of these readings "
+            f"({counts}); they are still estimated here so every expert row is compared",
+            file=out,
+        )
     figures["not_scorable"] = {k: len(v) for k, v in gates.items()}
 
     print("\nWord level: AUC against expert word accuracy < 7", file=out)
     unavailable = pronunciation_available()
     for row in words:
-        parts = [f"{row['split']:<5} {row['words']} words, {row['wrong']} below 7",
-                 f"Whisper confidence AUC {_fmt(row.get('whisper_confidence_auc'))}"]
+        parts = [
+            f"{row['split']:<5} {row['words']} words, {row['wrong']} below 7",
+            f"Whisper confidence AUC {_fmt(row.get('whisper_confidence_auc'))}",
+        ]
         if "word_gop_auc" in row:
-            parts += [f"word GOP AUC {_fmt(row['word_gop_auc'])}",
-                      f"flag (mispronounced/omitted) AUC {_fmt(row['flag_auc'])}, precision "
-                      f"{_fmt(row['flag_precision'])}, recall {_fmt(row['flag_recall'])}"]
+            parts += [
+                f"word GOP AUC {_fmt(row['word_gop_auc'])}",
+                f"flag (mispronounced/omitted) AUC {_fmt(row['flag_auc'])}, precision "
+                f"{_fmt(row['flag_precision'])}, recall {_fmt(row['flag_recall'])}",
+            ]
         print("  " + "; ".join(parts), file=out)
     if unavailable:
         print(f"  pronunciation flag: not available ({unavailable})", file=out)
@@ -496,25 +539,34 @@ def write_predictions(path: Path, utterances, predictions) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
-                        help="a folder laid out like speechocean762-scored (scores.tsv, audio/)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA,
+        help="a folder laid out like speechocean762-scored (scores.tsv, audio/)",
+    )
     parser.add_argument("--out", type=Path, help="write per-utterance predictions (TSV, 0-10)")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="cache folder")
     parser.add_argument("--model", type=Path, help="calibration model file (default: the packaged one)")
-    parser.add_argument("--fit", action="store_true",
-                        help="refit on the train rows and write the model file (--model or the packaged one)")
+    parser.add_argument(
+        "--fit",
+        action="store_true",
+        help="refit on the train rows and write the model file (--model or the packaged one)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     parser.add_argument("--limit", type=int, help="first N utterances only (smoke runs)")
     args = parser.parse_args(argv)
 
     from calibration_fit import fit_model
+
     from trainer.scoring.calibration import DEFAULT_MODEL_FILE, CalibrationModel
 
     utterances = load_corpus(args.data)
     if args.limit:
-        utterances = utterances[:args.limit]
+        utterances = utterances[: args.limit]
     cache = Cache(args.cache)
     print(f"measuring {len(utterances)} utterances from {args.data} (cache {args.cache})", file=sys.stderr)
     measured = measure_all(utterances, cache)
@@ -525,17 +577,21 @@ def main(argv: list[str] | None = None) -> int:
         if not table.ids:
             raise SystemExit("error: no train rows to fit on")
         started = time.perf_counter()
-        model = fit_model(table, training={
-            "data": args.data.name, "split": "train",
-            "recognition": recognition_settings(),
-            "pronunciation": pronunciation_available() or "trainer.pronunciation.assess_read_aloud",
-            "command": "bench/agreement.py --fit",
-        }, progress=lambda line: print("  " + line, file=sys.stderr, flush=True))
+        model = fit_model(
+            table,
+            training={
+                "data": args.data.name,
+                "split": "train",
+                "recognition": recognition_settings(),
+                "pronunciation": pronunciation_available() or "trainer.pronunciation.assess_read_aloud",
+                "command": "bench/agreement.py --fit",
+            },
+            progress=lambda line: print("  " + line, file=sys.stderr, flush=True),
+        )
         model.save(model_path)
         print(f"fitted in {time.perf_counter() - started:.1f} s -> {model_path}", file=sys.stderr)
     model = CalibrationModel.load(model_path)
-    predictions = {uid: {d: e.value for d, e in model.predict(features).items()}
-                   for uid, features in rows.items()}
+    predictions = {uid: {d: e.value for d, e in model.predict(features).items()} for uid, features in rows.items()}
     words = word_agreement(utterances, measured)
     figures = print_report(model, utterances, predictions, measured, words)
     if args.out:

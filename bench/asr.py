@@ -60,35 +60,60 @@ def _opts(**kw) -> asr.WhisperOptions:
 GRAMMAR_PROMPT = "Umm, so, uh, he go to the office and, hmm, she don't like it, so we we should call him back."
 
 SETTINGS = [
-    Setting("tiny-plain", model="bundled:tiny.en", options=_opts(verbatim_prompt=False),
-            note="tiny.en, beam 5, no prompt (the issue's baseline)"),
+    Setting(
+        "tiny-plain",
+        model="bundled:tiny.en",
+        options=_opts(verbatim_prompt=False),
+        note="tiny.en, beam 5, no prompt (the issue's baseline)",
+    ),
     Setting("tiny-verbatim", model="bundled:tiny.en", note="tiny.en + disfluent prompt"),
     Setting("tiny-beam1", model="bundled:tiny.en", options=_opts(beam_size=1, verbatim_prompt=False)),
-    Setting("tiny-reference", model="bundled:tiny.en", options=_opts(verbatim_prompt=False),
-            prompt="reference", note="tiny.en prompted with the known text"),
+    Setting(
+        "tiny-reference",
+        model="bundled:tiny.en",
+        options=_opts(verbatim_prompt=False),
+        prompt="reference",
+        note="tiny.en prompted with the known text",
+    ),
     Setting("base-plain", options=_opts(verbatim_prompt=False), note="base, beam 5, no prompt"),
     Setting("base-verbatim", note="base + disfluent prompt (the default)"),
-    Setting("base-verbatim-grammar", prompt_text=GRAMMAR_PROMPT,
-            note="disfluent prompt that also shows grammar mistakes"),
+    Setting(
+        "base-verbatim-grammar", prompt_text=GRAMMAR_PROMPT, note="disfluent prompt that also shows grammar mistakes"
+    ),
     Setting("base-beam1", options=_opts(beam_size=1, verbatim_prompt=False)),
     Setting("base-beam1-verbatim", options=_opts(beam_size=1)),
     Setting("base-beam3-verbatim", options=_opts(beam_size=3)),
     Setting("base-nosuppress", options=_opts(suppress_tokens=()), note="no token suppression"),
-    Setting("base-notimestamps", options=_opts(without_timestamps=True),
-            note="no timestamp tokens (word times still aligned)"),
-    Setting("base-nowords", options=_opts(word_timestamps=False),
-            note="no word alignment: cost of word times"),
+    Setting(
+        "base-notimestamps",
+        options=_opts(without_timestamps=True),
+        note="no timestamp tokens (word times still aligned)",
+    ),
+    Setting("base-nowords", options=_opts(word_timestamps=False), note="no word alignment: cost of word times"),
     Setting("base-threads1", threads=1, note="cpu_threads=1"),
     Setting("base-threads2", threads=2, note="cpu_threads=2"),
     Setting("base-threads4", threads=4, note="cpu_threads=4"),
-    Setting("base-reference", options=_opts(verbatim_prompt=False), prompt="reference",
-            note="prompted with the known text: scripted tasks only"),
-    Setting("base-reference-verbatim", prompt="reference+verbatim",
-            note="disfluent prompt + known text (what scoring uses for read-aloud/repeat)"),
-    Setting("base-wrong-reference", prompt="wrong-reference",
-            note="prompted with ANOTHER utterance's text: does it copy the prompt?"),
-    Setting("base-planted-word", prompt="planted-word",
-            note="known text with one word swapped for one NOT said: is that word transcribed?"),
+    Setting(
+        "base-reference",
+        options=_opts(verbatim_prompt=False),
+        prompt="reference",
+        note="prompted with the known text: scripted tasks only",
+    ),
+    Setting(
+        "base-reference-verbatim",
+        prompt="reference+verbatim",
+        note="disfluent prompt + known text (what scoring uses for read-aloud/repeat)",
+    ),
+    Setting(
+        "base-wrong-reference",
+        prompt="wrong-reference",
+        note="prompted with ANOTHER utterance's text: does it copy the prompt?",
+    ),
+    Setting(
+        "base-planted-word",
+        prompt="planted-word",
+        note="known text with one word swapped for one NOT said: is that word transcribed?",
+    ),
     Setting("sphinx", engine="sphinx", model="", note="PocketSphinx, warm decoder"),
 ]
 
@@ -126,13 +151,18 @@ def _prompt(setting: Setting, items, index: int) -> tuple[str | None, str | None
         said = normalize(reference).split()
         target = max(said, key=len)
         for step in range(1, len(items)):
-            candidates = [w for w in normalize(items[(index + step) % len(items)][2]).split()
-                          if w.isalpha() and len(w) >= 4 and w not in said]
+            candidates = [
+                w
+                for w in normalize(items[(index + step) % len(items)][2]).split()
+                if w.isalpha() and len(w) >= 4 and w not in said
+            ]
             if candidates:
                 decoy = max(candidates, key=len)
                 break
         reference = " ".join(decoy if w == target else w for w in said) if decoy else reference
-    reference = reference[:1].upper() + reference[1:].lower() if reference.isupper() else reference[:1].upper() + reference[1:]
+    reference = (
+        reference[:1].upper() + reference[1:].lower() if reference.isupper() else reference[:1].upper() + reference[1:]
+    )
     return asr.build_prompt(setting.options, reference), decoy
 
 
@@ -144,15 +174,16 @@ def run_setting(setting: Setting, items) -> dict:
     load_before = os.getloadavg()[0]
     if setting.engine == "whisper":  # loading is not transcribing: keep it out of the RTF
         asr.get_whisper_model(setting.model, cpu_threads=setting.threads)
-    for index, (utt_id, path, reference, kind) in enumerate(items):
+    for index, (_utt_id, path, reference, kind) in enumerate(items):
         audio = load_audio(path, require_speech=False)
         prompt, decoy = _prompt(setting, items, index)
         started, cpu_started = time.perf_counter(), time.process_time()
         if setting.engine == "sphinx":
             transcript = asr.transcribe_sphinx(audio)
         else:
-            transcript = asr.transcribe_whisper(audio, setting.options, model=setting.model, prompt=prompt,
-                                                cpu_threads=setting.threads)
+            transcript = asr.transcribe_whisper(
+                audio, setting.options, model=setting.model, prompt=prompt, cpu_threads=setting.threads
+            )
         processing += time.perf_counter() - started
         cpu += time.process_time() - cpu_started
         audio_seconds += audio.duration
@@ -210,10 +241,14 @@ def resources(setting: Setting) -> dict:
         cpu_times.append(time.process_time() - cpu_started)
     import resource
 
-    return {"answer_s": answer.duration, "warm_s": sorted(times)[1], "cpu_s": sorted(cpu_times)[1],
-            "rss_mb": psutil.Process().memory_info().rss / 2**20,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "load": f"{load_before:.1f}-{os.getloadavg()[0]:.1f}"}
+    return {
+        "answer_s": answer.duration,
+        "warm_s": sorted(times)[1],
+        "cpu_s": sorted(cpu_times)[1],
+        "rss_mb": psutil.Process().memory_info().rss / 2**20,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "load": f"{load_before:.1f}-{os.getloadavg()[0]:.1f}",
+    }
 
 
 def print_table(rows: list[dict], columns: list[str]) -> None:
@@ -240,36 +275,69 @@ def markdown_summary(path: Path) -> str:
     names = list(dict.fromkeys(r["setting"] for r in rows))
     names.sort(key=lambda n: next((i for i, s in enumerate(SETTINGS) if s.name == n), len(SETTINGS)))
     sizes = sorted({k[2] for k in latest if k[1] == "dev"}, reverse=True)
-    header = (["setting"] + [f"dev WER ({n})" for n in sizes]
-              + ["RTF (dev)", "CPU s per audio s", "load (1 min)", "WER generated", "fillers kept",
-                 "mistakes verbatim", "unsaid text written", "note"])
+    header = (
+        ["setting"]
+        + [f"dev WER ({n})" for n in sizes]
+        + [
+            "RTF (dev)",
+            "CPU s per audio s",
+            "load (1 min)",
+            "WER generated",
+            "fillers kept",
+            "mistakes verbatim",
+            "unsaid text written",
+            "note",
+        ]
+    )
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name in names:
         dev = [latest.get((name, "dev", n)) for n in sizes]
         speed = next((r for r in dev if r), None) or latest.get((name, "generated", 20)) or {}
-        gen = next((r for (n, d, _), r in latest.items() if n == name and d == "generated" and int(r["utterances"]) > 5), {})
+        gen = next(
+            (r for (n, d, _), r in latest.items() if n == name and d == "generated" and int(r["utterances"]) > 5), {}
+        )
         copied = next((r["prompt_copied"] for r in [*dev, gen] if r and r.get("prompt_copied")), "")
         note = next((s.note for s in SETTINGS if s.name == name), "")
-        cells = ([name] + [f"{float(r['wer']):.3f}" if r else "" for r in dev]
-                 + [f"{float(speed['rtf']):.2f}" if speed else "", f"{float(speed['cpu_rtf']):.2f}" if speed else "",
-                    speed.get("load", ""), f"{float(gen['wer']):.3f}" if gen else "", gen.get("fillers_kept", ""),
-                    gen.get("mistakes_verbatim", ""), copied, note])
+        cells = (
+            [name]
+            + [f"{float(r['wer']):.3f}" if r else "" for r in dev]
+            + [
+                f"{float(speed['rtf']):.2f}" if speed else "",
+                f"{float(speed['cpu_rtf']):.2f}" if speed else "",
+                speed.get("load", ""),
+                f"{float(gen['wer']):.3f}" if gen else "",
+                gen.get("fillers_kept", ""),
+                gen.get("mistakes_verbatim", ""),
+                copied,
+                note,
+            ]
+        )
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--settings", nargs="*", default=[s.name for s in SETTINGS],
-                        help="names: " + ", ".join(s.name for s in SETTINGS))
+    parser.add_argument(
+        "--settings",
+        nargs="*",
+        default=[s.name for s in SETTINGS],
+        help="names: " + ", ".join(s.name for s in SETTINGS),
+    )
     parser.add_argument("--datasets", nargs="*", default=["generated", "dev"])
     parser.add_argument("--limit", type=int, default=None, help="first N utterances per dataset")
     parser.add_argument("--resources", action="store_true", help="only the 30 s answer time and memory")
     parser.add_argument("--no-save", action="store_true", help="print only (e.g. a timing run on a quiet machine)")
-    parser.add_argument("--markdown", action="store_true",
-                        help="print the saved results (bench/results/asr.tsv) as a Markdown table")
-    parser.add_argument("--model-dir", action="append", default=[], metavar="NAME=FOLDER",
-                        help="also measure a CTranslate2 Whisper model folder (default decoding)")
+    parser.add_argument(
+        "--markdown", action="store_true", help="print the saved results (bench/results/asr.tsv) as a Markdown table"
+    )
+    parser.add_argument(
+        "--model-dir",
+        action="append",
+        default=[],
+        metavar="NAME=FOLDER",
+        help="also measure a CTranslate2 Whisper model folder (default decoding)",
+    )
     args = parser.parse_args()
     for spec in args.model_dir:
         name, _, folder = spec.partition("=")
@@ -291,8 +359,19 @@ def main() -> None:
         print_table([row], ["setting", "answer_s", "warm_s", "cpu_s", "rss_mb", "peak_rss_mb", "cores", "load"])
         return
 
-    columns = ["setting", "dataset", "utterances", "wer", "rtf", "cpu_rtf", "load", "fillers_kept",
-               "mistakes_verbatim", "prompt_copied", "note"]
+    columns = [
+        "setting",
+        "dataset",
+        "utterances",
+        "wer",
+        "rtf",
+        "cpu_rtf",
+        "load",
+        "fillers_kept",
+        "mistakes_verbatim",
+        "prompt_copied",
+        "note",
+    ]
     out = ROOT / "bench" / "results" / "asr.tsv"
     out.parent.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -304,14 +383,16 @@ def main() -> None:
             result = run_setting(setting, items)
             row = {"setting": setting.name, "dataset": dataset, **result, "note": setting.note}
             rows.append(row)
-            print(f"# {setting.name} on {dataset}: WER {result['wer']:.3f} RTF {result['rtf']:.3f} "
-                  f"load {result['load']}", file=sys.stderr, flush=True)
+            print(
+                f"# {setting.name} on {dataset}: WER {result['wer']:.3f} RTF {result['rtf']:.3f} load {result['load']}",
+                file=sys.stderr,
+                flush=True,
+            )
             if args.no_save:
                 continue
             new = not out.exists()
             with out.open("a", newline="") as handle:  # row by row: a long run stopped keeps its results
-                writer = csv.DictWriter(handle, fieldnames=["time", *columns], delimiter="\t",
-                                        extrasaction="ignore")
+                writer = csv.DictWriter(handle, fieldnames=["time", *columns], delimiter="\t", extrasaction="ignore")
                 if new:
                     writer.writeheader()
                 writer.writerow({"time": time.strftime("%Y-%m-%d %H:%M"), **row})

@@ -16,8 +16,8 @@ tests (``sys.path.insert(0, "bench")``).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 import numpy as np
 from scipy.stats import spearmanr
@@ -42,23 +42,62 @@ CLIP_PERCENTILES = (1.0, 99.0)
 # score, and no fitted coefficient may go against it: the evidence always reads "a better
 # measure, a higher score". Features not listed follow their own correlation's sign.
 FEATURE_DIRECTIONS = {
-    **dict.fromkeys((
-        "asr_reference_confidence", "asr_reference_words_heard", "asr_reference_words_spoken",
-        "asr_char_similarity", "asr_reference_similarity", "asr_mean_word_probability",
-        "asr_min_word_probability", "pronunciation_accuracy", "completeness", "mean_phone_gop",
-        "median_phone_gop", "mean_word_gop", "min_word_gop", "phone_gop_p10",
-        "forced_score_per_frame", "share_words_ok", "heard_as_written_share", "speech_rate_wpm",
-        "articulation_rate_wpm", "articulation_syllables_per_second", "phonation_time_ratio",
-        "mean_length_of_run", "pitch_variation_semitones"), 1),
-    **dict.fromkeys((
-        "asr_word_error_rate", "asr_inserted_words_per_reference_word", "share_phones_below_low",
-        "share_phones_below_very_low", "share_words_unclear", "share_words_mispronounced",
-        "share_words_omitted", "pauses_per_minute", "long_pauses_per_minute",
-        "fillers_per_100_words", "repetitions_per_100_words", "longest_pause_seconds",
-        "pause_seconds_total", "seconds_per_syllable", "vad_seconds_per_syllable",
-        "vad_speech_seconds_per_syllable", "vad_pauses_per_syllable", "vad_longest_pause_seconds",
-        "vad_pause_share", "aligned_seconds_per_phone", "aligned_gap_share",
-        "aligned_gaps_per_word", "mean_vowel_seconds"), -1),
+    **dict.fromkeys(
+        (
+            "asr_reference_confidence",
+            "asr_reference_words_heard",
+            "asr_reference_words_spoken",
+            "asr_char_similarity",
+            "asr_reference_similarity",
+            "asr_mean_word_probability",
+            "asr_min_word_probability",
+            "pronunciation_accuracy",
+            "completeness",
+            "mean_phone_gop",
+            "median_phone_gop",
+            "mean_word_gop",
+            "min_word_gop",
+            "phone_gop_p10",
+            "forced_score_per_frame",
+            "share_words_ok",
+            "heard_as_written_share",
+            "speech_rate_wpm",
+            "articulation_rate_wpm",
+            "articulation_syllables_per_second",
+            "phonation_time_ratio",
+            "mean_length_of_run",
+            "pitch_variation_semitones",
+        ),
+        1,
+    ),
+    **dict.fromkeys(
+        (
+            "asr_word_error_rate",
+            "asr_inserted_words_per_reference_word",
+            "share_phones_below_low",
+            "share_phones_below_very_low",
+            "share_words_unclear",
+            "share_words_mispronounced",
+            "share_words_omitted",
+            "pauses_per_minute",
+            "long_pauses_per_minute",
+            "fillers_per_100_words",
+            "repetitions_per_100_words",
+            "longest_pause_seconds",
+            "pause_seconds_total",
+            "seconds_per_syllable",
+            "vad_seconds_per_syllable",
+            "vad_speech_seconds_per_syllable",
+            "vad_pauses_per_syllable",
+            "vad_longest_pause_seconds",
+            "vad_pause_share",
+            "aligned_seconds_per_phone",
+            "aligned_gap_share",
+            "aligned_gaps_per_word",
+            "mean_vowel_seconds",
+        ),
+        -1,
+    ),
 }
 # Measures of the text or of the voice rather than of the reading: never model inputs.
 EXCLUDED_FEATURES = frozenset({"reference_syllables", "pitch_median_hz", "inserted_words"})
@@ -98,7 +137,7 @@ class _Prepared:
     scales: np.ndarray
 
     @classmethod
-    def of(cls, x: np.ndarray) -> "_Prepared":
+    def of(cls, x: np.ndarray) -> _Prepared:
         lower, upper = np.nanpercentile(x, CLIP_PERCENTILES, axis=0)
         medians = np.nanmedian(x, axis=0)
         held = cls._hold(x, lower, upper, medians)
@@ -182,9 +221,15 @@ def _signs_agree(z: np.ndarray, y: np.ndarray, alpha: float, expected: np.ndarra
     return bool(np.all(np.sign(coefficients) == expected))
 
 
-def select_features(table: FeatureTable, dimension: str, candidates: Sequence[str],
-                    folds=None, alphas: Sequence[float] = ALPHAS, max_features: int = MAX_FEATURES,
-                    min_gain: float = MIN_GAIN) -> tuple[list[str], float, float, list[dict]]:
+def select_features(
+    table: FeatureTable,
+    dimension: str,
+    candidates: Sequence[str],
+    folds=None,
+    alphas: Sequence[float] = ALPHAS,
+    max_features: int = MAX_FEATURES,
+    min_gain: float = MIN_GAIN,
+) -> tuple[list[str], float, float, list[dict]]:
     """Forward selection by speaker-grouped cross-validated Pearson r: (features, alpha, r, steps)."""
     y = np.array(table.targets[dimension], dtype=float)
     folds = folds if folds is not None else _folds(table.groups, CV_FOLDS)
@@ -218,8 +263,9 @@ def select_features(table: FeatureTable, dimension: str, candidates: Sequence[st
     return [candidates[j] for j in chosen], best_alpha, best_r, steps
 
 
-def fit_dimension(table: FeatureTable, dimension: str, features: Sequence[str], alpha: float,
-                  folds=None) -> DimensionModel:
+def fit_dimension(
+    table: FeatureTable, dimension: str, features: Sequence[str], alpha: float, folds=None
+) -> DimensionModel:
     """Ridge on all given rows, with the speaker-grouped CV figures of the same recipe."""
     y = np.array(table.targets[dimension], dtype=float)
     x = table.matrix(features)
@@ -228,33 +274,59 @@ def fit_dimension(table: FeatureTable, dimension: str, features: Sequence[str], 
     prepared = _Prepared.of(x)
     model = _ridge(prepared.standardise(x), y, alpha)
     return DimensionModel(
-        dimension=dimension, features=list(features),
-        means=_floats(prepared.means), scales=_floats(prepared.scales),
-        coefficients=_floats(model.coef_), intercept=round(float(model.intercept_), 6),
-        lower=_floats(prepared.lower), upper=_floats(prepared.upper), medians=_floats(prepared.medians),
-        method="ridge", alpha=alpha,
-        cv={"pearson": round(_pearson(oof, y), 4), "spearman": round(_spearman(oof, y), 4),
-            "folds": len(folds), "grouped_by": "speaker", "rows": int(len(y))},
+        dimension=dimension,
+        features=list(features),
+        means=_floats(prepared.means),
+        scales=_floats(prepared.scales),
+        coefficients=_floats(model.coef_),
+        intercept=round(float(model.intercept_), 6),
+        lower=_floats(prepared.lower),
+        upper=_floats(prepared.upper),
+        medians=_floats(prepared.medians),
+        method="ridge",
+        alpha=alpha,
+        cv={
+            "pearson": round(_pearson(oof, y), 4),
+            "spearman": round(_spearman(oof, y), 4),
+            "folds": len(folds),
+            "grouped_by": "speaker",
+            "rows": int(len(y)),
+        },
     )
 
 
 def direct_completeness(table: FeatureTable) -> DimensionModel:
     """Completeness is not fitted: all but one train row (and every test row) score 10, so
     there is nothing to learn. The estimate is the measured share of reference words spoken."""
-    name, per_unit = ("completeness", 0.1) if any("completeness" in r for r in table.rows) \
-        else ("asr_reference_words_spoken", 10.0)
+    name, per_unit = (
+        ("completeness", 0.1) if any("completeness" in r for r in table.rows) else ("asr_reference_words_spoken", 10.0)
+    )
     upper = 100.0 if name == "completeness" else 1.0
     return DimensionModel(
-        dimension="completeness", features=[name], means=[0.0], scales=[1.0], coefficients=[per_unit],
-        intercept=0.0, lower=[0.0], upper=[upper], medians=[upper], method="direct",
+        dimension="completeness",
+        features=[name],
+        means=[0.0],
+        scales=[1.0],
+        coefficients=[per_unit],
+        intercept=0.0,
+        lower=[0.0],
+        upper=[upper],
+        medians=[upper],
+        method="direct",
         note="not fitted: the expert completeness scores have no variance to learn from "
-             "(319 of 320 train rows are 10); 10 x the share of reference words spoken",
+        "(319 of 320 train rows are 10); 10 x the share of reference words spoken",
     )
 
 
-def fit_model(table: FeatureTable, *, name: str = "speechocean762", version: int = MODEL_VERSION,
-              dimensions: Iterable[str] = DIMENSIONS, training: dict | None = None,
-              progress=None) -> CalibrationModel:
+def fit_model(
+    table: FeatureTable,
+    *,
+    name: str = "speechocean762",
+    version: int = MODEL_VERSION,
+    dimensions: Iterable[str] = DIMENSIONS,
+    training: dict | None = None,
+    progress=None,
+) -> CalibrationModel:
     """Choose features and alpha per dimension by speaker-grouped CV, then fit on all rows.
     ``table`` must hold training rows only."""
     folds = _folds(table.groups, CV_FOLDS)
@@ -271,14 +343,24 @@ def fit_model(table: FeatureTable, *, name: str = "speechocean762", version: int
         if progress:
             progress(f"{dimension}: {', '.join(features)} (alpha {alpha:g}, CV r {model.cv['pearson']:.3f})")
     return CalibrationModel(
-        name=name, version=version, feature_version=FEATURE_VERSION, dimensions=fitted,
-        training={**(training or {}), "rows": len(table.ids), "speakers": len(set(table.groups)),
-                  "candidate_features": candidates, "alphas": list(ALPHAS), "cv_folds": len(folds),
-                  "max_features": MAX_FEATURES, "min_gain": MIN_GAIN,
-                  "clip_percentiles": list(CLIP_PERCENTILES)},
+        name=name,
+        version=version,
+        feature_version=FEATURE_VERSION,
+        dimensions=fitted,
+        training={
+            **(training or {}),
+            "rows": len(table.ids),
+            "speakers": len(set(table.groups)),
+            "candidate_features": candidates,
+            "alphas": list(ALPHAS),
+            "cv_folds": len(folds),
+            "max_features": MAX_FEATURES,
+            "min_gain": MIN_GAIN,
+            "clip_percentiles": list(CLIP_PERCENTILES),
+        },
         description="Estimates of speechocean762 expert sentence scores (0-10) from read-aloud "
-                    "measures; ridge regression on standardised features chosen by forward "
-                    "selection with speaker-grouped cross-validation on the train split.",
+        "measures; ridge regression on standardised features chosen by forward "
+        "selection with speaker-grouped cross-validation on the train split.",
     )
 
 

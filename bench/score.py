@@ -33,9 +33,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from trainer.content.samples import load_manifest  # noqa: E402
 from trainer.scoring import engine as scoring  # noqa: E402
 from trainer.speech.audio import from_array, load_audio  # noqa: E402
-from trainer.content.samples import load_manifest  # noqa: E402
 from trainer.speech.tts import synthesize, telephone_line  # noqa: E402
 
 THIRTY_SECOND_ANSWER = (
@@ -70,8 +70,10 @@ def speed() -> list[dict]:
 
     audio = load_audio(synthesize(THIRTY_SECOND_ANSWER, "calm_male"))
     rows = []
-    for kind, task, reference in (("free answer", "task.open_question.001", None),
-                                  ("read aloud", None, THIRTY_SECOND_ANSWER)):
+    for kind, task, reference in (
+        ("free answer", "task.open_question.001", None),
+        ("read aloud", None, THIRTY_SECOND_ANSWER),
+    ):
         scoring.score(audio, task, reference_text=reference)  # warm: model, decoders, LanguageTool
         runs = []
         for _ in range(3):
@@ -79,8 +81,12 @@ def speed() -> list[dict]:
             report = scoring.score(audio, task, reference_text=reference)
             runs.append((time.perf_counter() - started, report))
         total, report = sorted(runs, key=lambda r: r[0])[1]
-        row = {"answer": kind, "answer_s": audio.duration, "total_s": total,
-               **{f"{k}_s": v for k, v in report.stage_seconds.items()}}
+        row = {
+            "answer": kind,
+            "answer_s": audio.duration,
+            "total_s": total,
+            **{f"{k}_s": v for k, v in report.stage_seconds.items()},
+        }
         if reference:
             cpu = time.process_time()
             pronunciation.assess_read_aloud(audio, reference, transcript=report.transcript)
@@ -91,8 +97,7 @@ def speed() -> list[dict]:
     pid = srv.pid()
     if pid:
         rows[-1]["languagetool_rss_mb"] = psutil.Process(pid).memory_info().rss / 2**20
-    rows[-1]["languagetool_start_s"] = (f"{srv.started_in:.1f}" if srv.started_in is not None
-                                        else "already running")
+    rows[-1]["languagetool_start_s"] = f"{srv.started_in:.1f}" if srv.started_in is not None else "already running"
     return rows
 
 
@@ -131,9 +136,17 @@ def agreement() -> list[dict]:
         if sample.kind == "answer" and not sample.telephone:
             report = scoring.score(load_audio(sample.path), sample.content_id)
             by_task.setdefault(sample.content_id, {})[sample.quality] = (
-                report.overall.score if report.scorable else float("nan"))
-    return [{"task": task, "good": s.get("good"), "weak": s.get("weak"),
-             "weak_lower": bool(s.get("weak", 0) < s.get("good", 0))} for task, s in by_task.items()]
+                report.overall.score if report.scorable else float("nan")
+            )
+    return [
+        {
+            "task": task,
+            "good": s.get("good"),
+            "weak": s.get("weak"),
+            "weak_lower": bool(s.get("weak", 0) < s.get("good", 0)),
+        }
+        for task, s in by_task.items()
+    ]
 
 
 def determinism() -> list[dict]:
@@ -202,41 +215,73 @@ def experts(folder: Path, limit: int) -> tuple[list[dict], list[dict], list[dict
             words += [(expert, w) for expert, w in zip(scores, result.words)]
     accuracy = [s[0] for s in sentence]
     summary = []
-    for name in ("pronunciation_accuracy", "mean_phone_gop", "mean_word_gop", "share_phones_below_low",
-                 "forced_score_per_frame", "share_words_ok", "completeness", "intelligibility"):
+    for name in (
+        "pronunciation_accuracy",
+        "mean_phone_gop",
+        "mean_word_gop",
+        "share_phones_below_low",
+        "forced_score_per_frame",
+        "share_words_ok",
+        "completeness",
+        "intelligibility",
+    ):
         n, pearson, spearman = correlations([s[2].get(name, np.nan) for s in sentence], accuracy)
-        summary.append({"ours": name, "expert": "sentence accuracy", "n": n, "pearson": pearson,
-                        "spearman": spearman})
+        summary.append({"ours": name, "expert": "sentence accuracy", "n": n, "pearson": pearson, "spearman": spearman})
     n, pearson, spearman = correlations([s[2]["pronunciation_accuracy"] for s in sentence], [s[1] for s in sentence])
-    summary.append({"ours": "pronunciation_accuracy", "expert": "sentence total", "n": n, "pearson": pearson,
-                    "spearman": spearman})
+    summary.append(
+        {"ours": "pronunciation_accuracy", "expert": "sentence total", "n": n, "pearson": pearson, "spearman": spearman}
+    )
     scored = [(e, w) for e, w in words if w.gop is not None]
     n, pearson, spearman = correlations([w.gop for _, w in scored], [e for e, _ in scored])
-    summary.append({"ours": "word gop", "expert": "word accuracy", "n": n, "pearson": pearson,
-                    "spearman": spearman,
-                    "auc_expert_below_7": auc([-w.gop for _, w in scored], [e < 7 for e, _ in scored])})
-    summary.append({"ours": f"cpu s per audio s (alignment + phone loop), {seconds:.0f} s of audio",
-                    "n": len(sentence), "pearson": cpu / seconds})
+    summary.append(
+        {
+            "ours": "word gop",
+            "expert": "word accuracy",
+            "n": n,
+            "pearson": pearson,
+            "spearman": spearman,
+            "auc_expert_below_7": auc([-w.gop for _, w in scored], [e < 7 for e, _ in scored]),
+        }
+    )
+    summary.append(
+        {
+            "ours": f"cpu s per audio s (alignment + phone loop), {seconds:.0f} s of audio",
+            "n": len(sentence),
+            "pearson": cpu / seconds,
+        }
+    )
     labels = []
     for label in ("ok", "unclear", "mispronounced", "omitted"):
         picked = [e for e, w in words if w.label == label]
         if picked:
-            labels.append({"label": label, "words": len(picked), "mean_expert_word_accuracy": float(np.mean(picked)),
-                           "share_expert_below_7": float(np.mean(np.array(picked) < 7))})
+            labels.append(
+                {
+                    "label": label,
+                    "words": len(picked),
+                    "mean_expert_word_accuracy": float(np.mean(picked)),
+                    "share_expert_below_7": float(np.mean(np.array(picked) < 7)),
+                }
+            )
     by_band = []
     values = np.array([s[2]["pronunciation_accuracy"] for s in sentence])
     for low, high in ((0, 6), (6, 7), (7, 8), (8, 9), (9, 11)):
         picked = (np.array(accuracy) >= low) & (np.array(accuracy) < high)
         if picked.any():
-            by_band.append({"expert_accuracy": f"{low}-{min(high, 10)}", "utterances": int(picked.sum()),
-                            "mean_pronunciation_accuracy": float(values[picked].mean())})
+            by_band.append(
+                {
+                    "expert_accuracy": f"{low}-{min(high, 10)}",
+                    "utterances": int(picked.sum()),
+                    "mean_pronunciation_accuracy": float(values[picked].mean()),
+                }
+            )
     return summary, labels, by_band
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--speechocean", type=int, default=100, metavar="N",
-                        help="train utterances for the expert check (0: skip)")
+    parser.add_argument(
+        "--speechocean", type=int, default=100, metavar="N", help="train utterances for the expert check (0: skip)"
+    )
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "speechocean762-scored")
     parser.add_argument("--skip-robustness", action="store_true")
     args = parser.parse_args()

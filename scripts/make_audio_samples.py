@@ -34,8 +34,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from trainer.speech.audio import from_array  # noqa: E402
 from trainer.content import load_all  # noqa: E402
+from trainer.speech.audio import from_array  # noqa: E402
 from trainer.speech.tts import synthesize  # noqa: E402
 
 OUT = ROOT / "audio_samples"
@@ -186,9 +186,7 @@ def trim(samples: np.ndarray, rate: int, level: float = 0.02, keep: float = 0.04
 def stretch(samples: np.ndarray, rate: int, tempo: float) -> np.ndarray:
     """Slow speech down (tempo < 1) without changing its pitch: FFmpeg's atempo filter."""
     graph = av.filter.Graph()
-    source = graph.add_abuffer(
-        format="flt", sample_rate=rate, layout="mono", time_base=Fraction(1, rate)
-    )
+    source = graph.add_abuffer(format="flt", sample_rate=rate, layout="mono", time_base=Fraction(1, rate))
     atempo = graph.add("atempo", str(tempo))
     sink = graph.add("abuffersink")
     source.link_to(atempo)
@@ -216,9 +214,7 @@ def encode_opus(samples: np.ndarray, rate: int, path: Path) -> float:
     """Write Ogg/Opus, bit-exact (no random stream serial, no version tags); return seconds."""
     buffer = io.BytesIO()
     with av.open(buffer, "w", format="ogg", options={"fflags": "+bitexact"}) as container:
-        stream = container.add_stream(
-            "libopus", rate=rate, layout="mono", options={"application": "voip"}
-        )
+        stream = container.add_stream("libopus", rate=rate, layout="mono", options={"application": "voip"})
         stream.bit_rate = BITRATE[rate]
         pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16).reshape(1, -1)
         frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
@@ -241,9 +237,7 @@ def parse_script(script: str) -> tuple[list[str], list[float]]:
     return phrases, pauses
 
 
-def render_answer(
-    script: str, voice: str, tempo: float, telephone: bool = False
-) -> tuple[np.ndarray, int]:
+def render_answer(script: str, voice: str, tempo: float, telephone: bool = False) -> tuple[np.ndarray, int]:
     phrases, pauses = parse_script(script)
     parts: list[np.ndarray] = []
     rate = WIDEBAND_RATE
@@ -274,28 +268,41 @@ def main() -> None:
         for number, turn in enumerate(scenario.turns, start=1):
             samples, rate = read_tts(turn.text, scenario.caller.voice, telephone=True)
             relative = f"calls/{scenario_id}/turn_{number}.ogg"
-            entries.append({
-                "path": relative, "kind": "caller_turn", "scenario": scenario_id, "turn": number,
-                "mood": scenario.caller.mood, "voice": scenario.caller.voice, "telephone": True,
-                "text": turn.text, "duration": encode_opus(samples, rate, OUT / relative),
-            })
+            entries.append(
+                {
+                    "path": relative,
+                    "kind": "caller_turn",
+                    "scenario": scenario_id,
+                    "turn": number,
+                    "mood": scenario.caller.mood,
+                    "voice": scenario.caller.voice,
+                    "telephone": True,
+                    "text": turn.text,
+                    "duration": encode_opus(samples, rate, OUT / relative),
+                }
+            )
 
     for lesson_id in LESSONS:
         lesson = bank.get_lesson(lesson_id)
         for number, example in enumerate(lesson.examples, start=1):
             samples, rate = read_tts(example.text, example.voice, example.telephone)
             relative = f"lessons/{lesson_id}/example_{number}.ogg"
-            entries.append({
-                "path": relative, "kind": "example", "lesson": lesson_id, "example": number,
-                "voice": example.voice, "telephone": bool(example.telephone),
-                "text": example.text, "duration": encode_opus(samples, rate, OUT / relative),
-            })
+            entries.append(
+                {
+                    "path": relative,
+                    "kind": "example",
+                    "lesson": lesson_id,
+                    "example": number,
+                    "voice": example.voice,
+                    "telephone": bool(example.telephone),
+                    "text": example.text,
+                    "duration": encode_opus(samples, rate, OUT / relative),
+                }
+            )
 
     for task_id, spec in ANSWERS.items():
         task = bank.get_task(task_id)
-        good = spec["good"].format(
-            text=getattr(task, "text", None), sample_answer=getattr(task, "sample_answer", None)
-        )
+        good = spec["good"].format(text=getattr(task, "text", None), sample_answer=getattr(task, "sample_answer", None))
         variants = [("good", good, 1.0, False), ("weak", spec["weak"], WEAK_TEMPO, False)]
         if spec.get("telephone"):
             variants.append(("good", good, 1.0, True))
@@ -303,8 +310,14 @@ def main() -> None:
             samples, rate = render_answer(script, spec["voice"], tempo, telephone)
             relative = f"answers/{task_id}_{quality}{'_telephone' if telephone else ''}.ogg"
             entry = {
-                "path": relative, "kind": "answer", "task": task_id, "task_type": task.type,
-                "quality": quality, "voice": spec["voice"], "tempo": tempo, "telephone": telephone,
+                "path": relative,
+                "kind": "answer",
+                "task": task_id,
+                "task_type": task.type,
+                "quality": quality,
+                "voice": spec["voice"],
+                "tempo": tempo,
+                "telephone": telephone,
                 "text": plain_text(script),
             }
             if quality == "weak":

@@ -74,8 +74,10 @@ def spoken():
 def _postgres_bindir() -> Path | None:
     import shutil
 
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),
-                   key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0)
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
     if found:
         return found[-1].parent
     initdb = shutil.which("initdb")
@@ -109,12 +111,48 @@ def postgres_server():
         run_as = ["runuser", "-u", "postgres", "--"]
     data, logfile, port = root / "data", root / "server.log", free_port()
     try:
-        subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(data), "-U", "trainer", "-A", "trust",
-                        "-E", "UTF8", "--locale=C", "--no-sync"], check=True, capture_output=True, text=True)
-        options = (f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off")
-        subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(logfile), "-o", options,
-                        "-w", "-t", "60", "start"], check=True, capture_output=True, text=True)
+        subprocess.run(
+            [
+                *run_as,
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "trainer",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        options = (
+            f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off"
+        )
+        subprocess.run(
+            [
+                *run_as,
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(logfile),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
     except subprocess.CalledProcessError as error:
         log = logfile.read_text() if logfile.exists() else ""
         shutil.rmtree(root, ignore_errors=True)
@@ -122,8 +160,9 @@ def postgres_server():
     try:
         yield f"postgresql://trainer@127.0.0.1:{port}/"
     finally:
-        subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
-                       capture_output=True)
+        subprocess.run(
+            [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], capture_output=True
+        )
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -132,8 +171,8 @@ _database_counter = iter(range(1, 1_000_000))
 
 def _use_database(request, backend: str, folder: Path, monkeypatch: pytest.MonkeyPatch):
     """Point the data layer at a new empty database and storage folder until the generator ends."""
-    from trainer.data import storage
     from trainer.config import get_settings
+    from trainer.data import storage
 
     monkeypatch.setenv("TRAINER_STORAGE_DIR", str(folder / "storage"))
     monkeypatch.delenv("TRAINER_DATABASE_URL", raising=False)
@@ -237,7 +276,6 @@ def app_server(tmp_path_factory):
     run never touches the developer's saved data. Read-only resources are shared: the speech
     model already unpacked for the suite, and the suite's LanguageTool server."""
     from tests.helpers.streamlit_browser import StreamlitServer
-
     from trainer.features import grammar
     from trainer.speech.asr import resolve_whisper_model
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 import pytest
 
 from tests.helpers import dataworld
+from trainer.content import get_bank
 from trainer.data import accounts, interviews, records
 from trainer.data.access import AccessDenied, Actor, NotFound
-from trainer.content import get_bank
 from trainer.data.storage import Role
 
 
@@ -134,8 +134,11 @@ def test_history_holds_only_what_the_role_may_see(world, who):
 def test_reviewing_and_overriding(world, who):
     """Only the applicant's coach (or an admin) may review, override or comment."""
     actor = world.actors[who]
-    may = {"admin": {"applicant_a", "applicant_b", "loner"}, "coach_a": {"applicant_a"},
-           "coach_b": {"applicant_b"}}.get(who, set())
+    may = {
+        "admin": {"applicant_a", "applicant_b", "loner"},
+        "coach_a": {"applicant_a"},
+        "coach_b": {"applicant_b"},
+    }.get(who, set())
     for name, attempt_id in world.attempts.items():
         allowed = name in may
         assert _denied(records.add_comment, actor, attempt_id, f"note from {who}") != allowed, f"{who} {name}"
@@ -154,8 +157,12 @@ def test_cohort_parameters(world, who):
         assert _denied(records.calibration_pairs, actor, cohort_id=cohort_id) != allowed
         assert _denied(records.review_queue, actor, cohort_id=cohort_id) != allowed
     mine = {c.id for c in accounts.list_cohorts(actor)}
-    expected = {"admin": set(world.cohorts.values()), "coach_a": {world.cohorts["a"]},
-                "coach_b": {world.cohorts["b"]}, "applicant_a": {world.cohorts["a"]}}.get(who, set())
+    expected = {
+        "admin": set(world.cohorts.values()),
+        "coach_a": {world.cohorts["a"]},
+        "coach_b": {world.cohorts["b"]},
+        "applicant_a": {world.cohorts["a"]},
+    }.get(who, set())
     assert mine == expected
 
 
@@ -195,8 +202,7 @@ def test_admin_only_operations(world, who):
     is_admin = who == "admin"
     assert _denied(records.audit_log, actor) != is_admin
     if not is_admin:
-        assert _denied(accounts.create_user, actor, "Eve", Role.ADMIN, login=f"eve-{who}",
-                       password=dataworld.PASSWORD)
+        assert _denied(accounts.create_user, actor, "Eve", Role.ADMIN, login=f"eve-{who}", password=dataworld.PASSWORD)
         assert _denied(accounts.create_cohort, actor, f"cohort of {who}")
         assert _denied(accounts.add_member, actor, world.cohorts["a"], world.users["loner"])
         assert _denied(accounts.update_user, actor, world.users["loner"], name="Renamed")

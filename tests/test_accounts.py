@@ -14,10 +14,10 @@ from sqlalchemy import select
 
 from tests.helpers import dataworld
 from tests.helpers.dataworld import cli
+from trainer.config import get_settings
 from trainer.data import accounts, records
 from trainer.data.access import AccessDenied, Actor
 from trainer.data.accounts import AccountError, SignInFailed, SignInLocked
-from trainer.config import get_settings
 from trainer.data.storage import Origin, Role, User, transaction
 
 
@@ -42,6 +42,7 @@ def stored_hash(login: str) -> str:
 @pytest.fixture
 def hash_profile(monkeypatch):
     """``hash_profile(name)``: hash passwords with another ``password_hash_profile`` from now on."""
+
     def use(name: str) -> None:
         monkeypatch.setenv("TRAINER_PASSWORD_HASH_PROFILE", name)
         get_settings.cache_clear()
@@ -160,15 +161,21 @@ def test_create_admin_command_reads_the_password_without_echoing_it(database):
 
 def test_admin_creates_and_edits_accounts_with_an_audit_trail(database):
     admin = dataworld.admin()
-    coach = accounts.create_user(admin, "Ana Cruz", "coach", login="Ana", password=dataworld.PASSWORD,
-                                 email="Ana@Example.com")
+    coach = accounts.create_user(
+        admin, "Ana Cruz", "coach", login="Ana", password=dataworld.PASSWORD, email="Ana@Example.com"
+    )
     assert (coach.login, coach.email, coach.origin, coach.has_password) == (
-        "ana", "ana@example.com", Origin.ACCOUNT, True)
+        "ana",
+        "ana@example.com",
+        Origin.ACCOUNT,
+        True,
+    )
     with pytest.raises(AccountError, match="taken"):
         accounts.create_user(admin, "Other Ana", Role.RECRUITER, login="ANA", password=dataworld.PASSWORD)
     with pytest.raises(AccountError, match="already used"):
-        accounts.create_user(admin, "Ana Two", Role.RECRUITER, login="ana2", password=dataworld.PASSWORD,
-                             email="ana@example.com")
+        accounts.create_user(
+            admin, "Ana Two", Role.RECRUITER, login="ana2", password=dataworld.PASSWORD, email="ana@example.com"
+        )
     with pytest.raises(AccountError, match="needs a login and a password"):
         accounts.create_user(admin, "No Password", Role.COACH, login="nopass")
     with pytest.raises(AccountError, match="not an e-mail"):
@@ -180,8 +187,10 @@ def test_admin_creates_and_edits_accounts_with_an_audit_trail(database):
     updated = accounts.update_user(admin, coach.id, role=Role.RECRUITER, name="Ana C.")
     assert (updated.role, updated.name) == (Role.RECRUITER, "Ana C.")
     [entry] = records.audit_log(admin, action="user.update")
-    assert entry.before == {"name": "Ana Cruz", "role": "coach"} and entry.after == {"name": "Ana C.",
-                                                                                      "role": "recruiter"}
+    assert entry.before == {"name": "Ana Cruz", "role": "coach"} and entry.after == {
+        "name": "Ana C.",
+        "role": "recruiter",
+    }
     with pytest.raises(AccessDenied, match="role has changed"):
         records.list_attempts(signed_in)  # the old sign-in no longer counts
 

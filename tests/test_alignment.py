@@ -10,7 +10,6 @@ from tests.helpers.transcripts import word_transcript
 from trainer.speech import lexicon
 from trainer.speech.alignment import AlignedPair, align_words, heard_tokens
 
-
 # --------------------------------------------------------------------------- lexicon
 
 
@@ -65,14 +64,21 @@ def test_alignment_pairs_every_word_and_counts_as_jiwer_does():
     alignment = align_words(reference, hypothesis)
     assert alignment.pairs == [
         AlignedPair("insert", None, 0, -1),
-        AlignedPair("equal", 0, 1), AlignedPair("equal", 1, 2), AlignedPair("equal", 2, 3),
-        AlignedPair("substitute", 3, 4), AlignedPair("substitute", 4, 5),
+        AlignedPair("equal", 0, 1),
+        AlignedPair("equal", 1, 2),
+        AlignedPair("equal", 2, 3),
+        AlignedPair("substitute", 3, 4),
+        AlignedPair("substitute", 4, 5),
     ]
     assert alignment.matched() == [1, 2, 3, 4, 5]
     assert alignment.inserted() == {0: -1}
     expected = jiwer.process_words(" ".join(reference), " ".join(hypothesis))
-    assert (alignment.hits, alignment.substitutions, alignment.deletions, alignment.insertions) == \
-        (expected.hits, expected.substitutions, expected.deletions, expected.insertions)
+    assert (alignment.hits, alignment.substitutions, alignment.deletions, alignment.insertions) == (
+        expected.hits,
+        expected.substitutions,
+        expected.deletions,
+        expected.insertions,
+    )
     assert alignment.wer == expected.wer == pytest.approx(3 / 5)
 
 

@@ -178,9 +178,11 @@ def test_recorded_answer_is_saved_scored_stage_by_stage_and_opens_its_feedback()
 def test_typed_chat_reply_is_scored_with_grammar_errors_marked_and_text_escaped():
     actor = accounts.create_profile("Dana")
     task = BANK.get_task("task.chat_reply.001")
-    reply = ("Hello, thank you for contacting ShopNest. I am sorry your shoes are late. "
-             "The courier says he go to the warehouse yesterday and your order arrive tomorrow. "
-             "<script>alert(1)</script> Is there anything else I can help you with?")
+    reply = (
+        "Hello, thank you for contacting ShopNest. I am sorry your shoes are late. "
+        "The courier says he go to the warehouse yesterday and your order arrive tomorrow. "
+        "<script>alert(1)</script> Is there anything else I can help you with?"
+    )
     at = choose_task(open_page("practice", at=app(actor)), "chat_reply", task.id)
     at.text_area(key=f"reply-{task.id}").input(reply)
     at.button[0].click().run()
@@ -190,10 +192,14 @@ def test_typed_chat_reply_is_scored_with_grammar_errors_marked_and_text_escaped(
     assert any(label.startswith("Call handling: ") for label in labels), labels
     body = next(b for b in html_bodies(at) if "courier" in b)
     assert "<script>" not in body and "&lt;script&gt;alert(1)&lt;/script&gt;" in body
-    marked = [e for e in records.get_attempt(actor, records.list_attempts(actor)[0].id).report
-              .dimensions["grammar"].details["errors"]]
+    marked = [
+        e
+        for e in records.get_attempt(actor, records.list_attempts(actor)[0].id)
+        .report.dimensions["grammar"]
+        .details["errors"]
+    ]
     assert marked, "LanguageTool found no error in 'he go'"
-    assert f'>{marked[0]["text"]}</mark>' in body and 'title="' in body
+    assert f">{marked[0]['text']}</mark>" in body and 'title="' in body
     notes = next(e for e in at.expander if e.label.startswith("Grammar notes"))
     assert marked[0]["message"][:20] in " ".join(m.value for m in notes.markdown).replace("\\", "")
 
@@ -367,8 +373,9 @@ def test_lesson_practice_items_are_checked_on_the_page_and_the_quiz_marked():
     assert any(e.value.startswith("Not quite. The best answer:") for e in at.error)
 
     for n, question in enumerate(lesson.quiz, 1):
-        at.radio(key=f"quiz-{lesson.id}-{n}").set_value(question.answer if n > 1 else
-                                                          next(o for o in question.options if o != question.answer))
+        at.radio(key=f"quiz-{lesson.id}-{n}").set_value(
+            question.answer if n > 1 else next(o for o in question.options if o != question.answer)
+        )
     next(b for b in at.button if b.label == "Check my answers").click().run()
     assert any(w.value == f"You got {len(lesson.quiz) - 1} of {len(lesson.quiz)} right." for w in at.warning)
     assert any(lesson.quiz[0].explanation in m.value for m in at.markdown)

@@ -9,11 +9,11 @@ import sys
 
 import pytest
 
+from tests.helpers.speechocean import speechocean_rows
 from trainer.config import get_settings
 from trainer.speech import asr
 from trainer.speech.audio import load_audio
 from trainer.speech.textnorm import normalize, word_error_rate
-from tests.helpers.speechocean import speechocean_rows
 
 pytestmark = pytest.mark.slow
 
@@ -125,7 +125,9 @@ def test_cli_transcribes_several_files_as_json_lines(spoken, tmp_path):
     broken.write_bytes(b"not audio at all" * 100)
     result = subprocess.run(
         [sys.executable, "-m", "trainer.cli", "transcribe", str(good), str(other), str(broken), "--json"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert result.returncode == 1  # one file could not be read
@@ -273,8 +275,10 @@ def test_token_budget_stops_loops_without_cutting_answers(spoken):
     # Fast, dense speech at the budget's tightest ratio is still written to its last word
     # (on one machine's espeak-ng rendering Whisper looped on "four five six": the
     # retry without repeated 3-token sequences is what reaches "your email" there).
-    text = ("Thank you for calling, my name is Anna, I can see your order number four five six "
-            "was shipped on Monday, it will arrive on Thursday, and the tracking link is in your email.")
+    text = (
+        "Thank you for calling, my name is Anna, I can see your order number four five six "
+        "was shipped on Monday, it will arrive on Thursday, and the tracking link is in your email."
+    )
     _, fast = spoken(text, "brisk_female")
     transcript = asr.transcribe(fast)
     assert transcript.settings["max_new_tokens"] is not None
@@ -312,7 +316,9 @@ def test_a_few_words_stretched_over_a_reading_leave_its_speech_unwritten(spoken,
 
     first, last = heard.words[0].start, heard.words[-1].end
     step = (last - first) / 7
-    stretched = [Word(text, round(first + i * step, 2), round(first + (i + 1) * step, 2), 0.5)
-                 for i, text in enumerate("Thank you thank you thank you much".split())]
+    stretched = [
+        Word(text, round(first + i * step, 2), round(first + (i + 1) * step, 2), 0.5)
+        for i, text in enumerate("Thank you thank you thank you much".split())
+    ]
     assert step > asr.MAX_WORD_SECONDS + 2 * 0.3
     assert asr.unwritten_speech_seconds(audio, stretched) > asr.MAX_UNWRITTEN_SPEECH_SECONDS

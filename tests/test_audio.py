@@ -11,6 +11,7 @@ import pytest
 import soundfile as sf
 
 from tests.helpers.audio import wav_bytes
+from trainer.config import get_settings
 from trainer.speech import audio as audio_mod
 from trainer.speech.audio import (
     AudioFileTooLargeError,
@@ -21,7 +22,6 @@ from trainer.speech.audio import (
     UnreadableAudioError,
     load_audio,
 )
-from trainer.config import get_settings
 
 SENTENCE = "Thank you for calling, my name is Anna. How may I help you today?"
 
@@ -33,8 +33,9 @@ def speech(spoken):
     return samples, rate, audio.duration
 
 
-def encode(samples: np.ndarray, rate: int, container: str, codec: str, channels: int = 1,
-           out_rate: int | None = None) -> bytes:
+def encode(
+    samples: np.ndarray, rate: int, container: str, codec: str, channels: int = 1, out_rate: int | None = None
+) -> bytes:
     """Encode with FFmpeg (PyAV) the way a browser or phone would send it."""
     out_rate = out_rate or rate
     buffer = io.BytesIO()
@@ -78,9 +79,16 @@ def test_compressed_formats_decode_to_16k_mono(speech, container, codec, channel
 
 @pytest.mark.parametrize(
     "container,codec,extension",
-    [("ogg", "libopus", "ogg"), ("webm", "libopus", "webm"), ("matroska", "libopus", "webm"),
-     ("mp3", "libmp3lame", "mp3"), ("mp4", "aac", "m4a"), ("mov", "aac", "m4a"),
-     ("adts", "aac", "mp3"), ("flac", "flac", "flac")],
+    [
+        ("ogg", "libopus", "ogg"),
+        ("webm", "libopus", "webm"),
+        ("matroska", "libopus", "webm"),
+        ("mp3", "libmp3lame", "mp3"),
+        ("mp4", "aac", "m4a"),
+        ("mov", "aac", "m4a"),
+        ("adts", "aac", "mp3"),
+        ("flac", "flac", "flac"),
+    ],
 )
 def test_a_recording_is_stored_under_the_extension_of_its_content(speech, container, codec, extension):
     from trainer.data.recordings import _sniff_extension
@@ -104,8 +112,9 @@ def test_stored_extension_of_wav_headerless_mp3_and_unknown_files(speech):
         assert _sniff_extension(unknown, "answer.exe") == "bin"
 
 
-@pytest.mark.parametrize("subtype,rate,channels", [("PCM_16", 16000, 1), ("PCM_24", 44100, 2),
-                                                    ("PCM_U8", 8000, 1), ("FLOAT", 48000, 2)])
+@pytest.mark.parametrize(
+    "subtype,rate,channels", [("PCM_16", 16000, 1), ("PCM_24", 44100, 2), ("PCM_U8", 8000, 1), ("FLOAT", 48000, 2)]
+)
 def test_wav_of_any_rate_width_and_channels(speech, tmp_path, subtype, rate, channels):
     samples, source_rate, duration = speech
     resampled = audio_mod.from_array(samples, source_rate).samples
@@ -185,8 +194,9 @@ def test_huge_file_is_refused_before_decoding(tmp_path, monkeypatch):
         get_settings.cache_clear()
 
 
-@pytest.mark.parametrize("payload", [os.urandom(5000), b"This is a text file, not audio.\n" * 50,
-                                     b"RIFF\x10\x00\x00\x00WAVEfmt "])
+@pytest.mark.parametrize(
+    "payload", [os.urandom(5000), b"This is a text file, not audio.\n" * 50, b"RIFF\x10\x00\x00\x00WAVEfmt "]
+)
 def test_corrupt_or_unsupported(payload):
     with pytest.raises(UnreadableAudioError) as error:
         load_audio(payload)
@@ -226,7 +236,13 @@ def test_clipping_is_a_warning_not_an_error(speech):
 
 
 def test_each_error_has_its_own_type_and_code():
-    classes = [EmptyAudioError, AudioTooShortError, AudioTooLongError, AudioFileTooLargeError,
-               UnreadableAudioError, NoSpeechError]
+    classes = [
+        EmptyAudioError,
+        AudioTooShortError,
+        AudioTooLongError,
+        AudioFileTooLargeError,
+        UnreadableAudioError,
+        NoSpeechError,
+    ]
     assert len({c.code for c in classes}) == len(classes)
     assert all(issubclass(c, audio_mod.AudioError) for c in classes)

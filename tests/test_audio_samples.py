@@ -5,15 +5,15 @@ scripts/make_audio_samples.py."""
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 
 import av
 import pytest
 import yaml
 
-from trainer.speech.audio import Audio, load_audio
 from trainer.content.samples import MANIFEST, SAMPLES_DIR, load_manifest, sample_path
-from trainer.speech.vad import speech_segments, speech_seconds
+from trainer.speech.audio import Audio, load_audio
+from trainer.speech.vad import speech_seconds, speech_segments
 
 LIMIT_BYTES = 15 * 1024 * 1024
 SAMPLES = load_manifest()
@@ -21,7 +21,7 @@ ANSWERS = [s for s in SAMPLES if s.kind == "answer"]
 PAUSE = re.compile(r"\[pause (\d+(?:\.\d+)?) s\]")
 
 
-@lru_cache(maxsize=None)
+@cache
 def decoded(path) -> Audio:
     return load_audio(path)
 
@@ -40,10 +40,7 @@ def has_phrase(text: str, phrase: str) -> bool:
 
 
 def twin(sample):
-    return next(
-        s for s in ANSWERS
-        if s.content_id == sample.content_id and s.quality == "good" and not s.telephone
-    )
+    return next(s for s in ANSWERS if s.content_id == sample.content_id and s.quality == "good" and not s.telephone)
 
 
 def test_folder_is_under_15_mb():
@@ -119,9 +116,7 @@ def test_sample_path_rejects_unknown():
         sample_path(ANSWERS[0].content_id, "excellent")
 
 
-@pytest.mark.parametrize(
-    "sample", [s for s in ANSWERS if s.quality == "weak"], ids=lambda s: s.content_id
-)
+@pytest.mark.parametrize("sample", [s for s in ANSWERS if s.quality == "weak"], ids=lambda s: s.content_id)
 def test_weak_answer_is_slower_with_more_silence_and_fillers(sample, bank):
     good = twin(sample)
     assert sample.voice == good.voice
@@ -131,9 +126,7 @@ def test_weak_answer_is_slower_with_more_silence_and_fillers(sample, bank):
     # a repeated word or two ("I, I", "ask, uh, ask", "the driver, the driver")
     tokens = words(sample.text)
     bare = [t for t in tokens if t not in {"um", "uh", "er", "erm"}]
-    assert any(
-        bare[i : i + n] == bare[i + n : i + 2 * n] for n in (1, 2) for i in range(len(bare))
-    ), sample.text
+    assert any(bare[i : i + n] == bare[i + n : i + 2 * n] for n in (1, 2) for i in range(len(bare))), sample.text
     # the script's pauses are real: 0.6-2.0 s each, and the text is the script without them
     pauses = [float(p) for p in PAUSE.findall(sample.script or "")]
     assert pauses and all(0.6 <= p <= 2.0 for p in pauses)

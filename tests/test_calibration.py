@@ -15,13 +15,13 @@ import pytest
 
 from tests.helpers.speechocean import speechocean_rows
 from tests.helpers.transcripts import word_transcript
+from trainer.config import PROJECT_ROOT
 from trainer.scoring import calibration
 from trainer.scoring.calibration import (
     DIMENSIONS,
     CalibrationModel,
     default_model,
 )
-from trainer.config import PROJECT_ROOT
 
 # One sentence read by two children: experts gave the first accuracy 9, fluency 9,
 # total 8 and the second accuracy 5, fluency 6, total 4.
@@ -41,8 +41,17 @@ def test_packaged_model_loads_with_every_dimension_and_its_training_record():
     for name, dimension in model.dimensions.items():
         n = len(dimension.features)
         assert n >= 1
-        assert all(len(v) == n for v in (dimension.means, dimension.scales, dimension.coefficients,
-                                         dimension.lower, dimension.upper, dimension.medians)), name
+        assert all(
+            len(v) == n
+            for v in (
+                dimension.means,
+                dimension.scales,
+                dimension.coefficients,
+                dimension.lower,
+                dimension.upper,
+                dimension.medians,
+            )
+        ), name
         assert all(s > 0 for s in dimension.scales)
         assert all(lo <= hi for lo, hi in zip(dimension.lower, dimension.upper))
         if dimension.method == "ridge":
@@ -89,8 +98,10 @@ def test_better_measures_give_higher_estimates():
     for name, dimension in model.dimensions.items():
         if dimension.method != "ridge":
             continue
-        consistent = all((dimension.coefficients[i] > 0) == (better[f] == dimension.upper[i])
-                         for i, f in enumerate(dimension.features))
+        consistent = all(
+            (dimension.coefficients[i] > 0) == (better[f] == dimension.upper[i])
+            for i, f in enumerate(dimension.features)
+        )
         if consistent:  # a feature shared by two dimensions may point different ways
             assert dimension.predict(better).value > dimension.predict(worse).value + 1.0, name
 
@@ -115,10 +126,14 @@ def test_model_file_round_trips(tmp_path):
 
 def test_recognition_features_compare_the_heard_words_with_the_text():
     text = "We call it bear"
-    exact = calibration.recognition_features(word_transcript([("We", 0.9), ("call", 0.8), ("it", 0.9), ("bear.", 0.7)]), text)
+    exact = calibration.recognition_features(
+        word_transcript([("We", 0.9), ("call", 0.8), ("it", 0.9), ("bear.", 0.7)]), text
+    )
     assert exact["asr_reference_words_heard"] == 1.0 and exact["asr_word_error_rate"] == 0.0
     assert exact["asr_reference_confidence"] == pytest.approx(0.825)
-    misheard = calibration.recognition_features(word_transcript([("We", 0.9), ("call", 0.8), ("it", 0.9), ("Bill.", 0.7)]), text)
+    misheard = calibration.recognition_features(
+        word_transcript([("We", 0.9), ("call", 0.8), ("it", 0.9), ("Bill.", 0.7)]), text
+    )
     assert misheard["asr_reference_words_heard"] == 0.75 and misheard["asr_reference_words_spoken"] == 1.0
     assert misheard["asr_reference_confidence"] == pytest.approx(0.65)
     assert exact["asr_reference_similarity"] > misheard["asr_reference_similarity"] > 0.75
@@ -150,14 +165,31 @@ def test_alignment_features_read_the_pronunciation_evidence_through_its_types():
 
     def word(index, text, start, phones):
         scored = [PhoneScore(p, s, e, g, -5.0, -4.0) for p, s, e, g in phones]
-        return WordScore(index, text, "ok", start, scored[-1].end if scored else None, -1.0, -1.5, text,
-                         " ".join(p for p, *_ in phones) or None, "cmudict", scored)
+        return WordScore(
+            index,
+            text,
+            "ok",
+            start,
+            scored[-1].end if scored else None,
+            -1.0,
+            -1.5,
+            text,
+            " ".join(p for p, *_ in phones) or None,
+            "cmudict",
+            scored,
+        )
 
     record = ReadAloudEvidence(
-        words=[word(0, "we", 0.5, [("W", 0.5, 0.6, -0.5), ("IY", 0.6, 0.8, -1.0)]),
-               word(1, "call", 1.3, [("K", 1.3, 1.4, -2.0), ("AO", 1.4, 1.7, None), ("L", 1.7, 1.8, -3.0)]),
-               WordScore(2, "it", "omitted", None, None, None, None, None, "IH T", "cmudict")],
-        inserted=[], thresholds=THRESHOLDS, notes=[], aligned_seconds=2.0)
+        words=[
+            word(0, "we", 0.5, [("W", 0.5, 0.6, -0.5), ("IY", 0.6, 0.8, -1.0)]),
+            word(1, "call", 1.3, [("K", 1.3, 1.4, -2.0), ("AO", 1.4, 1.7, None), ("L", 1.7, 1.8, -3.0)]),
+            WordScore(2, "it", "omitted", None, None, None, None, None, "IH T", "cmudict"),
+        ],
+        inserted=[],
+        thresholds=THRESHOLDS,
+        notes=[],
+        aligned_seconds=2.0,
+    )
     stored = json.loads(json.dumps(record.to_dict()))
     assert ReadAloudEvidence.from_dict(stored).to_dict() == stored  # a stored report reads back as it was
     features = calibration.alignment_features(record)
@@ -200,8 +232,14 @@ def _synthetic_table(seed: int = 7):
     for speaker in range(6):
         for k in range(15):
             clear, pace, noise = rng.normal(), rng.normal(), rng.normal()
-            rows.append({"clear": 0.6 + 0.1 * clear, "pace": 3.0 + 0.5 * pace, "noise": noise,
-                         "asr_reference_words_spoken": 1.0})
+            rows.append(
+                {
+                    "clear": 0.6 + 0.1 * clear,
+                    "pace": 3.0 + 0.5 * pace,
+                    "noise": noise,
+                    "asr_reference_words_spoken": 1.0,
+                }
+            )
             groups.append(f"s{speaker}")
             ids.append(f"{speaker}-{k}")
             base = 7.5 + 1.0 * clear - 0.6 * pace + 0.3 * rng.normal()
@@ -286,13 +324,14 @@ def test_packaged_model_is_what_fitting_the_cached_train_rows_gives():
     try:
         measured = agreement.measure_all(utterances, agreement.ReadOnlyCache(cache), quiet=True)
     except agreement.NotCached as missing:
-        pytest.skip(f"the benchmark cache does not hold every train reading ({missing}); "
-                    "run bench/agreement.py first")
+        pytest.skip(f"the benchmark cache does not hold every train reading ({missing}); run bench/agreement.py first")
     rows = agreement.feature_rows(utterances, measured)
     table = agreement.training_table(utterances, rows)
     packaged = default_model().to_dict()
-    refit = fit_model(table, training={k: packaged["training"][k] for k in
-                                       ("data", "split", "recognition", "pronunciation", "command")})
+    refit = fit_model(
+        table,
+        training={k: packaged["training"][k] for k in ("data", "split", "recognition", "pronunciation", "command")},
+    )
     assert refit.to_dict()["dimensions"] == packaged["dimensions"]
 
 
@@ -308,15 +347,17 @@ def pair():
 
 def _estimates(path, text):
     """The scoring pipeline's stages on one reading, then the packaged model."""
+    from trainer.features.fluency import measure_fluency
     from trainer.speech.asr import transcribe
     from trainer.speech.audio import load_audio
-    from trainer.features.fluency import measure_fluency
 
     audio = load_audio(path)
     transcript = transcribe(audio, expected_text=text)  # as the scoring engine does
     measured = measure_fluency(transcript, audio)
-    stages = {"fluency": (measured.features(), measured.evidence()),
-              "audio": (calibration.audio_features(audio, text), {})}
+    stages = {
+        "fluency": (measured.features(), measured.evidence()),
+        "audio": (calibration.audio_features(audio, text), {}),
+    }
     try:
         from trainer.features import pronunciation
     except ImportError:
@@ -335,7 +376,10 @@ def test_a_clear_reading_scores_higher_than_a_poor_one_of_the_same_sentence(pair
     # difference become about one point; a quarter of a grade is the least we accept
     for dimension in ("accuracy", "fluency", "prosodic", "total"):
         assert good[dimension].value > poor[dimension].value + 0.25, (
-            dimension, good[dimension].evidence(), poor[dimension].evidence())
+            dimension,
+            good[dimension].evidence(),
+            poor[dimension].evidence(),
+        )
 
 
 @pytest.mark.slow
@@ -365,7 +409,10 @@ def test_the_scoring_engine_bands_a_reading_on_the_calibrated_estimates_with_the
     total = evidence["calibration"]["accuracy"]["intercept"] + sum(t["contribution"] for t in terms)
     assert min(max(total, 0), 10) == pytest.approx(pronunciation.features["calibrated_accuracy"], abs=0.01)
     # the band is the one the rubric gives the estimate, and the raw measures stay in the evidence
-    assert [c.feature for c in pronunciation.band_checks if c.met is not None] == ["calibrated_accuracy", "completeness"]
+    assert [c.feature for c in pronunciation.band_checks if c.met is not None] == [
+        "calibrated_accuracy",
+        "completeness",
+    ]
     assert "speech_rate_wpm" in fluency.features
     assert all(c.met is None for c in fluency.band_checks if c.feature == "speech_rate_wpm")
 
@@ -380,20 +427,22 @@ def test_scripted_answers_band_on_the_calibrated_estimates_with_a_continuous_sco
     rubric = get_bank().get_rubric("pronunciation")
     scores = []
     for value in (1.0, 2.4, 2.6, 4.0, 5.0, 6.0, 7.0, 8.0, 8.6, 9.5, 10.0):
-        result = band_dimension(rubric, {"calibrated_accuracy": value, "completeness": 100.0},
-                                "read_aloud", 0.55)
+        result = band_dimension(rubric, {"calibrated_accuracy": value, "completeness": 100.0}, "read_aloud", 0.55)
         expected_band = 5 if value >= 8.5 else 4 if value >= 6.5 else 3 if value >= 4.5 else 2 if value >= 2.5 else 1
         assert result.band == expected_band, value
         scores.append(result.score)
     assert scores == sorted(scores) and len(set(scores)) == len(scores)
     # unscripted answers ignore it and band on intelligibility
-    free = band_dimension(rubric, {"calibrated_accuracy": 1.0, "intelligibility": 95.0},
-                          "open_question", 0.2)
+    free = band_dimension(rubric, {"calibrated_accuracy": 1.0, "intelligibility": 95.0}, "open_question", 0.2)
     assert free.band == 5
 
     fluency = get_bank().get_rubric("fluency")
-    slow = {"speech_rate_wpm": 60.0, "long_pauses_per_minute": 20.0, "mean_length_of_run": 1.5,
-            "calibrated_fluency": 9.2}
+    slow = {
+        "speech_rate_wpm": 60.0,
+        "long_pauses_per_minute": 20.0,
+        "mean_length_of_run": 1.5,
+        "calibrated_fluency": 9.2,
+    }
     assert band_dimension(fluency, slow, "read_aloud", 0.45).band == 5
     assert band_dimension(fluency, slow, "open_question", 0.3).band == 1
     assert band_dimension(fluency, {**slow, "calibrated_fluency": 7.8}, "read_aloud", 0.45).band == 4
@@ -422,9 +471,20 @@ def test_agreement_benchmark_runs_on_a_small_folder_and_writes_predictions(tmp_p
                 target.write(line)
     out = tmp_path / "predictions.tsv"
     result = subprocess.run(
-        [sys.executable, str(PROJECT_ROOT / "bench" / "agreement.py"), "--data", str(data),
-         "--out", str(out), "--cache", str(tmp_path / "cache")],
-        capture_output=True, text=True, timeout=900, cwd=PROJECT_ROOT,
+        [
+            sys.executable,
+            str(PROJECT_ROOT / "bench" / "agreement.py"),
+            "--data",
+            str(data),
+            "--out",
+            str(out),
+            "--cache",
+            str(tmp_path / "cache"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=PROJECT_ROOT,
     )
     assert result.returncode == 0, result.stderr
     for dimension in ("accuracy", "fluency", "prosodic", "total"):
@@ -438,8 +498,17 @@ def test_agreement_benchmark_runs_on_a_small_folder_and_writes_predictions(tmp_p
         assert all(0.0 <= float(row[d]) <= 10.0 for d in DIMENSIONS)
     # the second run reads everything from the cache
     again = subprocess.run(
-        [sys.executable, str(PROJECT_ROOT / "bench" / "agreement.py"), "--data", str(data),
-         "--cache", str(tmp_path / "cache")],
-        capture_output=True, text=True, timeout=300, cwd=PROJECT_ROOT,
+        [
+            sys.executable,
+            str(PROJECT_ROOT / "bench" / "agreement.py"),
+            "--data",
+            str(data),
+            "--cache",
+            str(tmp_path / "cache"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=PROJECT_ROOT,
     )
     assert again.returncode == 0 and "0 computed" in again.stderr, again.stderr

@@ -16,18 +16,20 @@ from trainer.features.comprehension import (
     politeness_markers,
 )
 
-
 # --------------------------------------------------------------------------- answers
 
 
-@pytest.mark.parametrize("answer, expected, method", [
-    ("Blue", 1.0, "exact"),
-    ("It was a blue jacket.", 1.0, "contains"),
-    ("blue one", 1.0, "contained"),
-    ("a bleu jaket", None, "fuzzy"),  # a spelling or recognition slip
-    ("black", 0.0, "none"),
-    ("not blue", 0.0, "none"),
-])
+@pytest.mark.parametrize(
+    "answer, expected, method",
+    [
+        ("Blue", 1.0, "exact"),
+        ("It was a blue jacket.", 1.0, "contains"),
+        ("blue one", 1.0, "contained"),
+        ("a bleu jaket", None, "fuzzy"),  # a spelling or recognition slip
+        ("black", 0.0, "none"),
+        ("not blue", 0.0, "none"),
+    ],
+)
 def test_listening_answer_color(bank, answer, expected, method):
     task = bank.get_task("task.listening.001")  # What color did the customer order? blue
     result = match_answer(answer, task.answers)
@@ -65,9 +67,11 @@ def test_partial_answers_get_partial_credit(bank):
 
 def test_retell_key_points_on_a_real_task(bank):
     task = bank.get_task("task.retell.002")  # the wrong pizza
-    good = ("Mr Tan ordered a vegetarian pizza for his daughter's birthday, but they brought "
-            "pepperoni. The agent apologised and sent the right pizza in half an hour, and "
-            "he didn't have to pay for the first one. The kids were happy.")
+    good = (
+        "Mr Tan ordered a vegetarian pizza for his daughter's birthday, but they brought "
+        "pepperoni. The agent apologised and sent the right pizza in half an hour, and "
+        "he didn't have to pay for the first one. The kids were happy."
+    )
     partial = "A man ordered a vegetarian pizza but got the wrong pizza."
     off_topic = "I like my job at the call center because my team is nice."
     g = key_point_coverage(good, task.key_points)
@@ -86,8 +90,10 @@ def test_retell_key_points_on_a_real_task(bank):
 
 
 def test_key_points_fuzzy_and_reordered_words():
-    points = [{"point": "She called her team leader", "accepted": ["called her team leader"]},
-              {"point": "Late", "accepted": ["twenty minutes late"]}]
+    points = [
+        {"point": "She called her team leader", "accepted": ["called her team leader"]},
+        {"point": "Late", "accepted": ["twenty minutes late"]},
+    ]
     reordered = key_point_coverage("her team leader got a call from her", points)
     assert reordered.points[0].found and reordered.points[0].method == "words"
     misheard = key_point_coverage("she arrived twenty minute slate", points)  # ASR slip
@@ -100,59 +106,75 @@ def test_key_points_fuzzy_and_reordered_words():
 
 def test_billing_facts_in_spoken_forms(bank):
     scenario = bank.get_scenario("scenario.billing_refund")
-    spoken = ("So that's Marcus Reed, e-mail m dot reed at outlook dot com, card ending four "
-              "four seven one, and two charges of fifteen dollars and ninety-nine cents on May "
-              "third.")
+    spoken = (
+        "So that's Marcus Reed, e-mail m dot reed at outlook dot com, card ending four "
+        "four seven one, and two charges of fifteen dollars and ninety-nine cents on May "
+        "third."
+    )
     result = facts_captured(spoken, scenario.facts)
     assert result.facts_captured == 1.0, result.evidence()
     written = "Marcus Reed, m.reed@outlook.com, 4471, $15.99, 3rd of May"
     assert facts_captured(written, scenario.facts).facts_captured == 1.0
-    wrong = ("So that's Marcus Reid, m dot reed at gmail dot com, card ending four four seven "
-             "two, fifty dollars on May fifth.")
+    wrong = (
+        "So that's Marcus Reid, m dot reed at gmail dot com, card ending four four seven "
+        "two, fifty dollars on May fifth."
+    )
     evidence = facts_captured(wrong, scenario.facts).evidence()
     found = {f["label"]: f["found"] for f in evidence["facts"]}
-    assert found == {"Customer name": True,  # "Reid" is within the name cut of "Reed"
-                     "Account e-mail": False, "Last four digits of the card": False,
-                     "Amount charged twice": False, "Date of the charges": False}
+    assert found == {
+        "Customer name": True,  # "Reid" is within the name cut of "Reed"
+        "Account e-mail": False,
+        "Last four digits of the card": False,
+        "Amount charged twice": False,
+        "Date of the charges": False,
+    }
 
 
-@pytest.mark.parametrize("fact, said", [
-    ({"type": "account_number", "value": "4471"}, "four four seven one"),
-    ({"type": "account_number", "value": "SN-558120"}, "S N five five eight one two oh"),
-    ({"type": "account_number", "value": "SN-558120"}, "it's S as in Sierra, N as in November, 558120"),
-    ({"type": "account_number", "value": "2290"}, "the card ends in twenty-two ninety"),
-    ({"type": "account_number", "value": "8820 1147"}, "double eight two zero, one one four seven"),
-    ({"type": "phone", "value": "206-555-0181"}, "two oh six, five five five, oh one eight one"),
-    ({"type": "email", "value": "john.cruz@gmail.com"}, "john dot cruz at gmail dot com"),
-    ({"type": "email", "value": "linda.parker77@gmail.com"}, "linda dot parker seven seven at gmail dot com"),
-    ({"type": "amount", "value": "$45"}, "forty five dollars"),
-    ({"type": "amount", "value": "$45"}, "$45"),
-    ({"type": "amount", "value": "$1,249"}, "twelve hundred forty-nine dollars"),
-    ({"type": "amount", "value": "$3,850"}, "three thousand eight hundred and fifty dollars"),
-    ({"type": "amount", "value": "$642.18"}, "six hundred forty-two dollars and eighteen cents"),
-    ({"type": "date", "value": "February 14, 1990"}, "February fourteenth, nineteen ninety"),
-    ({"type": "date", "value": "April 16 at 9:30"}, "on April sixteenth at nine thirty"),
-    ({"type": "date", "value": "3 p.m."}, "at three p.m."),
-    ({"type": "name", "value": "Linda Parker"}, "thank you, Ms. Linda Parker"),
-    ({"type": "address", "value": "350 Mission Street, Suite 1200, San Francisco, 94105"},
-     "three fifty Mission Street, suite twelve hundred, San Francisco, nine four one oh five"),
-])
+@pytest.mark.parametrize(
+    "fact, said",
+    [
+        ({"type": "account_number", "value": "4471"}, "four four seven one"),
+        ({"type": "account_number", "value": "SN-558120"}, "S N five five eight one two oh"),
+        ({"type": "account_number", "value": "SN-558120"}, "it's S as in Sierra, N as in November, 558120"),
+        ({"type": "account_number", "value": "2290"}, "the card ends in twenty-two ninety"),
+        ({"type": "account_number", "value": "8820 1147"}, "double eight two zero, one one four seven"),
+        ({"type": "phone", "value": "206-555-0181"}, "two oh six, five five five, oh one eight one"),
+        ({"type": "email", "value": "john.cruz@gmail.com"}, "john dot cruz at gmail dot com"),
+        ({"type": "email", "value": "linda.parker77@gmail.com"}, "linda dot parker seven seven at gmail dot com"),
+        ({"type": "amount", "value": "$45"}, "forty five dollars"),
+        ({"type": "amount", "value": "$45"}, "$45"),
+        ({"type": "amount", "value": "$1,249"}, "twelve hundred forty-nine dollars"),
+        ({"type": "amount", "value": "$3,850"}, "three thousand eight hundred and fifty dollars"),
+        ({"type": "amount", "value": "$642.18"}, "six hundred forty-two dollars and eighteen cents"),
+        ({"type": "date", "value": "February 14, 1990"}, "February fourteenth, nineteen ninety"),
+        ({"type": "date", "value": "April 16 at 9:30"}, "on April sixteenth at nine thirty"),
+        ({"type": "date", "value": "3 p.m."}, "at three p.m."),
+        ({"type": "name", "value": "Linda Parker"}, "thank you, Ms. Linda Parker"),
+        (
+            {"type": "address", "value": "350 Mission Street, Suite 1200, San Francisco, 94105"},
+            "three fifty Mission Street, suite twelve hundred, San Francisco, nine four one oh five",
+        ),
+    ],
+)
 def test_spoken_forms_of_facts(fact, said):
     fact = {"label": fact["type"], **fact}
     assert facts_captured(said, [fact]).facts_captured == 1.0, facts_captured(said, [fact]).evidence()
 
 
-@pytest.mark.parametrize("fact, said", [
-    ({"type": "account_number", "value": "4471"}, "four four seven two"),
-    ({"type": "account_number", "value": "4471"}, "four four seven one two"),  # a longer number
-    ({"type": "account_number", "value": "SN-558120"}, "is N 558120"),
-    ({"type": "phone", "value": "206-555-0181"}, "two oh six, five five five, oh one eight"),
-    ({"type": "email", "value": "john.cruz@gmail.com"}, "john cruz at yahoo dot com"),
-    ({"type": "amount", "value": "$45"}, "fifty four dollars"),
-    ({"type": "date", "value": "May 3"}, "May thirteenth"),
-    ({"type": "date", "value": "3 p.m."}, "at three"),
-    ({"type": "name", "value": "Linda Parker"}, "Linda"),
-])
+@pytest.mark.parametrize(
+    "fact, said",
+    [
+        ({"type": "account_number", "value": "4471"}, "four four seven two"),
+        ({"type": "account_number", "value": "4471"}, "four four seven one two"),  # a longer number
+        ({"type": "account_number", "value": "SN-558120"}, "is N 558120"),
+        ({"type": "phone", "value": "206-555-0181"}, "two oh six, five five five, oh one eight"),
+        ({"type": "email", "value": "john.cruz@gmail.com"}, "john cruz at yahoo dot com"),
+        ({"type": "amount", "value": "$45"}, "fifty four dollars"),
+        ({"type": "date", "value": "May 3"}, "May thirteenth"),
+        ({"type": "date", "value": "3 p.m."}, "at three"),
+        ({"type": "name", "value": "Linda Parker"}, "Linda"),
+    ],
+)
 def test_wrong_facts_are_not_captured(fact, said):
     fact = {"label": fact["type"], **fact}
     assert facts_captured(said, [fact]).facts_captured == 0.0
@@ -213,8 +235,10 @@ def test_chat_reply_with_move_names_and_optional_moves(bank):
     task = bank.get_task("task.chat_reply.001")
     result = call_moves(task.sample_reply, task.expected_moves, bank.phrasebank)
     assert result.call_moves_covered == 1.0, result.evidence()
-    optional = [{"move": "greeting", "phrasings": ["Hello"]},
-                {"move": "escalation", "required": False, "phrasings": ["I will escalate this"]}]
+    optional = [
+        {"move": "greeting", "phrasings": ["Hello"]},
+        {"move": "escalation", "required": False, "phrasings": ["I will escalate this"]},
+    ]
     result = call_moves("Hello, thank you for contacting us, how can I help you?", optional, bank.phrasebank)
     assert result.call_moves_covered == 1.0  # the optional escalation does not count against it
     assert not result.moves[1].found
@@ -222,23 +246,25 @@ def test_chat_reply_with_move_names_and_optional_moves(bank):
 
 def test_politeness_markers_count_each_use_once():
     markers = politeness_markers("Could you please hold, sir? Thank you! Thanks, ma'am, I appreciate it.")
-    assert [m.text for m in markers] == ["could you", "please", "sir", "thank you", "thanks",
-                                         "ma'am", "i appreciate"]
+    assert [m.text for m in markers] == ["could you", "please", "sir", "thank you", "thanks", "ma'am", "i appreciate"]
     assert politeness_markers("The shipment left the depot.") == []
 
 
-@pytest.mark.parametrize("said, groups", [
-    ("twelve hundred forty nine", ["1249"]),
-    ("one hundred thousand", ["100000"]),
-    ("two thousand and twenty four", ["2024"]),
-    ("fifteen ninety nine", ["15", "99"]),
-    ("nineteen ninety", ["19", "90"]),
-    ("the twenty first", ["21"]),
-    ("four four seven one", ["4", "4", "7", "1"]),
-    ("double five oh nine", ["55", "0", "9"]),
-    ("zero three five one", ["0", "3", "5", "1"]),
-    ("forty five dollars", ["45"]),
-])
+@pytest.mark.parametrize(
+    "said, groups",
+    [
+        ("twelve hundred forty nine", ["1249"]),
+        ("one hundred thousand", ["100000"]),
+        ("two thousand and twenty four", ["2024"]),
+        ("fifteen ninety nine", ["15", "99"]),
+        ("nineteen ninety", ["19", "90"]),
+        ("the twenty first", ["21"]),
+        ("four four seven one", ["4", "4", "7", "1"]),
+        ("double five oh nine", ["55", "0", "9"]),
+        ("zero three five one", ["0", "3", "5", "1"]),
+        ("forty five dollars", ["45"]),
+    ],
+)
 def test_spoken_number_runs(said, groups):
     from trainer.features.comprehension import _tokens, number_runs
 

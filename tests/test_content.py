@@ -21,10 +21,10 @@ from trainer.content import (
     TASK_TYPES,
     TOPICS,
     ContentError,
-    Rubric,
-    SentenceBuildTask,
     RepeatTask,
+    Rubric,
     Scenario,
+    SentenceBuildTask,
     check,
     count_words,
     load_all,
@@ -85,7 +85,7 @@ def test_every_yaml_file_is_loaded(bank):
 
 def test_ids_are_unique_across_all_kinds(bank):
     ids = (
-        [l.id for l in bank.lessons]
+        [lesson.id for lesson in bank.lessons]
         + [t.id for t in bank.tasks]
         + [s.id for s in bank.scenarios]
         + [r.id for r in bank.rubrics]
@@ -118,7 +118,7 @@ def test_lookups(bank):
 
 def test_lessons_count_units_and_parts(bank):
     assert len(bank.lessons) >= 12
-    units = Counter(l.unit for l in bank.lessons)
+    units = Counter(lesson.unit for lesson in bank.lessons)
     assert set(units) == {1, 2, 3}
     assert all(n >= 4 for n in units.values()), units
     for lesson in bank.lessons:
@@ -126,7 +126,7 @@ def test_lessons_count_units_and_parts(bank):
         assert len(lesson.examples) >= 1
         assert len(lesson.practice) >= 3, lesson.id
         assert len(lesson.quiz) >= 3, lesson.id
-    orders = [(l.unit, l.order) for l in bank.lessons]
+    orders = [(lesson.unit, lesson.order) for lesson in bank.lessons]
     assert len(orders) == len(set(orders)), "two lessons share a unit and order"
 
 
@@ -234,14 +234,14 @@ def test_every_audio_line_can_be_generated(bank):
     lines = list(bank.audio_lines())
     owners = {line.owner for line in lines}
     # every lesson (examples), every scenario (caller turns) and every prompted task has audio
-    assert {l.id for l in bank.lessons} <= owners
+    assert {lesson.id for lesson in bank.lessons} <= owners
     assert {s.id for s in bank.scenarios} <= owners
     assert {t.id for t in bank.tasks if t.type in ("repeat", "listening", "sentence_build")} <= owners
     for line in lines:
         assert line.text.strip(), (line.owner, line.field)
         assert line.voice in voices, (line.owner, line.field)
-    scenario_lines = [l for l in lines if l.owner.startswith("scenario.")]
-    assert all(l.telephone for l in scenario_lines)
+    scenario_lines = [line for line in lines if line.owner.startswith("scenario.")]
+    assert all(line.telephone for line in scenario_lines)
 
 
 def test_scenario_moves_are_in_the_phrase_bank(bank):
@@ -301,14 +301,24 @@ def test_levels_and_hiring_bar(bank):
 def test_fluency_bands_separate_fluent_and_halting_speech(bank):
     fluency = bank.get_rubric("fluency")
     fluent = {
-        "speech_rate_wpm": 150, "articulation_rate_wpm": 175, "phonation_time_ratio": 0.82,
-        "pauses_per_minute": 6, "long_pauses_per_minute": 1, "mean_length_of_run": 11,
-        "fillers_per_100_words": 1, "repetitions_per_100_words": 0.5,
+        "speech_rate_wpm": 150,
+        "articulation_rate_wpm": 175,
+        "phonation_time_ratio": 0.82,
+        "pauses_per_minute": 6,
+        "long_pauses_per_minute": 1,
+        "mean_length_of_run": 11,
+        "fillers_per_100_words": 1,
+        "repetitions_per_100_words": 0.5,
     }
     halting = {
-        "speech_rate_wpm": 70, "articulation_rate_wpm": 105, "phonation_time_ratio": 0.45,
-        "pauses_per_minute": 30, "long_pauses_per_minute": 12, "mean_length_of_run": 2.6,
-        "fillers_per_100_words": 11, "repetitions_per_100_words": 6,
+        "speech_rate_wpm": 70,
+        "articulation_rate_wpm": 105,
+        "phonation_time_ratio": 0.45,
+        "pauses_per_minute": 30,
+        "long_pauses_per_minute": 12,
+        "mean_length_of_run": 2.6,
+        "fillers_per_100_words": 11,
+        "repetitions_per_100_words": 6,
     }
     assert fluency.band_for(fluent).band == 5
     assert fluency.band_for(halting).band == 2
@@ -320,19 +330,33 @@ def test_fluency_bands_separate_fluent_and_halting_speech(bank):
 
 def test_validators_reject_bad_items():
     with pytest.raises(ValueError):
-        RepeatTask.model_validate({
-            "id": "task.repeat.x", "type": "repeat", "level": "B1", "instructions": "Repeat.",
-            "prep_seconds": 0, "answer_seconds": 15, "rubrics": ["rubric.fluency"],
-            "text": "one two three four five six seven eight nine ten eleven twelve thirteen "
-                    "fourteen fifteen sixteen",
-        })
+        RepeatTask.model_validate(
+            {
+                "id": "task.repeat.x",
+                "type": "repeat",
+                "level": "B1",
+                "instructions": "Repeat.",
+                "prep_seconds": 0,
+                "answer_seconds": 15,
+                "rubrics": ["rubric.fluency"],
+                "text": "one two three four five six seven eight nine ten eleven twelve thirteen "
+                "fourteen fifteen sixteen",
+            }
+        )
     with pytest.raises(ValueError, match="not an ordering"):
-        SentenceBuildTask.model_validate({
-            "id": "task.sentence_build.x", "type": "sentence_build", "level": "B1",
-            "instructions": "Build.", "prep_seconds": 0, "answer_seconds": 15,
-            "rubrics": ["rubric.grammar"], "phrases": ["to the store", "I went", "yesterday"],
-            "answers": ["I walked to the store yesterday"],
-        })
+        SentenceBuildTask.model_validate(
+            {
+                "id": "task.sentence_build.x",
+                "type": "sentence_build",
+                "level": "B1",
+                "instructions": "Build.",
+                "prep_seconds": 0,
+                "answer_seconds": 15,
+                "rubrics": ["rubric.grammar"],
+                "phrases": ["to the store", "I went", "yesterday"],
+                "answers": ["I walked to the store yesterday"],
+            }
+        )
     rubric = yaml.safe_load((ROOT / "rubrics" / "fluency.yaml").read_text())
     rubric["bands"][0]["thresholds"]["mean_length_of_run"] = {"min": 1}  # below band 4
     with pytest.raises(ValueError, match="min is below"):
@@ -366,9 +390,11 @@ def test_only_the_cli_package_parses_arguments():
     from trainer import cli
 
     package = Path(cli.__file__).parents[1]
-    outside = [path.relative_to(package).as_posix() for path in package.rglob("*.py")
-               if path.relative_to(package).parts[0] != "cli"
-               and "import argparse" in path.read_text(encoding="utf-8")]
+    outside = [
+        path.relative_to(package).as_posix()
+        for path in package.rglob("*.py")
+        if path.relative_to(package).parts[0] != "cli" and "import argparse" in path.read_text(encoding="utf-8")
+    ]
     assert outside == []
 
 
@@ -388,14 +414,10 @@ def test_content_check_names_file_and_field_on_broken_copy(tmp_path, capsys):
     root = tmp_path / "lessons"
     shutil.copytree(ROOT, root)
     _break(root / "scenarios" / "order_tracking.yaml", "voice: calm_female", "voice: robot_voice")
-    _break(root / "scenarios" / "billing_refund.yaml", "value: m.reed@outlook.com",
-           "value: marcus@example.com")
-    _break(root / "tasks" / "repeat.yaml", "{id: task.repeat.001, level: A2",
-           "{id: task.repeat.001, level: Z9")
-    _break(root / "tasks" / "role_play.yaml", "scenario: scenario.order_tracking",
-           "scenario: scenario.no_such_call")
-    _break(root / "rubrics" / "grammar.yaml", "grammar_errors_per_100_words: {max: 3}",
-           "speech_rate_wpm: {max: 3}")
+    _break(root / "scenarios" / "billing_refund.yaml", "value: m.reed@outlook.com", "value: marcus@example.com")
+    _break(root / "tasks" / "repeat.yaml", "{id: task.repeat.001, level: A2", "{id: task.repeat.001, level: Z9")
+    _break(root / "tasks" / "role_play.yaml", "scenario: scenario.order_tracking", "scenario: scenario.no_such_call")
+    _break(root / "rubrics" / "grammar.yaml", "grammar_errors_per_100_words: {max: 3}", "speech_rate_wpm: {max: 3}")
     (root / "broken.yaml").write_text("kind: lesson\nid: [unclosed\n", encoding="utf-8")
 
     code, out, _ = run_cli(["content", "check", "--root", str(root)], capsys)
@@ -436,8 +458,10 @@ def test_content_list_json(bank, capsys):
         assert row["title"] and row["level"]
     kinds = Counter(row["kind"] for row in rows)
     assert kinds == {
-        "lesson": len(bank.lessons), "task": len(bank.tasks),
-        "scenario": len(bank.scenarios), "rubric": len(bank.rubrics),
+        "lesson": len(bank.lessons),
+        "task": len(bank.tasks),
+        "scenario": len(bank.scenarios),
+        "rubric": len(bank.rubrics),
     }
 
 

@@ -134,5 +134,7 @@ def test_practice_task_answered_by_voice_in_chromium(open_browser, app_server, s
         practice.screenshot(screenshots / shot)
 
     assert not blocked, f"the page tried to reach the network: {blocked}"
-    print(f"browser test: {time.monotonic() - started:.1f} s, of which scoring {scoring_seconds:.1f} s; "
-          f"heard {heard!r}; {metrics}")
+    print(
+        f"browser test: {time.monotonic() - started:.1f} s, of which scoring {scoring_seconds:.1f} s; "
+        f"heard {heard!r}; {metrics}"
+    )

@@ -9,25 +9,23 @@ import numpy as np
 import pytest
 
 from trainer.features import fluency
-from trainer.speech.audio import from_array
 from trainer.features.fluency import FEATURE_NAMES, measure_fluency
+from trainer.speech.audio import from_array
 from trainer.speech.transcript import Transcript, Word
 from trainer.speech.vad import SAMPLE_RATE
 
 # Phrases said with silences of known length between them: a slow, hesitant answer.
-PAUSY_PHRASES = ["Um, I would like to", "to check the status", "of my, uh, my order",
-                 "because it has not arrived"]
+PAUSY_PHRASES = ["Um, I would like to", "to check the status", "of my, uh, my order", "because it has not arrived"]
 SILENCES = [0.6, 1.4, 0.35]
 FLUENT_SENTENCE = "I would like to check the status of my order, because it has not arrived yet."
 # Higher is better for these; lower is better for the others.
-HIGHER_IS_BETTER = {"speech_rate_wpm", "articulation_rate_wpm", "phonation_time_ratio",
-                    "mean_length_of_run"}
+HIGHER_IS_BETTER = {"speech_rate_wpm", "articulation_rate_wpm", "phonation_time_ratio", "mean_length_of_run"}
 
 
 def trim(samples: np.ndarray, level: float = 0.01) -> np.ndarray:
     """Cut the clip to its first and last loud sample (independent of the VAD under test)."""
     loud = np.flatnonzero(np.abs(samples) > level)
-    return samples[loud[0]:loud[-1] + 1]
+    return samples[loud[0] : loud[-1] + 1]
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +62,9 @@ def recognised(pausy, spoken):
     }
 
 
-def whisper_like(text: str, start: float = 0.2, word_seconds: float = 0.3,
-                 gaps: dict[int, float] | None = None) -> Transcript:
+def whisper_like(
+    text: str, start: float = 0.2, word_seconds: float = 0.3, gaps: dict[int, float] | None = None
+) -> Transcript:
     """A transcript as Whisper writes it: words with punctuation attached, given times."""
     words, t = [], start
     for i, token in enumerate(text.split()):
@@ -154,8 +153,9 @@ def test_fillers_in_whisper_style_transcript():
 def test_discourse_fillers_only_when_used_as_fillers():
     filler = measure_fluency(whisper_like("It was, like, twenty minutes, you know, and I mean, it was late."))
     assert sorted(f.text for f in filler.fillers) == ["i mean", "like", "you know"]
-    grammar = measure_fluency(whisper_like(
-        "I would like to know if you know what kind of plan I mean to buy. I like it."))
+    grammar = measure_fluency(
+        whisper_like("I would like to know if you know what kind of plan I mean to buy. I like it.")
+    )
     assert grammar.fillers == []
     spellings = measure_fluency(whisper_like("Umm, uhh, hmm, erm okay."))
     assert [f.text for f in spellings.fillers] == ["um", "uh", "hmm", "erm"]
@@ -178,8 +178,9 @@ def test_phrase_repetitions_and_legitimate_repeats():
 
 
 def test_self_corrections():
-    result = measure_fluency(whisper_like(
-        "It arrived on Monday, sorry, Tuesday. I will, I would send the deli- delivery today."))
+    result = measure_fluency(
+        whisper_like("It arrived on Monday, sorry, Tuesday. I will, I would send the deli- delivery today.")
+    )
     kinds = [d.kind for d in result.self_corrections]
     assert kinds == ["editing_term", "restart", "cut_off"]
     assert "tuesday" in result.self_corrections[0].text
@@ -190,8 +191,11 @@ def test_self_corrections():
 
 def test_pauses_from_word_gaps_without_audio():
     # gaps after word 3 (0.3 s), word 6 (0.7 s) and word 9 (1.2 s)
-    transcript = whisper_like("one good answer here with some pauses in it and then more words",
-                              word_seconds=0.25, gaps={3: 0.3, 6: 0.7, 9: 1.2})
+    transcript = whisper_like(
+        "one good answer here with some pauses in it and then more words",
+        word_seconds=0.25,
+        gaps={3: 0.3, 6: 0.7, 9: 1.2},
+    )
     result = measure_fluency(transcript)
     assert result.pause_source == "word_gaps"
     assert [round(p.duration, 2) for p in result.pauses] == [0.3, 0.7, 1.2]

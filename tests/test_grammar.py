@@ -123,9 +123,7 @@ def test_missing_jars_raise_a_clear_error(tmp_path):
 
 
 def test_missing_java_raises_a_clear_error(tmp_path, lt_server):
-    srv = LanguageToolServer(
-        port=free_port(), lib_dir=lt_server.lib_dir, java="no-such-java", state_dir=tmp_path
-    )
+    srv = LanguageToolServer(port=free_port(), lib_dir=lt_server.lib_dir, java="no-such-java", state_dir=tmp_path)
     with pytest.raises(GrammarUnavailable, match="Java is not installed"):
         check_grammar("He go to work", srv)
 

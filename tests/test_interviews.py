@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from tests.helpers import dataworld
+from trainer.content import get_bank
 from trainer.data import ReplyTooLong, interviews, records, storage
 from trainer.data.access import AccessDenied
 from trainer.data.interviews import (
@@ -26,9 +27,8 @@ from trainer.data.interviews import (
     InvalidCode,
     TemplateItem,
 )
-from trainer.content import get_bank
-from trainer.speech.audio import AudioTooLongError, from_array
 from trainer.data.storage import Attempt, AttemptKind, AttemptStatus, AuditEntry, Invitation, Role, transaction
+from trainer.speech.audio import AudioTooLongError, from_array
 
 CHAT_1, CHAT_2 = "task.chat_reply.001", "task.chat_reply.002"
 
@@ -41,8 +41,12 @@ def test_templates_take_task_times_from_the_bank_unless_given(recruiter):
     admin, rita = recruiter
     listening = get_bank().get_task("task.listening.001")
     template = interviews.create_template(
-        rita, "  Voice   screen ", [listening.id, TemplateItem(CHAT_1, prep_seconds=30, answer_seconds=90)],
-        pass_level="B2", pass_minimums={"grammar": 60})
+        rita,
+        "  Voice   screen ",
+        [listening.id, TemplateItem(CHAT_1, prep_seconds=30, answer_seconds=90)],
+        pass_level="B2",
+        pass_minimums={"grammar": 60},
+    )
     assert template.name == "Voice screen"
     first, second = template.items
     assert (first.position, first.task_id, first.task_type) == (0, listening.id, "listening")
@@ -52,9 +56,14 @@ def test_templates_take_task_times_from_the_bank_unless_given(recruiter):
     assert [t.id for t in interviews.list_templates(admin)] == [template.id]
     assert records.audit_log(admin, action="template.create")[0].after["pass_level"] == "B2"
 
-    for bad in (dict(items=[]), dict(items=["task.nope.1"]), dict(items=[CHAT_1], pass_level="B3"),
-                dict(items=[CHAT_1], pass_minimums={"charm": 50}), dict(items=[CHAT_1], pass_minimums={"grammar": 120}),
-                dict(items=[TemplateItem(listening.id, answer_seconds=100_000)])):
+    for bad in (
+        dict(items=[]),
+        dict(items=["task.nope.1"]),
+        dict(items=[CHAT_1], pass_level="B3"),
+        dict(items=[CHAT_1], pass_minimums={"charm": 50}),
+        dict(items=[CHAT_1], pass_minimums={"grammar": 120}),
+        dict(items=[TemplateItem(listening.id, answer_seconds=100_000)]),
+    ):
         with pytest.raises(ValueError):
             interviews.create_template(rita, "bad", bad.pop("items"), **bad)
     with pytest.raises(AccessDenied):
@@ -122,16 +131,28 @@ def test_candidate_flow_in_order_without_retakes_and_the_code_is_then_spent(recr
     invitation = interviews.get_invitation(rita, new.invitation.id)
     assert invitation.status == "finished" and invitation.answered == 2 and invitation.consent_at is not None
     answers = records.list_attempts(rita, invitation_id=invitation.id, newest_first=False)
-    assert [(a.id, a.position, a.kind) for a in answers] == [(first, 0, AttemptKind.INTERVIEW),
-                                                             (second, 1, AttemptKind.INTERVIEW)]
+    assert [(a.id, a.position, a.kind) for a in answers] == [
+        (first, 0, AttemptKind.INTERVIEW),
+        (second, 1, AttemptKind.INTERVIEW),
+    ]
     detail = records.get_attempt(rita, first)
     assert detail.recording_path.read_bytes() == path.read_bytes()
     assert records.audit_log(admin, action="invitation.consent")[0].actor_id == invitation.candidate_id
 
     with transaction() as session:  # the database itself refuses a second answer to an item
-        session.add(Attempt(user_id=invitation.candidate_id, task_id=CHAT_1, task_type="chat_reply",
-                            kind=AttemptKind.INTERVIEW, invitation_id=invitation.id, position=1,
-                            answer_text="again", status=AttemptStatus.RECORDED, created_at=storage.utcnow()))
+        session.add(
+            Attempt(
+                user_id=invitation.candidate_id,
+                task_id=CHAT_1,
+                task_type="chat_reply",
+                kind=AttemptKind.INTERVIEW,
+                invitation_id=invitation.id,
+                position=1,
+                answer_text="again",
+                status=AttemptStatus.RECORDED,
+                created_at=storage.utcnow(),
+            )
+        )
         with pytest.raises(IntegrityError):
             session.flush()
         session.rollback()
@@ -150,7 +171,9 @@ def test_an_abandoned_interview_resumes_with_the_same_code(recruiter):
     assert interviews.get_invitation(rita, new.invitation.id).status == "in_progress"
     second = interviews.submit_answer(new.code, progress.next_item.position, text=reply(CHAT_2))
     assert [a.id for a in records.list_attempts(rita, invitation_id=new.invitation.id, newest_first=False)] == [
-        first, second]
+        first,
+        second,
+    ]
     assert records.get_attempt(rita, first).answer_text == reply(CHAT_1)
 
 
@@ -177,7 +200,9 @@ def test_an_answer_over_the_items_time_or_words_is_refused_and_the_item_stays_op
     assert interviews.redeem(new.code).next_item.position == 1
     second = interviews.submit_answer(new.code, 1, text=reply(CHAT_1))
     assert [a.id for a in records.list_attempts(rita, invitation_id=new.invitation.id, newest_first=False)] == [
-        first, second]
+        first,
+        second,
+    ]
     files = [p for p in (storage.storage_root() / storage.RECORDINGS_FOLDER).rglob("*") if p.is_file()]
     assert [p.read_bytes() for p in files] == [path.read_bytes()]  # nothing of the refused answer was kept
 
@@ -255,14 +280,17 @@ def test_results_are_ranked_and_judged_against_the_pass_bar(recruiter):
     assert [r["candidate"] for r in rows] == [r.candidate_name for r in results]
     row = rows[[r.invitation_id for r in results].index(strong)]
     assert float(row["overall_score"]) == top.overall_score and row["answered"] == "2/2"
-    assert row["passed"] == ("pass" if top.passed else "fail") and float(row["grammar_score"]) == top.dimensions["grammar"]
+    assert (
+        row["passed"] == ("pass" if top.passed else "fail") and float(row["grammar_score"]) == top.dimensions["grammar"]
+    )
     assert rows[[r.invitation_id for r in results].index(pending)]["passed"] == "pending"
 
     # a per-dimension minimum just above (then at) the candidate's grammar decides the verdict
     grammar = top.dimensions["grammar"]
     if grammar < 100:
-        strict = interviews.create_template(rita, "Strict", [CHAT_1, CHAT_2],
-                                            pass_minimums={"grammar": min(100.0, grammar + 0.5)})
+        strict = interviews.create_template(
+            rita, "Strict", [CHAT_1, CHAT_2], pass_minimums={"grammar": min(100.0, grammar + 0.5)}
+        )
         fair = interviews.create_template(rita, "Fair", [CHAT_1, CHAT_2], pass_minimums={"grammar": grammar})
         _interview(rita, strict.id, "Strong", good)
         _interview(rita, fair.id, "Strong", good)

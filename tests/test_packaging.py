@@ -75,7 +75,11 @@ def test_installed_wheel_finds_its_course_files_without_the_checkout(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TRAINER_", "PYTHON"))}
     built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "-w", str(tmp_path / "dist")],
-        cwd=source, env=env, capture_output=True, text=True, timeout=600,
+        cwd=source,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert built.returncode == 0, built.stdout + built.stderr
     [wheel] = (tmp_path / "dist").glob("*.whl")
@@ -85,12 +89,18 @@ def test_installed_wheel_finds_its_course_files_without_the_checkout(tmp_path):
     target = tmp_path / "venv"
     venv.create(target, with_pip=False)
     python = target / "bin" / "python"
-    new_site = Path(subprocess.check_output(
-        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True).strip())
+    new_site = Path(
+        subprocess.check_output(
+            [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True
+        ).strip()
+    )
     (new_site / "current_venv.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     installed = subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", str(wheel)],
-        env=env, capture_output=True, text=True, timeout=300,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert installed.returncode == 0, installed.stdout + installed.stderr
 
@@ -98,13 +108,18 @@ def test_installed_wheel_finds_its_course_files_without_the_checkout(tmp_path):
     elsewhere.mkdir()
     env["TRAINER_DATA_DIR"] = str(tmp_path / "data")
     env["TRAINER_SETTINGS"] = str(tmp_path / "absent.toml")
-    checked = subprocess.run([python, "-m", "trainer.cli", "content", "check"], cwd=elsewhere,
-                             env=env, capture_output=True, text=True, timeout=300)
+    checked = subprocess.run(
+        [python, "-m", "trainer.cli", "content", "check"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert checked.stdout.startswith("OK: ") and str(new_site) in checked.stdout
 
-    loaded = subprocess.run([python, "-c", CHECK], cwd=elsewhere, env=env,
-                            capture_output=True, text=True, timeout=300)
+    loaded = subprocess.run([python, "-c", CHECK], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=300)
     assert loaded.returncode == 0, loaded.stderr
     found = json.loads(loaded.stdout)
     assert found["package"].startswith(str(new_site))  # not the checkout's trainer

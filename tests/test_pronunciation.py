@@ -64,8 +64,13 @@ def test_the_score_comes_from_the_audio_not_the_transcript(spoken):
     def claimed(audio) -> Transcript:
         words = REFERENCE.split()
         step = audio.duration / len(words)
-        return Transcript(text=REFERENCE, engine="whisper", model="claimed", audio_seconds=audio.duration,
-                          words=[Word(w, i * step, (i + 1) * step, 0.99) for i, w in enumerate(words)])
+        return Transcript(
+            text=REFERENCE,
+            engine="whisper",
+            model="claimed",
+            audio_seconds=audio.duration,
+            words=[Word(w, i * step, (i + 1) * step, 0.99) for i, w in enumerate(words)],
+        )
 
     right = pronunciation.assess_read_aloud(right_audio, REFERENCE, transcript=claimed(right_audio))
     other = pronunciation.assess_read_aloud(other_audio, REFERENCE, transcript=claimed(other_audio))
@@ -123,8 +128,15 @@ def test_word_labels_times_and_phones_are_sane(assess):
     assert json.dumps(record.to_dict()) == json.dumps(evidence)  # a stored report reads back as it was
     assert record.words[0].phones[0].phone == "P" and record.label_counts == evidence["label_counts"]
     features = result.features()
-    for name in ("mean_phone_gop", "mean_word_gop", "share_phones_below_low", "forced_score_per_frame",
-                 "free_score_per_frame", "pronunciation_accuracy", "completeness"):
+    for name in (
+        "mean_phone_gop",
+        "mean_word_gop",
+        "share_phones_below_low",
+        "forced_score_per_frame",
+        "free_score_per_frame",
+        "pronunciation_accuracy",
+        "completeness",
+    ):
         assert name in features
     assert 0 <= features["share_phones_below_low"] <= 1
 
@@ -185,7 +197,9 @@ def test_telephone_band_audio_is_not_held_against_the_speaker(spoken):
     assert abs(narrow.features()["pronunciation_accuracy"] - wide.features()["pronunciation_accuracy"]) < 20
     transcript = transcribe(phone)
     assert pronunciation.intelligibility(transcript, phone) == pytest.approx(
-        min(100.0, pronunciation.intelligibility(transcript) + 100 * pronunciation.NARROWBAND_PROBABILITY_DROP), abs=0.02)
+        min(100.0, pronunciation.intelligibility(transcript) + 100 * pronunciation.NARROWBAND_PROBABILITY_DROP),
+        abs=0.02,
+    )
 
 
 def test_ipa_to_cmu_phones():
@@ -205,8 +219,10 @@ def test_same_recording_same_result(spoken):
 
 
 def test_intelligibility_drops_for_a_noisy_mumbled_answer(spoken):
-    text = ("I would like to work in a call center because I enjoy helping people, and I "
-            "learned to stay calm when a customer was upset.")
+    text = (
+        "I would like to work in a call center because I enjoy helping people, and I "
+        "learned to stay calm when a customer was upset."
+    )
     _, clear = spoken(text, "calm_male")
     rng = np.random.default_rng(7)
     # mumbled: muffled (low-passed) and quiet under loud noise
@@ -219,8 +235,12 @@ def test_intelligibility_drops_for_a_noisy_mumbled_answer(spoken):
     assert noisy_result.score < clear_result.score - 10
     assert pronunciation.intelligibility(transcribe(clear)) == pytest.approx(clear_result.score, abs=0.01)
     assert set(clear_result.features()) >= {"intelligibility", "mean_word_probability"}
-    assert pronunciation.assess_intelligibility(
-        Transcript(text="", words=[], engine="whisper", model="-", audio_seconds=1.0)).score == 0
+    assert (
+        pronunciation.assess_intelligibility(
+            Transcript(text="", words=[], engine="whisper", model="-", audio_seconds=1.0)
+        ).score
+        == 0
+    )
 
 
 def test_speechocean_readings_score_higher_against_their_own_text():
@@ -239,20 +259,32 @@ def test_speechocean_readings_score_higher_against_their_own_text():
 
 def test_cli_pronounce(tmp_path, spoken):
     path, _ = spoken("Please hold while I check your order.", "calm_male")
-    as_json = subprocess.run([sys.executable, "-m", "trainer.cli", "pronounce", str(path), "--text", REFERENCE,
-                              "--json"], capture_output=True, text=True, timeout=600)
+    as_json = subprocess.run(
+        [sys.executable, "-m", "trainer.cli", "pronounce", str(path), "--text", REFERENCE, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert as_json.returncode == 0, as_json.stderr
     data = json.loads(as_json.stdout)
     assert [w["label"] for w in data["evidence"]["words"]].count("omitted") == 3
     assert data["features"]["completeness"] == pytest.approx(70.0)
-    text = subprocess.run([sys.executable, "-m", "trainer.cli", "pronounce", str(path), "--text", REFERENCE],
-                          capture_output=True, text=True, timeout=600)
+    text = subprocess.run(
+        [sys.executable, "-m", "trainer.cli", "pronounce", str(path), "--text", REFERENCE],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert text.returncode == 0, text.stderr
     assert "status" in text.stdout and "omitted" in text.stdout
     bad = tmp_path / "bad.wav"
     bad.write_bytes(b"RIFF0000WAVE")
-    failed = subprocess.run([sys.executable, "-m", "trainer.cli", "pronounce", str(bad), "--text", REFERENCE],
-                            capture_output=True, text=True, timeout=120)
+    failed = subprocess.run(
+        [sys.executable, "-m", "trainer.cli", "pronounce", str(bad), "--text", REFERENCE],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert failed.returncode == 1 and "record" in failed.stderr.lower()
 
 
@@ -270,8 +302,8 @@ def test_an_alignment_does_not_depend_on_what_the_decoder_heard_last(spoken):
         return sum(segment.score for segment in segments)
 
     fresh = aligned_score()
-    first_half = other.to_pcm16()[:len(other.to_pcm16()) // 2]  # ends in the middle of a word
-    pronunciation._align(first_half, other_words[:len(other_words) // 2])
+    first_half = other.to_pcm16()[: len(other.to_pcm16()) // 2]  # ends in the middle of a word
+    pronunciation._align(first_half, other_words[: len(other_words) // 2])
     pronunciation._free_path(first_half)
     assert aligned_score() == fresh
 
@@ -295,8 +327,9 @@ def test_same_recording_same_result_while_another_thread_scores(spoken):
     worker = threading.Thread(target=keep_scoring_another)
     worker.start()
     try:
-        together = [pronunciation.assess_read_aloud(audio, REFERENCE, transcript=transcript).features()
-                    for _ in range(4)]
+        together = [
+            pronunciation.assess_read_aloud(audio, REFERENCE, transcript=transcript).features() for _ in range(4)
+        ]
     finally:
         done.set()
         worker.join()

@@ -11,22 +11,31 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from trainer.config import get_settings
 from trainer.content import get_bank
 from trainer.scoring import engine as scoring
 from trainer.speech.audio import from_array, load_audio
-from trainer.config import get_settings
 from trainer.speech.textnorm import normalize
 from trainer.speech.tts import synthesize
 
 pytestmark = pytest.mark.slow
 
-GOOD_ANSWER = ("I want to work in a call center because I enjoy helping people solve their problems. "
-               "In my last job I answered customer questions every day, and I learned to stay calm "
-               "and polite even when a customer was upset.")
+GOOD_ANSWER = (
+    "I want to work in a call center because I enjoy helping people solve their problems. "
+    "In my last job I answered customer questions every day, and I learned to stay calm "
+    "and polite even when a customer was upset."
+)
 # Whisper smooths many learner errors away ("I work" -> "I worked"); agreement errors such
 # as "she don't" survive it, so the weak answer carries those.
-WEAK_PHRASES = ["um I want", "work in a call center", "because uh", "my sister don't like",
-                "her job now", "and she say", "the customers is always angry"]
+WEAK_PHRASES = [
+    "um I want",
+    "work in a call center",
+    "because uh",
+    "my sister don't like",
+    "her job now",
+    "and she say",
+    "the customers is always angry",
+]
 
 
 def pausy_answer(phrases: list[str], pause_seconds: float, voice: str = "elderly_male"):
@@ -104,9 +113,17 @@ def test_too_few_words_is_not_scorable():
 
 def test_non_english_answer_is_not_scorable(tmp_path):
     path = tmp_path / "spanish.wav"
-    subprocess.run(["espeak-ng", "-v", "es", "-w", str(path),
-                    "Buenos días, quisiera hablar con alguien sobre mi factura porque me cobraron dos veces."],
-                   check=True)
+    subprocess.run(
+        [
+            "espeak-ng",
+            "-v",
+            "es",
+            "-w",
+            str(path),
+            "Buenos días, quisiera hablar con alguien sobre mi factura porque me cobraron dos veces.",
+        ],
+        check=True,
+    )
     report = scoring.score(load_audio(path))
     assert not report.scorable and report.reason_code == "not_english"
 
@@ -157,8 +174,9 @@ def test_typed_chat_reply():
 
 def test_cli_score_json(tmp_path):
     path = synthesize("Yesterday I call the customer and he are very angry about his bill.", "calm_male")
-    result = subprocess.run([sys.executable, "-m", "trainer.cli", "score", str(path), "--json"],
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-m", "trainer.cli", "score", str(path), "--json"], capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert {"score", "level", "verdict"} <= set(report["overall"])
@@ -172,26 +190,41 @@ def test_cli_score_json(tmp_path):
 
 def test_cli_score_reference_text_and_bad_file(tmp_path):
     text = "Please hold while I check the status of your order."
-    ok = subprocess.run([sys.executable, "-m", "trainer.cli", "score", str(synthesize(text, "calm_female")),
-                         "--reference-text", text, "--json"], capture_output=True, text=True, timeout=600)
+    ok = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "trainer.cli",
+            "score",
+            str(synthesize(text, "calm_female")),
+            "--reference-text",
+            text,
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["dimensions"]["pronunciation"]["evidence"]["features"]["completeness"] > 80
     bad = tmp_path / "bad.mp3"
     bad.write_bytes(b"\x00" * 2000)
-    failed = subprocess.run([sys.executable, "-m", "trainer.cli", "score", str(bad)],
-                            capture_output=True, text=True, timeout=120)
+    failed = subprocess.run(
+        [sys.executable, "-m", "trainer.cli", "score", str(bad)], capture_output=True, text=True, timeout=120
+    )
     assert failed.returncode == 1 and "Not scorable" in failed.stdout
 
 
 def test_rubric_feature_registry_names_what_the_stages_measure():
     """content.FEATURES lets rubric files be validated without the speech stack; it must
     list exactly the names the stages produce, or a rubric threshold would never be met."""
-    from trainer.scoring import calibration, stages
-    from trainer.features import fluency, vocabulary
     from trainer.content import FEATURES
+    from trainer.features import fluency, vocabulary
+    from trainer.scoring import calibration, stages
 
-    calibrated = {dimension: {calibration.RUBRIC_FEATURES[t] for t in targets}
-                  for dimension, targets in stages.CALIBRATED.items()}
+    calibrated = {
+        dimension: {calibration.RUBRIC_FEATURES[t] for t in targets} for dimension, targets in stages.CALIBRATED.items()
+    }
     assert set(FEATURES["fluency"]) == set(fluency.FEATURE_NAMES) | calibrated["fluency"]
     assert set(FEATURES["vocabulary"]) == set(vocabulary.FEATURE_NAMES)
     assert calibrated["pronunciation"] <= set(FEATURES["pronunciation"])

@@ -11,14 +11,15 @@ import numpy as np
 import pytest
 
 from tests.helpers import dataworld
+from trainer.content import get_bank
 from trainer.data import accounts, interviews, records
-from trainer.reports import candidate as candidate_report, evidence
 from trainer.data.access import AccessDenied
+from trainer.data.interviews import AnswerOutOfOrder, CodeSpent
+from trainer.data.storage import AttemptStatus, Role
+from trainer.reports import candidate as candidate_report
+from trainer.reports import evidence
 from trainer.scoring import GrammarError
 from trainer.scoring.coach_agreement import agreement, quadratic_kappa
-from trainer.data.interviews import AnswerOutOfOrder, CodeSpent
-from trainer.content import get_bank
-from trainer.data.storage import AttemptStatus, Role
 
 CHAT_1, CHAT_2 = "task.chat_reply.001", "task.chat_reply.002"
 
@@ -28,8 +29,9 @@ CHAT_1, CHAT_2 = "task.chat_reply.001", "task.chat_reply.002"
 
 def test_single_sign_on_maps_an_email_to_an_active_account(recruiter):
     admin, rita = recruiter
-    coach = accounts.create_user(admin, "Carla", Role.COACH, login="carla", password=dataworld.PASSWORD,
-                                 email="Carla@Example.com")
+    coach = accounts.create_user(
+        admin, "Carla", Role.COACH, login="carla", password=dataworld.PASSWORD, email="Carla@Example.com"
+    )
     actor = accounts.sso_actor(" carla@example.COM ")
     assert (actor.user_id, actor.role) == (coach.id, Role.COACH)
     with pytest.raises(AccessDenied):
@@ -108,9 +110,11 @@ def test_agreement_per_dimension_exact_adjacent_and_weighted_kappa():
 
 def test_grammar_spans_follow_the_error_offsets():
     text = "He go to the shop and she like it."
-    errors = [GrammarError("like", 26, 4, "GRAMMAR", "SHE_LIKE", "agreement"),
-              GrammarError("go", 3, 2, "GRAMMAR", "HE_GO", "agreement"),
-              GrammarError("missing", 99, 7, "GRAMMAR", "NOWHERE", "not in the text")]
+    errors = [
+        GrammarError("like", 26, 4, "GRAMMAR", "SHE_LIKE", "agreement"),
+        GrammarError("go", 3, 2, "GRAMMAR", "HE_GO", "agreement"),
+        GrammarError("missing", 99, 7, "GRAMMAR", "NOWHERE", "not in the text"),
+    ]
     spans = evidence.grammar_spans(text, errors)
     assert "".join(s.text for s in spans) == text
     assert [s.text for s in spans if s.error] == ["go", "like"]
@@ -125,8 +129,9 @@ def test_pdf_report_holds_the_candidates_scores_level_verdict_and_audio_links(re
     admin, rita = recruiter
     listening_id, recording, listening_report = sample_reports["listening"]
     chat_id, chat_text, chat_report = sample_reports["chat"]
-    template = interviews.create_template(rita, "Voice and chat screen", [listening_id, chat_id], pass_level="B1",
-                                          pass_minimums={"grammar": 10})
+    template = interviews.create_template(
+        rita, "Voice and chat screen", [listening_id, chat_id], pass_level="B1", pass_minimums={"grammar": 10}
+    )
     name = "Juana Dela Cruz-Ñuñez"
     new = interviews.create_invitation(rita, template.id, name)
     interviews.give_consent(new.code)
@@ -148,7 +153,7 @@ def test_pdf_report_holds_the_candidates_scores_level_verdict_and_audio_links(re
     assert ("Result PASS" if result.passed else "Result FAIL") in text
     for dimension, value in result.dimensions.items():
         assert f"{dimension.replace('_', ' ')} {value:.0f}" in text  # the per-dimension table
-    for attempt_id, answer_report in ((spoken, listening_report), (typed, chat_report)):
+    for _attempt_id, answer_report in ((spoken, listening_report), (typed, chat_report)):
         assert f"{answer_report.overall.score:.0f}/100, level {answer_report.overall.level}" in text
         for dimension in answer_report.dimensions.values():
             assert f"band {dimension.band}, {dimension.label}" in text

@@ -20,9 +20,9 @@ from streamlit.testing.v1 import AppTest
 
 from tests.helpers import dataworld
 from tests.helpers.apptest import open_page
+from trainer.content import get_bank
 from trainer.data import accounts, interviews, records
 from trainer.data.access import AccessDenied
-from trainer.content import get_bank
 from trainer.data.storage import Role
 from trainer.speech.tts import synthesize
 from trainer.webapp.session import ACTOR_KEY
@@ -45,8 +45,23 @@ STAFF_PAGES = {  # page -> (title it shows, roles that may use it)
 
 def texts(at: AppTest) -> str:
     """Everything the page wrote as text (markdown, titles, captions, messages, tables)."""
-    parts = [e.value for kind in ("title", "header", "subheader", "markdown", "caption", "error", "warning",
-                                  "info", "success", "code", "text") for e in getattr(at, kind)]
+    parts = [
+        e.value
+        for kind in (
+            "title",
+            "header",
+            "subheader",
+            "markdown",
+            "caption",
+            "error",
+            "warning",
+            "info",
+            "success",
+            "code",
+            "text",
+        )
+        for e in getattr(at, kind)
+    ]
     parts += [e.value.to_csv() for e in at.dataframe]
     parts += [e.label for e in at.expander]
     return "\n".join(str(p) for p in parts)
@@ -185,8 +200,12 @@ def test_another_recruiters_candidate_is_refused(floor):
     at = open_page("views/recruiter_candidate.py", people["rec_1"], invitation=own)
     assert not at.exception and at.title[0].value == "Candidate of rec\\_1"
 
-    for params in ({"invitation": other}, {"invitation": own, "attempt": other_attempt},
-                   {"invitation": own, "attempt": attempts["app_a"]}, {"invitation": 424242}):
+    for params in (
+        {"invitation": other},
+        {"invitation": own, "attempt": other_attempt},
+        {"invitation": own, "attempt": attempts["app_a"]},
+        {"invitation": 424242},
+    ):
         at = open_page("views/recruiter_candidate.py", people["rec_1"], **params)
         assert not at.exception
         assert len(at.error) == 1 and not at.title and not at.download_button, params
@@ -194,8 +213,12 @@ def test_another_recruiters_candidate_is_refused(floor):
         assert "rec\\_2" not in shown and "Bea" not in shown and not at.metric, params
     # the PDF's links go through sign-in (?next=): still only one's own candidates
     for invitation_id, allowed in ((own, True), (other, False)):
-        at = open_page("views/sign_in.py", next="recruiter_candidate", invitation=invitation_id, attempt=own_attempt
-                       if allowed else other_attempt)
+        at = open_page(
+            "views/sign_in.py",
+            next="recruiter_candidate",
+            invitation=invitation_id,
+            attempt=own_attempt if allowed else other_attempt,
+        )
         at.text_input[0].input("rec_1")
         at.text_input[1].input(dataworld.PASSWORD)
         at.button[0].click()
@@ -402,7 +425,7 @@ def test_interview_from_template_to_pdf(database, sample_reports, downloads):
     table = at.dataframe[0].value
     assert list(table["candidate"][:2]) == [NASTY, "Slow Sam"]
     assert list(table["rank"][:2]) == [1, 2]
-    (name, mime, data), = [d for d in downloads if d[0].endswith(".csv")]
+    ((name, mime, data),) = [d for d in downloads if d[0].endswith(".csv")]
     rows = list(csv.DictReader(io.StringIO(data.decode())))
     assert [r["candidate"] for r in rows[:2]] == [NASTY, "Slow Sam"]
     assert float(rows[0]["overall_score"]) == pytest.approx(result.overall_score, abs=0.05)
@@ -412,9 +435,10 @@ def test_interview_from_template_to_pdf(database, sample_reports, downloads):
     # the candidate's page and PDF
     at = open_page("views/recruiter_candidate.py", rita, invitation=invitation_id)
     assert not at.exception and at.title[0].value == md(NASTY)
-    (name, mime, data), = [d for d in downloads if d[0].endswith(".pdf")]
+    ((name, mime, data),) = [d for d in downloads if d[0].endswith(".pdf")]
     assert mime == "application/pdf"
     from pypdf import PdfReader
+
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
     assert NASTY in text.splitlines()  # the name as typed: a PDF renders no markup
     assert f"Overall score {result.overall_score:.0f}/100" in text and f"Level {result.level}" in text

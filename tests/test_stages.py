@@ -9,36 +9,70 @@ import pytest
 from trainer.scoring import GrammarError, Report, StageResult, register, stages
 
 STORED = {
-    "task_id": "task.chat_reply.001", "task_type": "chat_reply", "scorable": True,
-    "reason": None, "reason_code": None,
+    "task_id": "task.chat_reply.001",
+    "task_type": "chat_reply",
+    "scorable": True,
+    "reason": None,
+    "reason_code": None,
     "overall": {"score": 61.0, "level": "B1", "verdict": "not yet", "hiring_bar": "B2"},
     "dimensions": {
         "grammar": {
-            "score": 55.0, "band": 3, "label": "Adequate", "descriptor": "Some errors.", "weight": 0.4,
+            "score": 55.0,
+            "band": 3,
+            "label": "Adequate",
+            "descriptor": "Some errors.",
+            "weight": 0.4,
             "evidence": {
                 "features": {"grammar_errors_per_100_words": 4.2},
-                "band_thresholds": [{"feature": "grammar_errors_per_100_words", "value": 4.2, "min": None,
-                                     "max": 6.0, "met": True}],
-                "next_band_thresholds": [{"feature": "grammar_errors_per_100_words", "value": 4.2, "min": None,
-                                          "max": 3.0, "met": False}],
-                "errors": [{"text": "go", "offset": 3, "length": 2, "category": "GRAMMAR", "rule_id": "HE_VERB_AGR",
-                            "message": "Did you mean 'goes'?", "suggestions": ["goes", "went"], "issue_type": "grammar"}],
-                "word_count": 24, "checker": "LanguageTool 6.8",
+                "band_thresholds": [
+                    {"feature": "grammar_errors_per_100_words", "value": 4.2, "min": None, "max": 6.0, "met": True}
+                ],
+                "next_band_thresholds": [
+                    {"feature": "grammar_errors_per_100_words", "value": 4.2, "min": None, "max": 3.0, "met": False}
+                ],
+                "errors": [
+                    {
+                        "text": "go",
+                        "offset": 3,
+                        "length": 2,
+                        "category": "GRAMMAR",
+                        "rule_id": "HE_VERB_AGR",
+                        "message": "Did you mean 'goes'?",
+                        "suggestions": ["goes", "went"],
+                        "issue_type": "grammar",
+                    }
+                ],
+                "word_count": 24,
+                "checker": "LanguageTool 6.8",
             },
         },
         "vocabulary": {
-            "score": 70.0, "band": 4, "label": "Good", "descriptor": "Varied.", "weight": 0.2,
+            "score": 70.0,
+            "band": 4,
+            "label": "Good",
+            "descriptor": "Varied.",
+            "weight": 0.2,
             "evidence": {"features": {"word_types": 20.0}, "band_thresholds": [], "next_band_thresholds": []},
         },
     },
-    "unavailable": {}, "transcript": None, "warnings": [], "stage_seconds": {"grammar": 0.2},
+    "unavailable": {},
+    "transcript": None,
+    "warnings": [],
+    "stage_seconds": {"grammar": 0.2},
     "engine_version": "1",
 }
 
 
 def test_stages_run_in_the_pipeline_order_under_the_names_users_see():
-    assert list(stages.STAGES) == ["grammar", "fluency", "pronunciation", "calibration", "vocabulary",
-                                   "comprehension", "call handling"]
+    assert list(stages.STAGES) == [
+        "grammar",
+        "fluency",
+        "pronunciation",
+        "calibration",
+        "vocabulary",
+        "comprehension",
+        "call handling",
+    ]
     for stage in stages.STAGES.values():
         assert stage.dimensions and isinstance(stage.name, str)
 
@@ -63,8 +97,9 @@ def test_a_stored_report_reads_back_with_typed_grammar_errors():
     report = Report.from_dict(STORED)
     assert report.to_dict() == STORED
     errors = report.grammar_errors()
-    assert errors == [GrammarError("go", 3, 2, "GRAMMAR", "HE_VERB_AGR", "Did you mean 'goes'?",
-                                   ["goes", "went"], "grammar")]
+    assert errors == [
+        GrammarError("go", 3, 2, "GRAMMAR", "HE_VERB_AGR", "Did you mean 'goes'?", ["goes", "went"], "grammar")
+    ]
     assert report.dimensions["grammar"].grammar_errors() == errors
     assert report.dimensions["vocabulary"].grammar_errors() == []
     assert errors[0].to_dict() == STORED["dimensions"]["grammar"]["evidence"]["errors"][0]

@@ -20,15 +20,20 @@ import soundfile as sf
 from sqlalchemy import select
 
 from tests.helpers import dataworld
-from trainer.data import accounts, records, storage
-from trainer.data.access import AccessDenied, NotFound
-from trainer.data import ANSWER_GRACE_SECONDS, ReplyTooLong, answer_limit
-from trainer.speech.audio import (AudioFileTooLargeError, AudioTooLongError, EmptyAudioError, NoSpeechError,
-                                   UnreadableAudioError, from_array)
 from trainer.config import PROJECT_ROOT, get_settings
 from trainer.content import get_bank
-from trainer.scoring.engine import Report
+from trainer.data import ANSWER_GRACE_SECONDS, ReplyTooLong, accounts, answer_limit, records, storage
+from trainer.data.access import AccessDenied, NotFound
 from trainer.data.storage import Attempt, AttemptStatus, Role, transaction
+from trainer.scoring.engine import Report
+from trainer.speech.audio import (
+    AudioFileTooLargeError,
+    AudioTooLongError,
+    EmptyAudioError,
+    NoSpeechError,
+    UnreadableAudioError,
+    from_array,
+)
 
 CLI = [sys.executable, "-m", "trainer.cli"]
 cli = dataworld.cli
@@ -60,8 +65,9 @@ def test_migrations_make_the_schema_the_models_describe(database):
     engine = storage.get_engine()  # first use: upgrade head
     assert storage.current_revision(engine) == storage.head_revision()
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}),
-                                       storage.Base.metadata)
+        differences = compare_metadata(
+            MigrationContext.configure(connection, opts={"compare_type": True}), storage.Base.metadata
+        )
     assert differences == []
     if database == "sqlite":
         assert storage.database_url() == f"sqlite:///{storage.storage_root() / 'trainer.db'}"
@@ -153,8 +159,13 @@ def test_a_crash_during_scoring_loses_nothing_and_rescore_finishes_it(database, 
     task_id, path, _ = sample_reports["listening"]
     applicant = dataworld.applicant("Maria")
     attempt_id = records.save_attempt(applicant, task_id, recording=path)
-    scorer = subprocess.Popen([*CLI, "rescore", str(attempt_id)], cwd=PROJECT_ROOT, env=dict(os.environ),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    scorer = subprocess.Popen(
+        [*CLI, "rescore", str(attempt_id)],
+        cwd=PROJECT_ROOT,
+        env=dict(os.environ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 120
         while status_of(attempt_id) != AttemptStatus.SCORING:
@@ -331,8 +342,7 @@ def test_stored_report_reads_back_as_the_same_report(database, sample_reports):
         assert detail.report.to_dict() == sample[2].to_dict()
         assert detail.summary.overall_score == sample[2].overall.score
         assert detail.summary.level == sample[2].overall.level
-        assert {n: d.band for n, d in detail.dimensions.items()} == {
-            n: d.band for n, d in sample[2].dimensions.items()}
+        assert {n: d.band for n, d in detail.dimensions.items()} == {n: d.band for n, d in sample[2].dimensions.items()}
 
 
 # --------------------------------------------------------------------------- coach edits
@@ -349,8 +359,12 @@ def test_override_is_audited_and_shown_to_the_applicant_with_comments(coach_and_
     override = records.override_band(coach, attempt_id, dimension, coach_band, "Missing articles in two sentences")
     [entry] = records.audit_log(admin, action="attempt.override")
     assert (entry.actor_id, entry.object_id) == (coach.user_id, attempt_id)
-    assert entry.before == {"dimension": dimension, "band": machine_band, "source": "machine",
-                            "machine_band": machine_band}
+    assert entry.before == {
+        "dimension": dimension,
+        "band": machine_band,
+        "source": "machine",
+        "machine_band": machine_band,
+    }
     assert entry.after["band"] == coach_band and entry.after["reason"] == "Missing articles in two sentences"
     assert entry.after["override_id"] == override.id
 
@@ -464,7 +478,8 @@ def test_progress_history_per_dimension_and_level(database, sample_reports):
     levels = records.level_history(applicant)
     assert [(p.attempt_id, p.overall_score, p.level) for p in levels] == [
         (first, sample_reports["listening"][2].overall.score, sample_reports["listening"][2].overall.level),
-        (second, sample_reports["chat"][2].overall.score, sample_reports["chat"][2].overall.level)]
+        (second, sample_reports["chat"][2].overall.score, sample_reports["chat"][2].overall.level),
+    ]
     points = records.dimension_history(applicant)
     expected = [(first, name, d.score) for name, d in sorted(sample_reports["listening"][2].dimensions.items())]
     expected += [(second, name, d.score) for name, d in sorted(sample_reports["chat"][2].dimensions.items())]
@@ -478,7 +493,7 @@ def test_export_of_ones_own_data_as_json_and_csv(database, sample_reports):
     applicant = dataworld.applicant("Maria")
     other = dataworld.applicant("Jun")
     attempt_id = dataworld.scored_attempt(applicant, sample_reports["listening"])
-    formula = records.save_attempt(applicant, "task.chat_reply.002", text="=HYPERLINK(\"http://x\") hello there")
+    formula = records.save_attempt(applicant, "task.chat_reply.002", text='=HYPERLINK("http://x") hello there')
     dataworld.scored_attempt(other, sample_reports["chat"])
 
     data = json.loads(records.export_json(applicant))
@@ -488,7 +503,8 @@ def test_export_of_ones_own_data_as_json_and_csv(database, sample_reports):
     assert exported["transcript"] == sample_reports["listening"][2].transcript.text
     assert exported["report"]["overall"]["score"] == sample_reports["listening"][2].overall.score
     assert {n: d["band"] for n, d in exported["dimensions"].items()} == {
-        n: d.band for n, d in sample_reports["listening"][2].dimensions.items()}
+        n: d.band for n, d in sample_reports["listening"][2].dimensions.items()
+    }
     assert (storage.storage_root() / exported["recording_file"]).is_file()
 
     rows = list(csv.DictReader(io.StringIO(records.export_csv(applicant))))
@@ -512,8 +528,10 @@ def test_mock_call_turns_are_joined_into_the_whole_call(coach_and_applicant, spo
     task = get_bank().tasks_of_type("role_play")[0]
     call = records.start_mock_call(applicant, task.id)
     assert call.scenario_id == task.scenario and call.turns == ()
-    lines = ["Thank you for calling, my name is Maria. How can I help you?",
-             "I am sorry about that. Let me check your account right away."]
+    lines = [
+        "Thank you for calling, my name is Maria. How can I help you?",
+        "I am sorry about that. Let me check your account right away.",
+    ]
     seconds = []
     for position, line in enumerate(lines):
         path, audio = spoken(line)
@@ -536,7 +554,9 @@ def test_mock_call_turns_are_joined_into_the_whole_call(coach_and_applicant, spo
     info = sf.info(whole.recording_path)
     assert info.duration == pytest.approx(sum(seconds) + records.TURN_GAP_SECONDS, abs=0.05)
     assert [a.id for a in records.list_attempts(applicant, mock_call_id=call.id)] == [
-        whole_id, *[t.id for t in reversed(call.turns)]]
+        whole_id,
+        *[t.id for t in reversed(call.turns)],
+    ]
 
     path, _ = spoken(lines[0])
     with pytest.raises(ValueError, match="finished"):

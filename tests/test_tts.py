@@ -45,8 +45,11 @@ def test_concurrent_syntheses_each_get_their_own_complete_file(empty_cache):
     synthesised alone, so no request receives another's audio or a truncated file."""
     from concurrent.futures import ThreadPoolExecutor
 
-    texts = ["Yes.", "I would like to cancel my subscription, effective from the end of this month.",
-             "Hello, is anyone there?"]
+    texts = [
+        "Yes.",
+        "I would like to cancel my subscription, effective from the end of this month.",
+        "Hello, is anyone there?",
+    ]
     with ThreadPoolExecutor(max_workers=3) as pool:
         paths = list(pool.map(lambda t: tts.synthesize(t, "brisk_female"), texts))
     assert len(set(paths)) == 3
@@ -87,7 +90,7 @@ def test_telephone_line_is_8k_and_band_limited():
     low = spectrum[freqs < 150].sum()
     assert low < 0.01 * in_band
     # not silent: the line carries the voice, well above the added noise
-    assert np.sqrt(np.mean(samples ** 2)) > 0.02
+    assert np.sqrt(np.mean(samples**2)) > 0.02
 
 
 def test_bad_requests_are_refused():

@@ -15,21 +15,25 @@ from trainer.features.vocabulary import (
     stem,
 )
 
-BASIC = ("I have a problem. My phone is not good. I want a new phone. The phone is bad. "
-         "I call you and you help me. I want a new phone. My phone is not good. I call "
-         "you and you help me. The phone is bad and I have a problem with the phone.")
-ADVANCED = ("I completely understand your frustration about the duplicate charge on your "
-            "statement. I have verified the transaction, processed a refund, and escalated the "
-            "billing discrepancy to our specialist team, who will investigate the payment "
-            "system. You should receive a confirmation with a reference number within two "
-            "business days, and the credit will appear on your next billing cycle.")
+BASIC = (
+    "I have a problem. My phone is not good. I want a new phone. The phone is bad. "
+    "I call you and you help me. I want a new phone. My phone is not good. I call "
+    "you and you help me. The phone is bad and I have a problem with the phone."
+)
+ADVANCED = (
+    "I completely understand your frustration about the duplicate charge on your "
+    "statement. I have verified the transaction, processed a refund, and escalated the "
+    "billing discrepancy to our specialist team, who will investigate the payment "
+    "system. You should receive a confirmation with a reference number within two "
+    "business days, and the credit will appear on your next billing cycle."
+)
 
 
 def reference_mtld_forward(words, threshold=0.72):
     """A plain re-statement of McCarthy & Jarvis's forward pass, for checking."""
     factors, start = 0.0, 0
     for i in range(len(words)):
-        segment = words[start:i + 1]
+        segment = words[start : i + 1]
         if len(set(segment)) / len(segment) <= threshold:
             factors += 1
             start = i + 1
@@ -67,8 +71,7 @@ def test_varied_answer_scores_higher_than_repetitive_one(bank):
     assert basic.call_centre_phrases == 0
     assert advanced.call_centre_phrases >= 4
     rubric = bank.get_rubric("vocabulary")
-    assert rubric.band_for(advanced.features(), "role_play").band > rubric.band_for(
-        basic.features(), "role_play").band
+    assert rubric.band_for(advanced.features(), "role_play").band > rubric.band_for(basic.features(), "role_play").band
 
 
 def test_features_and_evidence(bank):
@@ -100,8 +103,10 @@ def test_fillers_and_numbers_are_not_vocabulary(bank):
 
 
 def test_phrases_match_inflections_and_abbreviations_once(bank):
-    text = ("We escalated it and issued two refunds. Your AHT and tier 2 team, thank you for "
-            "calling, thank you for calling.")
+    text = (
+        "We escalated it and issued two refunds. Your AHT and tier 2 team, thank you for "
+        "calling, thank you for calling."
+    )
     result = measure_vocabulary(text, bank.phrasebank)
     found = [(p.phrase, p.source) for p in result.phrases]
     assert ("refund", "vocabulary") in found

@@ -45,9 +45,7 @@ def settings_file() -> Path:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="TRAINER_", frozen=True, extra="ignore", validate_by_name=True
-    )
+    model_config = SettingsConfigDict(env_prefix="TRAINER_", frozen=True, extra="ignore", validate_by_name=True)
 
     data_dir: str = str(PROJECT_ROOT / "data")
     # The course files (lessons, tasks, call scenarios, rubrics): the bundled lessons/.
@@ -70,9 +68,7 @@ class Settings(BaseSettings):
     # database_url (or the DATABASE_URL environment variable) selects another database,
     # e.g. postgresql://user:password@host/trainer.
     storage_dir: str = ""
-    database_url: str = Field(
-        "", validation_alias=AliasChoices("DATABASE_URL", "TRAINER_DATABASE_URL")
-    )
+    database_url: str = Field("", validation_alias=AliasChoices("DATABASE_URL", "TRAINER_DATABASE_URL"))
     # Sign-in rate limit: this many failures for one login within the window lock it for
     # the lockout time.
     signin_max_failures: int = 5

@@ -1,7 +1,7 @@
 """Admin: the audit log (who changed what, when, before and after), newest first."""
 
 import json
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 
 import streamlit as st
 
@@ -22,16 +22,30 @@ def main() -> None:
     since = cols[3].date_input("Since", value=None)
     try:
         entries = records.audit_log(
-            actor, object_type=object_type, object_id=int(object_id) or None, action=action.strip() or None,
-            since=datetime.combine(since, time.min, timezone.utc) if since else None)
+            actor,
+            object_type=object_type,
+            object_id=int(object_id) or None,
+            action=action.strip() or None,
+            since=datetime.combine(since, time.min, UTC) if since else None,
+        )
     except AccessDenied as error:
         refuse(error)
     st.caption(f"{len(entries)} entries (at most 500 shown)")
-    st.dataframe([{"when (UTC)": when(e.at), "who": e.actor_name or ("system" if e.actor_id is None else e.actor_id),
-                   "action": e.action, "object": e.object_type, "id": e.object_id,
-                   "before": json.dumps(e.before, ensure_ascii=False) if e.before is not None else "",
-                   "after": json.dumps(e.after, ensure_ascii=False) if e.after is not None else ""}
-                  for e in entries], hide_index=True)
+    st.dataframe(
+        [
+            {
+                "when (UTC)": when(e.at),
+                "who": e.actor_name or ("system" if e.actor_id is None else e.actor_id),
+                "action": e.action,
+                "object": e.object_type,
+                "id": e.object_id,
+                "before": json.dumps(e.before, ensure_ascii=False) if e.before is not None else "",
+                "after": json.dumps(e.after, ensure_ascii=False) if e.after is not None else "",
+            }
+            for e in entries
+        ],
+        hide_index=True,
+    )
 
 
 main()

@@ -15,10 +15,20 @@ def main() -> None:
         people = {u.id: u for u in accounts.list_users(actor, include_inactive=True)}
     except AccessDenied as error:
         refuse(error)
-    st.dataframe([{"id": c.id, "cohort": c.name, "description": c.description,
-                   "coaches": sum(1 for i in c.member_ids if i in people and people[i].role == Role.COACH),
-                   "applicants": sum(1 for i in c.member_ids if i in people and people[i].role == Role.APPLICANT),
-                   "created": when(c.created_at)} for c in cohorts], hide_index=True)
+    st.dataframe(
+        [
+            {
+                "id": c.id,
+                "cohort": c.name,
+                "description": c.description,
+                "coaches": sum(1 for i in c.member_ids if i in people and people[i].role == Role.COACH),
+                "applicants": sum(1 for i in c.member_ids if i in people and people[i].role == Role.APPLICANT),
+                "created": when(c.created_at),
+            }
+            for c in cohorts
+        ],
+        hide_index=True,
+    )
 
     with st.expander("New cohort", expanded=not cohorts):
         with st.form("new-cohort", clear_on_submit=True):
@@ -37,10 +47,15 @@ def main() -> None:
     cohort = st.selectbox("Cohort", cohorts, format_func=lambda c: c.name)
     st.subheader(f"Members of {escape_markdown(cohort.name)}")
     members = [people[i] for i in cohort.member_ids if i in people]
-    st.dataframe([{"name": u.name, "role": ROLE_NAMES[u.role], "login": u.login, "active": u.active}
-                  for u in members], hide_index=True)
-    candidates = [u for u in people.values() if u.active and u.role in (Role.APPLICANT, Role.COACH)
-                  and u.id not in cohort.member_ids]
+    st.dataframe(
+        [{"name": u.name, "role": ROLE_NAMES[u.role], "login": u.login, "active": u.active} for u in members],
+        hide_index=True,
+    )
+    candidates = [
+        u
+        for u in people.values()
+        if u.active and u.role in (Role.APPLICANT, Role.COACH) and u.id not in cohort.member_ids
+    ]
     joining = st.multiselect("Add people", candidates, format_func=lambda u: f"{u.name} ({ROLE_NAMES[u.role]})")
     leaving = st.multiselect("Remove people", members, format_func=lambda u: f"{u.name} ({ROLE_NAMES[u.role]})")
     if st.button("Save members", type="primary", disabled=not (joining or leaving)):

@@ -21,16 +21,21 @@ def create_form(actor) -> None:
         name = st.text_input("Name")
         role = st.selectbox("Role", ROLES, format_func=ROLE_NAMES.get)
         login = st.text_input("Login", help="Letters, digits and . _ @ + -; staff sign in with it.")
-        password = st.text_input("First password", type="password",
-                                 help="At least 8 characters. Applicants may have none (then no login either).")
+        password = st.text_input(
+            "First password",
+            type="password",
+            help="At least 8 characters. Applicants may have none (then no login either).",
+        )
         email = st.text_input("E-mail (optional; used for single sign-on)")
-        cohort = st.selectbox("Cohort (applicants and coaches)", [None, *cohorts],
-                              format_func=lambda c: "none" if c is None else c.name)
+        cohort = st.selectbox(
+            "Cohort (applicants and coaches)", [None, *cohorts], format_func=lambda c: "none" if c is None else c.name
+        )
         submitted = st.form_submit_button("Create account", type="primary")
     if submitted:
         try:
-            user = accounts.create_user(actor, name, role, login=login.strip() or None, password=password or None,
-                                        email=email.strip() or None)
+            user = accounts.create_user(
+                actor, name, role, login=login.strip() or None, password=password or None, email=email.strip() or None
+            )
             if cohort is not None and role in (Role.APPLICANT, Role.COACH):
                 accounts.add_member(actor, cohort.id, user.id)
         except (ValueError, AccessDenied) as error:
@@ -77,9 +82,22 @@ def main() -> None:
         users = accounts.list_users(actor, include_inactive=True)
         listing, create, edit = st.tabs(["All users", "Create an account", "Change an account"])
         with listing:
-            st.dataframe([{"id": u.id, "name": u.name, "role": ROLE_NAMES[u.role], "login": u.login,
-                           "e-mail": u.email, "active": u.active, "origin": u.origin.value,
-                           "created": when(u.created_at)} for u in users], hide_index=True)
+            st.dataframe(
+                [
+                    {
+                        "id": u.id,
+                        "name": u.name,
+                        "role": ROLE_NAMES[u.role],
+                        "login": u.login,
+                        "e-mail": u.email,
+                        "active": u.active,
+                        "origin": u.origin.value,
+                        "created": when(u.created_at),
+                    }
+                    for u in users
+                ],
+                hide_index=True,
+            )
         with create:
             create_form(actor)
         with edit:

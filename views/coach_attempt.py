@@ -6,7 +6,6 @@ which refuses attempts outside the coach's cohorts."""
 import streamlit as st
 
 from trainer.content import get_bank
-
 from trainer.data import AccessDenied, AttemptKind, AttemptStatus, Role, records
 from trainer.webapp.report_view import dimension_rows, show_answer, show_report
 from trainer.webapp.session import id_param, refuse, require
@@ -22,8 +21,12 @@ def override_form(actor, detail) -> None:
         cols = st.columns([2, 3])
         dimension = cols[0].selectbox("Dimension", names, format_func=lambda n: n.replace("_", " "))
         bands = {b.band: b.label for b in get_bank().get_rubric(dimension).bands}
-        band = cols[1].selectbox("Band", sorted(bands), index=sorted(bands).index(detail.dimensions[dimension].band),
-                                 format_func=lambda b: f"{b} · {bands[b]}")
+        band = cols[1].selectbox(
+            "Band",
+            sorted(bands),
+            index=sorted(bands).index(detail.dimensions[dimension].band),
+            format_func=lambda b: f"{b} · {bands[b]}",
+        )
         reason = st.text_area("Reason (kept in the audit log)", max_chars=2000)
         if st.form_submit_button("Save band"):
             try:
@@ -82,8 +85,10 @@ def main() -> None:
         refuse(AccessDenied("Interview answers are assessed by the recruiter, not reviewed by coaches."))
     task = next((t for t in get_bank().tasks if t.id == summary.task_id), None)
     st.title(f"Attempt {summary.id}")
-    st.markdown(f"**{escape_markdown(summary.user_name)}** · {escape_markdown(summary.task_type.replace('_', ' '))} · "
-                f"{escape_markdown(summary.task_id or 'free answer')} · recorded {when(summary.created_at)} UTC")
+    st.markdown(
+        f"**{escape_markdown(summary.user_name)}** · {escape_markdown(summary.task_type.replace('_', ' '))} · "
+        f"{escape_markdown(summary.task_id or 'free answer')} · recorded {when(summary.created_at)} UTC"
+    )
     if task is not None:
         st.caption(escape_markdown(task.instructions))
     if summary.reviewed_at:

@@ -5,7 +5,6 @@ transcript, fluency timeline, the caller's facts, comparison and the lesson to t
 import streamlit as st
 
 from trainer.content import get_bank
-
 from trainer.data import AttemptStatus, records
 from trainer.webapp.feedback import show_feedback
 from trainer.webapp.recording import score_with_status, show_task
@@ -18,8 +17,11 @@ TRAINING_KINDS = ["practice", "mock_call"]
 def pick_attempt(actor) -> int | None:
     """Without ``?attempt=``: choose one of your answers (mock-call turns are parts of a
     call, shown with the call)."""
-    answers = [a for a in records.list_attempts(actor, kinds=TRAINING_KINDS, limit=200)
-               if not (a.kind == "mock_call" and a.position is not None)]
+    answers = [
+        a
+        for a in records.list_attempts(actor, kinds=TRAINING_KINDS, limit=200)
+        if not (a.kind == "mock_call" and a.position is not None)
+    ]
     if not answers:
         st.info("You have no saved answers yet.")
         st.page_link("views/practice.py", label="Practise a task", icon="🎙️")
@@ -31,17 +33,29 @@ def pick_attempt(actor) -> int | None:
 def earlier_attempts(actor, summary):
     """Earlier scored answers to the same task, else to the same task type (newest first),
     and whether they are of the same task."""
+
     def before(attempts):
-        return [a for a in attempts if a.id != summary.id and a.created_at <= summary.created_at
-                and not (a.kind == "mock_call" and a.position is not None)]
+        return [
+            a
+            for a in attempts
+            if a.id != summary.id
+            and a.created_at <= summary.created_at
+            and not (a.kind == "mock_call" and a.position is not None)
+        ]
 
     if summary.task_id:
-        same = before(records.list_attempts(actor, user_id=summary.user_id, task_id=summary.task_id,
-                                            statuses=["scored"], limit=20))
+        same = before(
+            records.list_attempts(
+                actor, user_id=summary.user_id, task_id=summary.task_id, statuses=["scored"], limit=20
+            )
+        )
         if same:
             return same, True
-    return before(records.list_attempts(actor, user_id=summary.user_id, task_type=summary.task_type,
-                                        statuses=["scored"], limit=20)), False
+    return before(
+        records.list_attempts(
+            actor, user_id=summary.user_id, task_type=summary.task_type, statuses=["scored"], limit=20
+        )
+    ), False
 
 
 def main() -> None:

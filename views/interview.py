@@ -9,11 +9,10 @@ import time
 import streamlit as st
 
 from trainer.content import get_bank
-
-from trainer.speech.audio import AudioError
-from trainer.data.interviews import CodeSpent, InvitationError
-from trainer.speech.miccheck import check_microphone
 from trainer.data import StorageUnavailable, interviews
+from trainer.data.interviews import CodeSpent, InvitationError
+from trainer.speech.audio import AudioError
+from trainer.speech.miccheck import check_microphone
 from trainer.webapp.recording import show_task
 from trainer.webapp.resources import score_in_background
 from trainer.webapp.text import escape_markdown
@@ -98,8 +97,10 @@ def consent(code: str) -> None:
 
 def microphone_check() -> None:
     st.subheader("Microphone check")
-    st.write("Press the microphone, say one sentence (for example your name and where you live), then stop. "
-             "This recording is not saved.")
+    st.write(
+        "Press the microphone, say one sentence (for example your name and where you live), then stop. "
+        "This recording is not saved."
+    )
     recording = st.audio_input("Test recording", key="iv-mic")
     if recording is None:
         return
@@ -141,12 +142,17 @@ def run_item(code: str, progress) -> None:
     if item.task_type == "chat_reply":
         with st.form(f"form-{widget}"):
             st.text_area("Your reply", key=widget, height=200)
-            st.form_submit_button("Send reply (final)", type="primary",
-                                  on_click=submit, args=(code, item.position, widget, True))
+            st.form_submit_button(
+                "Send reply (final)", type="primary", on_click=submit, args=(code, item.position, widget, True)
+            )
         countdown(answer_until + STOP_GRACE_SECONDS, item.answer_seconds + STOP_GRACE_SECONDS, "Answer time")
     else:
-        st.audio_input(f"Record your answer (up to {item.answer_seconds} s); it is saved when you stop",
-                       key=widget, on_change=submit, args=(code, item.position, widget, False))
+        st.audio_input(
+            f"Record your answer (up to {item.answer_seconds} s); it is saved when you stop",
+            key=widget,
+            on_change=submit,
+            args=(code, item.position, widget, False),
+        )
         countdown(answer_until + STOP_GRACE_SECONDS, item.answer_seconds + STOP_GRACE_SECONDS, "Answer time")
 
 

@@ -4,7 +4,6 @@ checked at once, spoken items recorded and scored) and the quiz. ``?lesson=ID`` 
 import streamlit as st
 
 from trainer.content import get_bank
-
 from trainer.data import AttemptStatus, records
 from trainer.webapp.recording import score_with_status
 from trainer.webapp.report_view import show_scores, show_transcript
@@ -54,7 +53,9 @@ def typed_item(key: str, item) -> None:
             if not typed.strip():
                 remember(key, None, "Type your answer first.")
             elif matches_any(typed, item.answers):
-                remember(key, True, "Correct." if item.type == "fill_gap" else "Well done: that matches a model answer.")
+                remember(
+                    key, True, "Correct." if item.type == "fill_gap" else "Well done: that matches a model answer."
+                )
             elif item.type == "fill_gap":
                 remember(key, False, "Not quite. Accepted: " + ", ".join(item.answers))
             else:
@@ -91,15 +92,18 @@ def spoken_item(actor, key: str, item) -> None:
     if detail.summary.status == AttemptStatus.SCORED and detail.report is not None:
         show_scores(detail.report, detail.dimensions)
         show_transcript(detail.report)
-    st.page_link("views/feedback.py", label="Full feedback on this reading", icon="📝",
-                 query_params={"attempt": str(attempt_id)})
+    st.page_link(
+        "views/feedback.py", label="Full feedback on this reading", icon="📝", query_params={"attempt": str(attempt_id)}
+    )
 
 
 def quiz(lesson) -> None:
     key = f"quiz-{lesson.id}"
     with st.form(key):
-        picked = [st.radio(f"{n}. {q.question}", q.options, index=None, key=f"{key}-{n}")
-                  for n, q in enumerate(lesson.quiz, 1)]
+        picked = [
+            st.radio(f"{n}. {q.question}", q.options, index=None, key=f"{key}-{n}")
+            for n, q in enumerate(lesson.quiz, 1)
+        ]
         submitted = st.form_submit_button("Check my answers", type="primary")
     if submitted:  # kept apart from the form's own key, which Streamlit owns
         st.session_state[f"{key}-checked"] = picked
@@ -119,8 +123,12 @@ def main() -> None:
     lessons = sorted(get_bank().lessons, key=lambda lesson: (lesson.unit, lesson.order))
     wanted = st.query_params.get("lesson")
     ids = [lesson.id for lesson in lessons]
-    lesson = st.selectbox("Lesson", lessons, index=ids.index(wanted) if wanted in ids else 0,
-                          format_func=lambda l: f"Unit {l.unit}.{l.order} · {l.title} ({l.level})")
+    lesson = st.selectbox(
+        "Lesson",
+        lessons,
+        index=ids.index(wanted) if wanted in ids else 0,
+        format_func=lambda lesson: f"Unit {lesson.unit}.{lesson.order} · {lesson.title} ({lesson.level})",
+    )
     st.query_params["lesson"] = lesson.id
     st.header(lesson.title)
     st.caption(f"Unit {lesson.unit}: {lesson.unit_title} · level {lesson.level}")

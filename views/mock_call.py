@@ -5,7 +5,6 @@ turns are joined into the whole call and scored, and its report opens on Feedbac
 import streamlit as st
 
 from trainer.content import get_bank
-
 from trainer.data import AttemptStatus, CallStatus, records
 from trainer.webapp.recording import countdown, score_with_status
 from trainer.webapp.resources import play
@@ -25,8 +24,12 @@ def call_label(task) -> str:
 
 
 def telephone_toggle(default: bool) -> bool:
-    return st.toggle("Telephone-line audio", value=default, key="mock-telephone",
-                     help="Play the caller as heard over a phone line (narrow band, a little noise).")
+    return st.toggle(
+        "Telephone-line audio",
+        value=default,
+        key="mock-telephone",
+        help="Play the caller as heard over a phone line (narrow band, a little noise).",
+    )
 
 
 def choose_call(actor) -> None:
@@ -39,7 +42,9 @@ def choose_call(actor) -> None:
     if unfinished:
         last = unfinished[0]
         title = scenario_of(get_bank().get_task(last.task_id)).title
-        if st.button(f"Continue your unfinished call: {title} ({len({t.position for t in last.turns})} turn(s) answered)"):
+        if st.button(
+            f"Continue your unfinished call: {title} ({len({t.position for t in last.turns})} turn(s) answered)"
+        ):
             st.session_state[CALL] = last.id
             st.rerun()
     ids = [t.id for t in tasks]
@@ -48,8 +53,10 @@ def choose_call(actor) -> None:
     scenario = scenario_of(task)
     st.markdown(f"**Your brief** ({escape_markdown(scenario.brand)}, {escape_markdown(scenario.industry)})")
     st.info(scenario.agent_brief)
-    st.caption(f"{scenario.caller.name} will speak {len(scenario.turns)} times. Answer each turn by voice, as you "
-               f"would on the phone: greet, verify, help, confirm and close.")
+    st.caption(
+        f"{scenario.caller.name} will speak {len(scenario.turns)} times. Answer each turn by voice, as you "
+        f"would on the phone: greet, verify, help, confirm and close."
+    )
     countdown(task.prep_seconds, 0, key=f"brief-{task.id}")
     telephone_toggle(scenario.telephone)
     if st.button("Start the call", type="primary"):
@@ -148,8 +155,9 @@ def in_call(actor, call_id: int) -> None:
     else:
         st.success(f"{scenario.caller.name} has finished. End the call to get your report.")
     cols = st.columns(2)
-    if takes and cols[0].button("End the call and get my report",
-                                type="primary" if current >= len(scenario.turns) else "secondary"):
+    if takes and cols[0].button(
+        "End the call and get my report", type="primary" if current >= len(scenario.turns) else "secondary"
+    ):
         finish(actor, call)
     if cols[1].button("Leave the call for now"):
         st.session_state.pop(CALL, None)

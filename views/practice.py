@@ -50,8 +50,9 @@ def main() -> None:
     typed = task.type == "chat_reply"
     if task.type == "role_play":
         st.caption("Answer the whole call in one recording here, or take it turn by turn as a mock call.")
-        st.page_link("views/mock_call.py", label="Take this call turn by turn", icon="📞",
-                     query_params={"task": task.id})
+        st.page_link(
+            "views/mock_call.py", label="Take this call turn by turn", icon="📞", query_params={"task": task.id}
+        )
     countdown(task.prep_seconds, answer_limit(task), key=task.id, typed=typed)
     if typed:
         typed_reply(actor, task)

@@ -3,8 +3,8 @@ answer is saved under it."""
 
 import streamlit as st
 
-from trainer.data import accounts
 from trainer.config import get_settings
+from trainer.data import accounts
 from trainer.webapp.session import current_actor, link_to_start, show_error, sign_out
 from trainer.webapp.text import escape_markdown
 
@@ -27,8 +27,10 @@ def main() -> None:
         st.info("Please sign in with the account an administrator gave you.")
         link_to_start()
         return
-    st.write("Pick your name to continue where you left off, or create a profile. Your answers, "
-             "scores and progress are saved under it on this machine.")
+    st.write(
+        "Pick your name to continue where you left off, or create a profile. Your answers, "
+        "scores and progress are saved under it on this machine."
+    )
     try:
         profiles = accounts.list_profiles()
     except Exception as error:  # noqa: BLE001 - a database that cannot be opened, said kindly

@@ -7,10 +7,10 @@ import streamlit as st
 
 from trainer.content import task_type_name
 from trainer.data import AccessDenied, Role, records
+from trainer.reports.candidate import candidate_report, render_pdf
 from trainer.webapp.report_view import show_answer
 from trainer.webapp.session import id_param, refuse, require
 from trainer.webapp.text import escape_markdown, when
-from trainer.reports.candidate import candidate_report, render_pdf
 
 
 def main() -> None:
@@ -29,25 +29,38 @@ def main() -> None:
         refuse(error)
     result, invitation = report.result, report.invitation
     st.title(escape_markdown(result.candidate_name))
-    st.caption(f"{escape_markdown(report.template.name)} · invited {when(invitation.created_at)} UTC · "
-               f"status {invitation.status.replace('_', ' ')} · answered {result.answered} of {result.total}")
+    st.caption(
+        f"{escape_markdown(report.template.name)} · invited {when(invitation.created_at)} UTC · "
+        f"status {invitation.status.replace('_', ' ')} · answered {result.answered} of {result.total}"
+    )
     cols = st.columns(3)
     cols[0].metric("Overall", "-" if result.overall_score is None else f"{result.overall_score:.0f}/100")
     cols[1].metric("Level", result.level or "-")
     cols[2].metric("Result", report.verdict.lower())
     st.caption(f"Pass bar: {escape_markdown(report.bar)}")
     if result.dimensions:
-        st.dataframe([{"dimension": d.replace("_", " "), "score": v,
-                       "minimum": report.template.pass_minimums.get(d)} for d, v in result.dimensions.items()],
-                     hide_index=True)
-    st.download_button("Download the report (PDF)", render_pdf(report), mime="application/pdf",
-                       file_name=f"candidate-{invitation.id}-report.pdf", type="primary")
+        st.dataframe(
+            [
+                {"dimension": d.replace("_", " "), "score": v, "minimum": report.template.pass_minimums.get(d)}
+                for d, v in result.dimensions.items()
+            ],
+            hide_index=True,
+        )
+    st.download_button(
+        "Download the report (PDF)",
+        render_pdf(report),
+        mime="application/pdf",
+        file_name=f"candidate-{invitation.id}-report.pdf",
+        type="primary",
+    )
 
     st.subheader("Answers")
     for item in report.items:
         title = f"{item.position + 1}. {task_type_name(item.task_type)}: {item.task_title}"
         score = "" if item.overall_score is None else f" · {item.overall_score:.0f}/100 ({item.level})"
-        with st.expander(escape_markdown(title) + score, expanded=item.attempt_id is not None and item.attempt_id == wanted):
+        with st.expander(
+            escape_markdown(title) + score, expanded=item.attempt_id is not None and item.attempt_id == wanted
+        ):
             if item.attempt_id is None:
                 st.write("Not answered yet.")
                 continue
@@ -55,8 +68,10 @@ def main() -> None:
                 st.warning(item.note)
             show_answer(records.get_attempt(actor, item.attempt_id))
             for line in item.dimensions:
-                st.markdown(f"**{escape_markdown(line.name.replace('_', ' '))}**: {line.score:.0f} (band {line.band}, "
-                            f"{escape_markdown(line.label)})")
+                st.markdown(
+                    f"**{escape_markdown(line.name.replace('_', ' '))}**: {line.score:.0f} (band {line.band}, "
+                    f"{escape_markdown(line.label)})"
+                )
                 for text in item.highlights.get(line.name, []):
                     st.caption(escape_markdown(text))
 

@@ -5,13 +5,18 @@ from datetime import timedelta
 
 import streamlit as st
 
+from trainer.config import get_settings
 from trainer.data import AccessDenied, Role, interviews
 from trainer.webapp.session import refuse, require
 from trainer.webapp.text import escape_markdown, when
-from trainer.config import get_settings
 
-STATUS = {"invited": "invited", "in_progress": "in progress", "finished": "finished", "expired": "expired",
-          "revoked": "withdrawn"}
+STATUS = {
+    "invited": "invited",
+    "in_progress": "in progress",
+    "finished": "finished",
+    "expired": "expired",
+    "revoked": "withdrawn",
+}
 
 
 def invite_form(actor, templates) -> None:
@@ -19,19 +24,23 @@ def invite_form(actor, templates) -> None:
         template = st.selectbox("Interview", templates, format_func=lambda t: t.name)
         name = st.text_input("Candidate's name")
         email = st.text_input("Candidate's e-mail (optional)")
-        days = st.number_input("Valid for (days)", min_value=1, max_value=90,
-                               value=max(1, round(get_settings().invitation_valid_days)))
+        days = st.number_input(
+            "Valid for (days)", min_value=1, max_value=90, value=max(1, round(get_settings().invitation_valid_days))
+        )
         submitted = st.form_submit_button("Create invitation", type="primary")
     if not submitted:
         return
     try:
-        new = interviews.create_invitation(actor, template.id, name, candidate_email=email.strip() or None,
-                                           valid_for=timedelta(days=int(days)))
+        new = interviews.create_invitation(
+            actor, template.id, name, candidate_email=email.strip() or None, valid_for=timedelta(days=int(days))
+        )
     except (ValueError, AccessDenied) as error:
         st.error(escape_markdown(error))
         return
-    st.success(f"Invitation for {escape_markdown(new.invitation.candidate_name)} created. Give the candidate this access code "
-               f"now: it is shown only once. It works until {when(new.invitation.expires_at)} UTC.")
+    st.success(
+        f"Invitation for {escape_markdown(new.invitation.candidate_name)} created. Give the candidate this access code "
+        f"now: it is shown only once. It works until {when(new.invitation.expires_at)} UTC."
+    )
     st.code(new.code, language=None)
     st.caption(f"The candidate opens {get_settings().app_url.rstrip('/')}/interview and types the code.")
 
@@ -53,15 +62,30 @@ def main() -> None:
     if not invitations:
         return
     st.subheader("Sent")
-    st.dataframe([{"candidate": i.candidate_name, "e-mail": i.candidate_email, "interview": i.template_name,
-                   "status": STATUS.get(i.status, i.status), "answered": f"{i.answered}/{i.total}",
-                   "invited (UTC)": when(i.created_at), "expires (UTC)": when(i.expires_at),
-                   "consent": when(i.consent_at)} for i in invitations], hide_index=True)
+    st.dataframe(
+        [
+            {
+                "candidate": i.candidate_name,
+                "e-mail": i.candidate_email,
+                "interview": i.template_name,
+                "status": STATUS.get(i.status, i.status),
+                "answered": f"{i.answered}/{i.total}",
+                "invited (UTC)": when(i.created_at),
+                "expires (UTC)": when(i.expires_at),
+                "consent": when(i.consent_at),
+            }
+            for i in invitations
+        ],
+        hide_index=True,
+    )
     open_ones = [i for i in invitations if i.status in ("invited", "in_progress")]
     if open_ones:
         cols = st.columns([3, 1])
-        victim = cols[0].selectbox("Withdraw a code (answers already recorded stay)", open_ones,
-                                   format_func=lambda i: f"{i.candidate_name} · {i.template_name}")
+        victim = cols[0].selectbox(
+            "Withdraw a code (answers already recorded stay)",
+            open_ones,
+            format_func=lambda i: f"{i.candidate_name} · {i.template_name}",
+        )
         if cols[1].button("Withdraw"):
             try:
                 interviews.revoke_invitation(actor, victim.id)

@@ -20,8 +20,9 @@ def main() -> None:
     if not templates:
         st.info("No interviews yet: make one on the Interview templates page.")
         return
-    template = st.selectbox("Interview", templates,
-                            format_func=lambda t: t.name + (" (archived)" if t.archived else ""))
+    template = st.selectbox(
+        "Interview", templates, format_func=lambda t: t.name + (" (archived)" if t.archived else "")
+    )
     try:
         results = interviews.interview_results(actor, template.id)
         table = interviews.results_csv(actor, template.id)
@@ -30,14 +31,29 @@ def main() -> None:
     if not results:
         st.info("Nobody has been invited to this interview yet.")
         return
-    dimensions = sorted({d for r in results for d in r.dimensions},
-                        key=lambda d: list(results[0].dimensions).index(d) if d in results[0].dimensions else 99)
-    st.dataframe([{"rank": rank, "candidate": r.candidate_name, "status": r.status.replace("_", " "),
-                   "answered": f"{r.answered}/{r.total}", "overall": r.overall_score, "level": r.level,
-                   "result": VERDICT[r.passed], **{d.replace("_", " "): r.dimensions.get(d) for d in dimensions}}
-                  for rank, r in enumerate(results, 1)], hide_index=True)
-    st.download_button("Download the list (CSV)", table, file_name=f"interview-{template.id}-results.csv",
-                       mime="text/csv")
+    dimensions = sorted(
+        {d for r in results for d in r.dimensions},
+        key=lambda d: list(results[0].dimensions).index(d) if d in results[0].dimensions else 99,
+    )
+    st.dataframe(
+        [
+            {
+                "rank": rank,
+                "candidate": r.candidate_name,
+                "status": r.status.replace("_", " "),
+                "answered": f"{r.answered}/{r.total}",
+                "overall": r.overall_score,
+                "level": r.level,
+                "result": VERDICT[r.passed],
+                **{d.replace("_", " "): r.dimensions.get(d) for d in dimensions},
+            }
+            for rank, r in enumerate(results, 1)
+        ],
+        hide_index=True,
+    )
+    st.download_button(
+        "Download the list (CSV)", table, file_name=f"interview-{template.id}-results.csv", mime="text/csv"
+    )
     chosen = st.selectbox("Candidate", results, format_func=lambda r: f"{r.candidate_name} · {VERDICT[r.passed]}")
     if st.button("Open the candidate's report", type="primary"):
         st.switch_page("views/recruiter_candidate.py", query_params={"invitation": chosen.invitation_id})

@@ -61,7 +61,11 @@ def main() -> None:
     if providers:
         st.divider()
         for provider in providers:
-            label = "Sign in with single sign-on" if provider is None else f"Sign in with {escape_markdown(provider.title())}"
+            label = (
+                "Sign in with single sign-on"
+                if provider is None
+                else f"Sign in with {escape_markdown(provider.title())}"
+            )
             if st.button(label, key=f"sso-{provider}"):
                 if problem:  # a failed mapping: leave the provider's session before trying again
                     sign_out()

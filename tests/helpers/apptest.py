@@ -25,8 +25,7 @@ def app(actor=None, timeout: float = TIMEOUT) -> AppTest:
     return _new(actor, timeout).run()
 
 
-def open_page(page: str, actor=None, *, at: AppTest | None = None, timeout: float = TIMEOUT,
-              **query) -> AppTest:
+def open_page(page: str, actor=None, *, at: AppTest | None = None, timeout: float = TIMEOUT, **query) -> AppTest:
     """Open ``page`` ("practice" or "views/practice.py") with the ``query`` parameters, in
     ``at`` (an app already run: its session goes on) or else straight away in a new app
     signed in as ``actor``. The page must not raise."""

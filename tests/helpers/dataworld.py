@@ -50,5 +50,12 @@ def expire(invitation_id: int, ago: timedelta = timedelta(seconds=1)) -> None:
 
 def cli(*args: str, stdin: str | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
     """Run ``trainer ARGS`` in a new process with this test's environment (database, storage)."""
-    return subprocess.run([sys.executable, "-m", "trainer.cli", *args], input=stdin, capture_output=True,
-                          text=True, timeout=timeout, cwd=PROJECT_ROOT, env=dict(os.environ))
+    return subprocess.run(
+        [sys.executable, "-m", "trainer.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=PROJECT_ROOT,
+        env=dict(os.environ),
+    )

@@ -45,14 +45,10 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "content", help="check or list lessons, tasks, call scenarios and rubrics"
-    )
+    parser = subparsers.add_parser("content", help="check or list lessons, tasks, call scenarios and rubrics")
     actions = parser.add_subparsers(dest="content_command", required=True, metavar="ACTION")
 
-    check_parser = actions.add_parser(
-        "check", help="validate every content file; exit 1 and list problems if any"
-    )
+    check_parser = actions.add_parser("check", help="validate every content file; exit 1 and list problems if any")
     check_parser.add_argument("--root", type=Path, help="content folder (default: the content_dir setting)")
     check_parser.set_defaults(handler=_cmd_check)
 

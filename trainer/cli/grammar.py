@@ -51,7 +51,5 @@ def register(subparsers) -> None:
     )
     parser.add_argument("text", nargs="*", metavar="TEXT")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
-    parser.add_argument(
-        "--server", choices=["status", "start", "stop"], help="manage the LanguageTool server"
-    )
+    parser.add_argument("--server", choices=["status", "start", "stop"], help="manage the LanguageTool server")
     parser.set_defaults(handler=_handle)

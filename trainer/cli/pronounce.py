@@ -32,8 +32,10 @@ def _cli_pronounce(args) -> int:
         print(json.dumps({"features": result.features(), "evidence": result.evidence()}, indent=2))
         return 0
     features = result.features()
-    print(f"pronunciation accuracy {features['pronunciation_accuracy']:.0f}/100, "
-          f"completeness {features['completeness']:.0f}/100")
+    print(
+        f"pronunciation accuracy {features['pronunciation_accuracy']:.0f}/100, "
+        f"completeness {features['completeness']:.0f}/100"
+    )
     for word in result.words:
         when = f"{word.start:6.2f}-{word.end:<6.2f}" if word.start is not None and word.end is not None else " " * 13
         gop = f"GOP {word.gop:6.2f}" if word.gop is not None else " " * 10

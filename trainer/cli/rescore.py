@@ -12,8 +12,9 @@ from trainer.data.storage import Attempt, AttemptStatus, transaction
 def register(subparsers) -> None:
     parser = subparsers.add_parser("rescore", help="score saved attempts again (after a crash or an engine update)")
     parser.add_argument("attempt_ids", metavar="ATTEMPT_ID", type=int, nargs="*")
-    parser.add_argument("--unfinished", action="store_true",
-                        help="every attempt that is recorded, still 'scoring' or failed")
+    parser.add_argument(
+        "--unfinished", action="store_true", help="every attempt that is recorded, still 'scoring' or failed"
+    )
     parser.set_defaults(handler=_cli_rescore)
 
 

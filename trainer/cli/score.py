@@ -34,10 +34,13 @@ def _cli_score(args) -> int:
 def _calibration_line(target: str, estimate: dict) -> str:
     """One calibrated estimate with its largest contributions (the evidence, in short)."""
     terms = sorted(estimate["terms"], key=lambda t: -abs(t["contribution"]))[:3]
-    parts = ", ".join(f"{t['feature']} {t['value'] if t['value'] is not None else 'n/a'} "
-                      f"({t['contribution']:+.2f})" for t in terms)
-    return (f"expert-scale {target} {estimate['estimate']:.1f}/10 ({estimate['model']}): "
-            f"average {estimate['intercept']:.2f}; {parts}")
+    parts = ", ".join(
+        f"{t['feature']} {t['value'] if t['value'] is not None else 'n/a'} ({t['contribution']:+.2f})" for t in terms
+    )
+    return (
+        f"expert-scale {target} {estimate['estimate']:.1f}/10 ({estimate['model']}): "
+        f"average {estimate['intercept']:.2f}; {parts}"
+    )
 
 
 def render_text(report: Report) -> str:

@@ -44,16 +44,21 @@ def _cli_transcribe(args) -> int:
                 print(f"{name}: {error.user_message}", file=sys.stderr)
             continue
         if args.json:
-            print(json.dumps({
-                "file": name,
-                "text": result.text,
-                "words": [w.__dict__ for w in result.words],
-                "engine": result.engine,
-                "model": result.model,
-                "language": result.language,
-                "audio_seconds": round(result.audio_seconds, 3),
-                "processing_seconds": round(result.processing_seconds, 3),
-            }), flush=True)
+            print(
+                json.dumps(
+                    {
+                        "file": name,
+                        "text": result.text,
+                        "words": [w.__dict__ for w in result.words],
+                        "engine": result.engine,
+                        "model": result.model,
+                        "language": result.language,
+                        "audio_seconds": round(result.audio_seconds, 3),
+                        "processing_seconds": round(result.processing_seconds, 3),
+                    }
+                ),
+                flush=True,
+            )
         else:
             print(f"{name}: {result.text}", flush=True)
     return 1 if failures else 0

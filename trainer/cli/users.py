@@ -16,8 +16,8 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("users", help="accounts: create the first admin, unlock a login, list users")
     commands = parser.add_subparsers(dest="users_command", required=True, metavar="ACTION")
     admin = commands.add_parser(
-        "create-admin",
-        help="create an admin account; the password is read from a prompt (or one line of stdin)")
+        "create-admin", help="create an admin account; the password is read from a prompt (or one line of stdin)"
+    )
     admin.add_argument("--name", required=True)
     admin.add_argument("--login", required=True)
     admin.add_argument("--email")

@@ -20,10 +20,10 @@ Command line (``trainer.cli.content``)::
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
 
 import yaml
 from pydantic import ValidationError
@@ -32,7 +32,6 @@ from trainer.content.models import (
     _AT_RE,
     _FILE_MODELS,
     _YAML_LOADER,
-    default_root,
     DIMENSIONS,
     TASK_TYPES,
     Lesson,
@@ -43,6 +42,7 @@ from trainer.content.models import (
     Task,
     TaskBank,
     TaskTypes,
+    default_root,
     voice_presets,
 )
 
@@ -113,7 +113,7 @@ class ContentBank:
         return [t for t in self.tasks if t.type == task_type]
 
     def lessons_in_unit(self, unit: int) -> list[Lesson]:
-        return sorted((l for l in self.lessons if l.unit == unit), key=lambda l: l.order)
+        return sorted((lesson for lesson in self.lessons if lesson.unit == unit), key=lambda lesson: lesson.order)
 
     def weights_for(self, task_type: str) -> dict[str, float]:
         """Dimension -> weight for a task type (from rubrics/task_types.yaml)."""
@@ -126,26 +126,44 @@ class ContentBank:
         rows: list[dict] = []
         if kind in (None, "lesson"):
             rows += [
-                {"id": l.id, "kind": "lesson", "title": l.title, "level": l.level,
-                 "unit": l.unit, "order": l.order}
-                for l in sorted(self.lessons, key=lambda l: (l.unit, l.order))
+                {
+                    "id": lesson.id,
+                    "kind": "lesson",
+                    "title": lesson.title,
+                    "level": lesson.level,
+                    "unit": lesson.unit,
+                    "order": lesson.order,
+                }
+                for lesson in sorted(self.lessons, key=lambda lesson: (lesson.unit, lesson.order))
             ]
         if kind in (None, "task"):
             rows += [
-                {"id": t.id, "kind": "task", "title": t.display_title, "level": t.level,
-                 "type": t.type, "rubrics": list(t.rubrics)}
+                {
+                    "id": t.id,
+                    "kind": "task",
+                    "title": t.display_title,
+                    "level": t.level,
+                    "type": t.type,
+                    "rubrics": list(t.rubrics),
+                }
                 for t in self.tasks
             ]
         if kind in (None, "scenario"):
             rows += [
-                {"id": s.id, "kind": "scenario", "title": s.title, "level": s.level,
-                 "topic": s.topic, "direction": s.direction, "outcome": s.outcome}
+                {
+                    "id": s.id,
+                    "kind": "scenario",
+                    "title": s.title,
+                    "level": s.level,
+                    "topic": s.topic,
+                    "direction": s.direction,
+                    "outcome": s.outcome,
+                }
                 for s in self.scenarios
             ]
         if kind in (None, "rubric"):
             rows += [
-                {"id": r.id, "kind": "rubric", "title": r.title, "level": r.level,
-                 "dimension": r.dimension}
+                {"id": r.id, "kind": "rubric", "title": r.title, "level": r.level, "dimension": r.dimension}
                 for r in self.rubrics
             ]
         for row in rows:
@@ -157,12 +175,10 @@ class ContentBank:
         for lesson in self.lessons:
             file = self.sources.get(lesson.id, ("", ""))[0]
             for i, ex in enumerate(lesson.examples):
-                yield AudioLine(lesson.id, file, f"examples[{i}].text", ex.text, ex.voice,
-                                ex.telephone)
+                yield AudioLine(lesson.id, file, f"examples[{i}].text", ex.text, ex.voice, ex.telephone)
             for i, item in enumerate(lesson.practice):
                 if item.type == "repeat":
-                    yield AudioLine(lesson.id, file, f"practice[{i}].text", item.text or "",
-                                    item.voice)
+                    yield AudioLine(lesson.id, file, f"practice[{i}].text", item.text or "", item.voice)
         for task in self.tasks:
             file, path = self.sources.get(task.id, ("", ""))
             spoken: list[tuple[str, str]] = []
@@ -177,8 +193,9 @@ class ContentBank:
         for scenario in self.scenarios:
             file = self.sources.get(scenario.id, ("", ""))[0]
             for i, turn in enumerate(scenario.turns):
-                yield AudioLine(scenario.id, file, f"turns[{i}].text", turn.text,
-                                scenario.caller.voice, scenario.telephone)
+                yield AudioLine(
+                    scenario.id, file, f"turns[{i}].text", turn.text, scenario.caller.voice, scenario.telephone
+                )
 
 
 def _find(items: list, item_id: str, what: str):
@@ -219,9 +236,7 @@ def _merge_defaults(data: dict) -> dict:
     if not isinstance(defaults, dict) or not isinstance(data.get("tasks"), list):
         return data
     merged = dict(data)
-    merged["tasks"] = [
-        {**defaults, **task} if isinstance(task, dict) else task for task in data["tasks"]
-    ]
+    merged["tasks"] = [{**defaults, **task} if isinstance(task, dict) else task for task in data["tasks"]]
     return merged
 
 
@@ -239,8 +254,11 @@ def _load(root: Path) -> tuple[ContentBank, list[Problem]]:
         if item_id in ids:
             first = ids[item_id]
             problems.append(
-                Problem(file, f"{path}.id" if path else "id",
-                        f"duplicate id {item_id!r} (first defined in {first[0]} {first[1]})".rstrip())
+                Problem(
+                    file,
+                    f"{path}.id" if path else "id",
+                    f"duplicate id {item_id!r} (first defined in {first[0]} {first[1]})".rstrip(),
+                )
             )
         else:
             ids[item_id] = (file, path)
@@ -259,9 +277,7 @@ def _load(root: Path) -> tuple[ContentBank, list[Problem]]:
         kind = data.get("kind")
         model = _FILE_MODELS.get(kind)  # type: ignore[arg-type]
         if model is None:
-            problems.append(
-                Problem(file, "kind", f"unknown kind {kind!r}; use one of {', '.join(_FILE_MODELS)}")
-            )
+            problems.append(Problem(file, "kind", f"unknown kind {kind!r}; use one of {', '.join(_FILE_MODELS)}"))
             continue
         if kind == "task_bank":
             data = _merge_defaults(data)
@@ -312,16 +328,17 @@ def _cross_check(bank: ContentBank, root: Path) -> list[Problem]:
     for dimension in DIMENSIONS:
         if not any(r.dimension == dimension for r in bank.rubrics):
             problems.append(Problem(where, "", f"no rubric file for dimension {dimension!r}"))
-    for attr, name in (("task_types", "rubrics/task_types.yaml"), ("levels", "rubrics/levels.yaml"),
-                       ("phrasebank", "phrasebank.yaml")):
+    for attr, name in (
+        ("task_types", "rubrics/task_types.yaml"),
+        ("levels", "rubrics/levels.yaml"),
+        ("phrasebank", "phrasebank.yaml"),
+    ):
         if getattr(bank, attr) is None:
             problems.append(Problem(where, "", f"missing {name} (kind: {attr})"))
 
     def voice_ok(file: str, path: str, voice: str) -> None:
         if voice not in voices:
-            problems.append(
-                Problem(file, path, f"unknown voice {voice!r}; use one of {', '.join(sorted(voices))}")
-            )
+            problems.append(Problem(file, path, f"unknown voice {voice!r}; use one of {', '.join(sorted(voices))}"))
 
     for lesson in bank.lessons:
         file = bank.sources[lesson.id][0]
@@ -341,9 +358,12 @@ def _cross_check(bank: ContentBank, root: Path) -> list[Problem]:
             got = {rubrics[r].dimension for r in task.rubrics}
             if got != expected:
                 problems.append(
-                    Problem(file, f"{path}.rubrics",
-                            f"a {task.type} task is scored on {sorted(expected)} "
-                            f"(rubrics/task_types.yaml), its rubrics cover {sorted(got)}")
+                    Problem(
+                        file,
+                        f"{path}.rubrics",
+                        f"a {task.type} task is scored on {sorted(expected)} "
+                        f"(rubrics/task_types.yaml), its rubrics cover {sorted(got)}",
+                    )
                 )
         scenario_id = getattr(task, "scenario", None)
         if scenario_id and scenario_id not in scenarios:
@@ -370,8 +390,6 @@ def load_all(root: Path | str | None = None) -> ContentBank:
     if problems:
         raise ContentError(problems)
     return bank
-
-
 
 
 @lru_cache(maxsize=1)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -25,6 +25,7 @@ def default_root() -> Path:
     """The course files folder: the ``content_dir`` setting (default: the bundled lessons/)."""
     return Path(get_settings().content_dir)
 
+
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # --------------------------------------------------------------------------- vocabularies
@@ -32,9 +33,7 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Level = Literal["A2", "B1", "B2", "C1"]  # difficulty of a lesson, task or call
 CEFR = Literal["A1", "A2", "B1", "B2", "C1", "C2"]  # levels an applicant can be placed at
 Language = Literal["en-US"]
-Dimension = Literal[
-    "grammar", "fluency", "pronunciation", "vocabulary", "comprehension", "call_handling"
-]
+Dimension = Literal["grammar", "fluency", "pronunciation", "vocabulary", "comprehension", "call_handling"]
 TaskType = Literal[
     "read_aloud",
     "repeat",
@@ -46,9 +45,7 @@ TaskType = Literal[
     "role_play",
 ]
 # Moves an agent is expected to make in a call (scenarios, chat replies).
-Move = Literal[
-    "greeting", "verification", "empathy", "resolution", "escalation", "confirmation", "closing"
-]
+Move = Literal["greeting", "verification", "empathy", "resolution", "escalation", "confirmation", "closing"]
 # Moves the phrase bank knows phrases for (a superset of Move).
 PhraseMove = Literal[
     "greeting",
@@ -116,8 +113,9 @@ if missing_names := set(TASK_TYPES) - set(TASK_TYPE_NAMES):
 
 
 def task_type_name(task_type: str) -> str:
-    """"Listening question" for "listening"; an unknown type spelled out."""
+    """ "Listening question" for "listening"; an unknown type spelled out."""
     return TASK_TYPE_NAMES.get(task_type) or task_type.replace("_", " ").capitalize()
+
 
 # The features the scoring engine computes, per rubric dimension. Rubric thresholds may
 # only name these.
@@ -137,8 +135,7 @@ FEATURES: dict[str, tuple[str, ...]] = {
         "calibrated_fluency",
         "calibrated_prosody",
     ),
-    "pronunciation": ("pronunciation_accuracy", "completeness", "intelligibility",
-                      "calibrated_accuracy"),
+    "pronunciation": ("pronunciation_accuracy", "completeness", "intelligibility", "calibrated_accuracy"),
     "vocabulary": (
         "word_types",
         "lexical_diversity_mtld",
@@ -228,7 +225,7 @@ class PracticeItem(_Model):
     hint: str | None = None
 
     @model_validator(mode="after")
-    def _by_type(self) -> "PracticeItem":
+    def _by_type(self) -> PracticeItem:
         if self.type in ("read_aloud", "repeat") and not (self.text or "").strip():
             raise _at("text", f"a {self.type} item needs 'text'")
         if self.type == "choose":
@@ -251,7 +248,7 @@ class QuizQuestion(_Model):
     explanation: Text
 
     @model_validator(mode="after")
-    def _answer_is_an_option(self) -> "QuizQuestion":
+    def _answer_is_an_option(self) -> QuizQuestion:
         if self.answer not in self.options:
             raise _at("answer", "'answer' must be one of 'options'")
         if len(set(self.options)) != len(self.options):
@@ -303,8 +300,7 @@ class _TaskBase(_Model):
         if self.title:
             return self.title
         text = next(
-            (getattr(self, name) for name in ("text", "question", "customer_message")
-             if getattr(self, name, None)),
+            (getattr(self, name) for name in ("text", "question", "customer_message") if getattr(self, name, None)),
             self.id,
         )
         return text if len(text) <= 60 else text[:57].rstrip() + "..."
@@ -341,7 +337,7 @@ class SentenceBuildTask(_TaskBase):
     answers: list[Text] = Field(min_length=1)  # every correct sentence
 
     @model_validator(mode="after")
-    def _answers_are_orderings(self) -> "SentenceBuildTask":
+    def _answers_are_orderings(self) -> SentenceBuildTask:
         orders = {_norm(" ".join(p)) for p in itertools.permutations(self.phrases)}
         for answer in self.answers:
             if _norm(answer) not in orders:
@@ -370,7 +366,7 @@ class RetellTask(_TaskBase):
     key_points: list[KeyPoint] = Field(min_length=2)
 
     @model_validator(mode="after")
-    def _one_source(self) -> "RetellTask":
+    def _one_source(self) -> RetellTask:
         if bool(self.text and self.text.strip()) == bool(self.scenario):
             raise _at("text", "a retell task needs either 'text' or 'scenario', not both")
         return self
@@ -399,16 +395,14 @@ class RolePlayTask(_TaskBase):
 
 
 Task = Annotated[
-    Union[
-        ReadAloudTask,
-        RepeatTask,
-        SentenceBuildTask,
-        ListeningTask,
-        RetellTask,
-        OpenQuestionTask,
-        ChatReplyTask,
-        RolePlayTask,
-    ],
+    ReadAloudTask
+    | RepeatTask
+    | SentenceBuildTask
+    | ListeningTask
+    | RetellTask
+    | OpenQuestionTask
+    | ChatReplyTask
+    | RolePlayTask,
     Field(discriminator="type"),
 ]
 
@@ -476,7 +470,7 @@ class Scenario(_Model):
     rubric: Id
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Scenario":
+    def _consistent(self) -> Scenario:
         spoken = " ".join(t.text for t in self.turns)
         for i, fact in enumerate(self.facts):
             if fact.value not in spoken:
@@ -492,8 +486,7 @@ class Scenario(_Model):
                 raise _at("moves", f"must include {needed}")
         index = names.index("greeting")
         if not any(self.brand.lower() in p.lower() for p in self.moves[index].phrasings):
-            raise _at(f"moves[{index}].phrasings",
-                      f"at least one greeting phrasing must name the brand {self.brand!r}")
+            raise _at(f"moves[{index}].phrasings", f"at least one greeting phrasing must name the brand {self.brand!r}")
         has_escalation = any(m.move == "escalation" and m.required for m in self.moves)
         if self.outcome == "escalate" and not has_escalation:
             raise _at("moves", "outcome 'escalate' needs a required 'escalation' move")
@@ -511,7 +504,7 @@ class Threshold(_Model):
     max: float | None = None
 
     @model_validator(mode="after")
-    def _bounds(self) -> "Threshold":
+    def _bounds(self) -> Threshold:
         if self.min is None and self.max is None:
             raise ValueError("a threshold needs 'min' or 'max'")
         if self.min is not None and self.max is not None and self.min > self.max:
@@ -558,7 +551,7 @@ class Rubric(_Model):
     bands: list[Band] = Field(min_length=5, max_length=5)
 
     @model_validator(mode="after")
-    def _coherent(self) -> "Rubric":
+    def _coherent(self) -> Rubric:
         if self.id != f"rubric.{self.dimension}":
             raise _at("id", f"must be 'rubric.{self.dimension}' for dimension {self.dimension}")
         if [b.band for b in self.bands] != [5, 4, 3, 2, 1]:
@@ -575,24 +568,28 @@ class Rubric(_Model):
         for i, band in enumerate(self.bands):
             for feature in band.thresholds:
                 if feature not in allowed:
-                    raise _at(f"bands[{i}].thresholds.{feature}",
-                              f"not a {self.dimension} feature (use {', '.join(allowed)})")
+                    raise _at(
+                        f"bands[{i}].thresholds.{feature}", f"not a {self.dimension} feature (use {', '.join(allowed)})"
+                    )
         if self.bands[-1].thresholds:
             raise _at("bands[4].thresholds", "band 1 must have no thresholds")
         if self.bands[0].score_range[1] != 100 or self.bands[-1].score_range[0] != 0:
             raise _at("bands", "score ranges must run from 0 (band 1) to 100 (band 5)")
         for i, (upper, lower) in enumerate(zip(self.bands, self.bands[1:])):
             if upper.score_range[0] != lower.score_range[1]:
-                raise _at(f"bands[{i}].score_range",
-                          f"band {upper.band} must start where band {lower.band} ends "
-                          f"({lower.score_range[1]})")
+                raise _at(
+                    f"bands[{i}].score_range",
+                    f"band {upper.band} must start where band {lower.band} ends ({lower.score_range[1]})",
+                )
             # a higher band is at least as demanding as the one below it
             for feature, low_t in lower.thresholds.items():
                 high_t = upper.thresholds.get(feature)
                 where = f"bands[{i}].thresholds.{feature}"
                 if high_t is None:
-                    raise _at(f"bands[{i}].thresholds",
-                              f"band {upper.band} drops the {feature!r} threshold of band {lower.band}")
+                    raise _at(
+                        f"bands[{i}].thresholds",
+                        f"band {upper.band} drops the {feature!r} threshold of band {lower.band}",
+                    )
                 if low_t.min is not None and (high_t.min is None or high_t.min < low_t.min):
                     raise _at(where, f"band {upper.band} min is below band {lower.band}'s")
                 if low_t.max is not None and (high_t.max is None or high_t.max > low_t.max):
@@ -667,7 +664,7 @@ class Levels(_Model):
     levels: list[LevelCut] = Field(min_length=6, max_length=6)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Levels":
+    def _ordered(self) -> Levels:
         if [c.cefr for c in self.levels] != list(CEFR_LEVELS):
             raise _at("levels", "levels must be listed A1, A2, B1, B2, C1, C2")
         if self.levels[0].min_score != 0:
@@ -703,7 +700,7 @@ class MovePhrases(_Model):
             try:
                 re.compile(pattern)
             except re.error as exc:
-                raise ValueError(f"pattern {pattern!r} is not a valid regular expression: {exc}")
+                raise ValueError(f"pattern {pattern!r} is not a valid regular expression: {exc}") from exc
         return value
 
 
@@ -740,4 +737,3 @@ _FILE_MODELS: dict[str, type[BaseModel]] = {
     "levels": Levels,
     "phrasebank": PhraseBank,
 }
-

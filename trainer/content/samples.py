@@ -59,7 +59,10 @@ def sample_path(task_id: str, quality: str, telephone: bool = False) -> Path:
     """The demo answer to ``task_id`` of ``quality`` ("good" or "weak"); KeyError if none."""
     for sample in load_manifest():
         if (sample.kind, sample.content_id, sample.quality, sample.telephone) == (
-            "answer", task_id, quality, telephone
+            "answer",
+            task_id,
+            quality,
+            telephone,
         ):
             return sample.path
     raise KeyError(f"No {quality} sample answer for {task_id}.")

@@ -15,15 +15,16 @@ Matching rules are described on each function; every cut is a module constant.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz
 from text_to_num import alpha2digit
 
-from trainer.speech.textnorm import normalize
 from trainer.content import get_bank
 from trainer.features.lexical import STOP_WORDS, stem
+from trainer.speech.textnorm import normalize
 
 if TYPE_CHECKING:  # pragma: no cover
     from trainer.content import ExpectedMove, Fact, KeyPoint, PhraseBank
@@ -36,8 +37,7 @@ ANSWER_FUZZY_CUT = 85.0
 # Negations that, right before an accepted answer, turn it around ("not blue").
 NEGATIONS = frozenset({"not", "no", "never", "isn't", "wasn't", "don't", "didn't"})
 # Words that count as content in short answers although STOP_WORDS lists them.
-ANSWER_KEYWORDS = frozenset({"yes", "no", "never", "before", "after", "today", "tomorrow",
-                             "yesterday", "now", "not"})
+ANSWER_KEYWORDS = frozenset({"yes", "no", "never", "before", "after", "today", "tomorrow", "yesterday", "now", "not"})
 
 # key_point_coverage: an accepted phrasing is found when its lemmas appear in order
 # ("exact"), or a window of the text is this similar to it (rapidfuzz ratio, 0-100),
@@ -107,7 +107,7 @@ def _find_sequence(haystack: Sequence[str], needle: Sequence[str]) -> int:
     if not n:
         return -1
     for i in range(len(haystack) - n + 1):
-        if list(haystack[i:i + n]) == list(needle):
+        if list(haystack[i : i + n]) == list(needle):
             return i
     return -1
 
@@ -121,7 +121,7 @@ def _best_window(words: list[str], target: list[str], scorer=fuzz.ratio) -> tupl
     n = len(target)
     for size in {max(1, n - 1), n, n + 1}:
         for i in range(0, max(1, len(words) - size + 1)):
-            score = scorer(" ".join(words[i:i + size]), joined_target)
+            score = scorer(" ".join(words[i : i + size]), joined_target)
             if score > best[0]:
                 best = (float(score), i, min(i + size, len(words)))
     return best
@@ -179,14 +179,12 @@ def match_answer(answer: str, accepted: list[str]) -> AnswerMatch:
             better(AnswerMatch(answer, said, 1.0, True, "exact", option, similarity))
             continue
         position = _find_sequence(said_words, target_words)
-        negated = position > 0 and said_words[position - 1] in NEGATIONS and not (
-            target_words[0] in NEGATIONS)
+        negated = position > 0 and said_words[position - 1] in NEGATIONS and target_words[0] not in NEGATIONS
         if position >= 0 and not negated:
             better(AnswerMatch(answer, said, 1.0, True, "contains", option, similarity))
             continue
         target_content = set(stem(w) for w in _content(target_words, ANSWER_KEYWORDS))
-        if said_content and said_content <= target_content and not (
-                set(said_words) & NEGATIONS - set(target_words)):
+        if said_content and said_content <= target_content and not (set(said_words) & NEGATIONS - set(target_words)):
             better(AnswerMatch(answer, said, 1.0, True, "contained", option, similarity))
             continue
         if similarity >= ANSWER_FUZZY_CUT:
@@ -243,7 +241,7 @@ def _key_point_parts(point) -> tuple[str, list[str]]:
     return point.point, list(point.accepted)
 
 
-def key_point_coverage(text: str, key_points: "Iterable[KeyPoint | dict | str]") -> Coverage:
+def key_point_coverage(text: str, key_points: Iterable[KeyPoint | dict | str]) -> Coverage:
     """Which key points an answer mentions. Each point (a ``KeyPoint``, a dict with
     ``point``/``accepted``, or a plain string) is found when one of its accepted phrasings
     matches: its lemmas in order ("exact"), all its content lemmas close together in any
@@ -273,13 +271,12 @@ def _match_phrasing(said: list[str], said_lemmas: list[str], phrasing: str) -> K
         return None
     position = _find_sequence(said_lemmas, target)
     if position >= 0:
-        return KeyPointResult("", True, "exact", phrasing,
-                              " ".join(said[position:position + len(target)]), 100.0)
+        return KeyPointResult("", True, "exact", phrasing, " ".join(said[position : position + len(target)]), 100.0)
     content = [stem(w) for w in _content(target_words)]
     if len(content) >= 2:
         width = max(len(target), int(round(len(target) * KEY_POINT_WINDOW_FACTOR)))
         for i in range(len(said_lemmas)):
-            window = said_lemmas[i:i + width]
+            window = said_lemmas[i : i + width]
             if set(content) <= set(window):
                 end = max(j for j in range(len(window)) if window[j] in content) + i + 1
                 start = min(j for j in range(len(window)) if window[j] in content) + i
@@ -293,33 +290,48 @@ def _match_phrasing(said: list[str], said_lemmas: list[str], phrasing: str) -> K
 
 # --------------------------------------------------------------------------- numbers
 
-_UNITS = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen".split())}
-_TENS = {w: 10 * (i + 2) for i, w in enumerate(
-    "twenty thirty forty fifty sixty seventy eighty ninety".split())}
-_ORDINALS = {w: i + 1 for i, w in enumerate(
-    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
-    "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth".split())}
+_UNITS = {
+    w: i
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+        "fifteen sixteen seventeen eighteen nineteen".split()
+    )
+}
+_TENS = {w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
+_ORDINALS = {
+    w: i + 1
+    for i, w in enumerate(
+        "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
+        "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth".split()
+    )
+}
 _ORDINAL_TENS = {"twentieth": 20, "thirtieth": 30}
 _ORDINAL_WORDS = frozenset(_ORDINALS) | frozenset(_ORDINAL_TENS)
 # Number words text2num reads together ("twelve hundred forty nine" -> 1249). "zero" and
 # "oh" stay digits of their own and "double five" a pair: rules of ours, applied first.
 _CARDINALS = frozenset(_UNITS) - {"zero"} | frozenset(_TENS) | {"hundred", "thousand"}
 _MULTIPLIERS = {"double": 2, "triple": 3}
-_NATO = {w: w[0] for w in (
-    "alpha alfa bravo charlie delta echo foxtrot golf hotel india juliet juliett kilo lima "
-    "mike november oscar papa quebec romeo sierra tango uniform victor whiskey xray x-ray "
-    "yankee zulu").split()}
-_MONTHS = {m: i + 1 for i, m in enumerate(
-    "january february march april may june july august september october november december"
-    .split())}
+_NATO = {
+    w: w[0]
+    for w in (
+        "alpha alfa bravo charlie delta echo foxtrot golf hotel india juliet juliett kilo lima "
+        "mike november oscar papa quebec romeo sierra tango uniform victor whiskey xray x-ray "
+        "yankee zulu"
+    ).split()
+}
+_MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        "january february march april may june july august september october november december".split()
+    )
+}
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def _is_number_word(word: str) -> bool:
-    return (word in _UNITS or word in _TENS or word in ("hundred", "thousand")
-            or word in _ORDINALS or word in _ORDINAL_TENS)
+    return (
+        word in _UNITS or word in _TENS or word in ("hundred", "thousand") or word in _ORDINALS or word in _ORDINAL_TENS
+    )
 
 
 @dataclass
@@ -386,17 +398,26 @@ def number_runs(tokens: list[str]) -> list[NumberRun]:
                 run.groups.append(word.replace(":", ""))
             elif word == "zero" or (word in ("oh", "o") and (run.groups or _starts_number(tokens, j + 1))):
                 run.groups.append("0")
-            elif word in _MULTIPLIERS and j + 1 < len(tokens) and (
-                    tokens[j + 1] in _UNITS and _UNITS[tokens[j + 1]] < 10 or tokens[j + 1] in ("oh", "o")):
+            elif (
+                word in _MULTIPLIERS
+                and j + 1 < len(tokens)
+                and (tokens[j + 1] in _UNITS and _UNITS[tokens[j + 1]] < 10 or tokens[j + 1] in ("oh", "o"))
+            ):
                 digit = "0" if tokens[j + 1] in ("oh", "o") else str(_UNITS[tokens[j + 1]])
                 run.groups.append(digit * _MULTIPLIERS[word])
                 j += 1
             elif word in _CARDINALS or word in _ORDINALS or word in _ORDINAL_TENS:
                 # number words, as many as follow one another, read by text2num
                 k = j
-                while k < len(tokens) and (tokens[k] in _CARDINALS or (
-                        tokens[k] == "and" and tokens[k - 1] in ("hundred", "thousand")
-                        and k + 1 < len(tokens) and tokens[k + 1] in _CARDINALS | _ORDINAL_WORDS)):
+                while k < len(tokens) and (
+                    tokens[k] in _CARDINALS
+                    or (
+                        tokens[k] == "and"
+                        and tokens[k - 1] in ("hundred", "thousand")
+                        and k + 1 < len(tokens)
+                        and tokens[k + 1] in _CARDINALS | _ORDINAL_WORDS
+                    )
+                ):
                     k += 1
                 ordinal = k < len(tokens) and tokens[k] in _ORDINAL_WORDS
                 end = k + 1 if ordinal else k
@@ -408,10 +429,14 @@ def number_runs(tokens: list[str]) -> list[NumberRun]:
             elif word == "point" and run.groups and _starts_number(tokens, j + 1):
                 k = j + 1
                 decimals = ""
-                while k < len(tokens) and (tokens[k] in ("oh", "o") or (
-                        tokens[k] in _UNITS and _UNITS[tokens[k]] < 10) or tokens[k].isdigit()):
-                    decimals += "0" if tokens[k] in ("oh", "o") else (
-                        tokens[k] if tokens[k].isdigit() else str(_UNITS[tokens[k]]))
+                while k < len(tokens) and (
+                    tokens[k] in ("oh", "o") or (tokens[k] in _UNITS and _UNITS[tokens[k]] < 10) or tokens[k].isdigit()
+                ):
+                    decimals += (
+                        "0"
+                        if tokens[k] in ("oh", "o")
+                        else (tokens[k] if tokens[k].isdigit() else str(_UNITS[tokens[k]]))
+                    )
                     k += 1
                 if len(run.groups) >= 1 and decimals:
                     run.decimal = decimals
@@ -438,8 +463,11 @@ def _starts_number(tokens: list[str], i: int) -> bool:
     if i >= len(tokens):
         return False
     word = tokens[i]
-    return bool(re.fullmatch(r"\d+(?:[.:]\d+)?", word)) or _is_number_word(word) or (
-        word in _MULTIPLIERS and i + 1 < len(tokens) and (tokens[i + 1] in _UNITS))
+    return (
+        bool(re.fullmatch(r"\d+(?:[.:]\d+)?", word))
+        or _is_number_word(word)
+        or (word in _MULTIPLIERS and i + 1 < len(tokens) and (tokens[i + 1] in _UNITS))
+    )
 
 
 # --------------------------------------------------------------------------- facts
@@ -507,8 +535,7 @@ def _code_stream(text: str) -> str:
     cleaned: list[tuple[str, str]] = []
     i = 0
     while i < len(raw):
-        if (len(lower[i]) == 1 and i + 3 < len(raw) + 1 and lower[i + 1:i + 3] == ["as", "in"]
-                and i + 3 < len(raw)):
+        if len(lower[i]) == 1 and i + 3 < len(raw) + 1 and lower[i + 1 : i + 3] == ["as", "in"] and i + 3 < len(raw):
             cleaned.append((raw[i], lower[i]))
             i += 4
             continue
@@ -555,8 +582,7 @@ def _email_stream(tokens: list[str]) -> str:
     runs = {r.start: r for r in number_runs(tokens)}
     out: list[str] = []
     i = 0
-    mapping = {"at": "@", "dot": ".", "period": ".", "underscore": "_", "dash": "-",
-               "hyphen": "-"}
+    mapping = {"at": "@", "dot": ".", "period": ".", "underscore": "_", "dash": "-", "hyphen": "-"}
     while i < len(tokens):
         word = tokens[i]
         if i in runs and word not in ("o",):
@@ -587,8 +613,7 @@ def _check_code(answer: _Answer, forms: list[str]) -> tuple[bool, str | None]:
             for match in re.finditer(re.escape(code), stream):
                 before = stream[match.start() - 1] if match.start() > 0 else "|"
                 after = stream[match.end()] if match.end() < len(stream) else "|"
-                if not (before.isdigit() and code[0].isdigit()) and not (
-                        after.isdigit() and code[-1].isdigit()):
+                if not (before.isdigit() and code[0].isdigit()) and not (after.isdigit() and code[-1].isdigit()):
                     return True, form
     return False, None
 
@@ -620,17 +645,18 @@ def _check_amount(answer: _Answer, forms: list[str]) -> tuple[bool, str | None]:
     targets = [(form, _amount_value(form)) for form in forms]
     candidates: list[tuple[float, str]] = []
     for k, run in enumerate(answer.runs):
-        said = " ".join(answer.tokens[run.start:run.end])
+        said = " ".join(answer.tokens[run.start : run.end])
         for value in run.values():
             candidates.append((value, said))
         # "fifteen dollars and ninety nine cents"
-        following = answer.tokens[run.end:run.end + 3]
+        following = answer.tokens[run.end : run.end + 3]
         if following[:1] in (["dollars"], ["dollar"]) and k + 1 < len(answer.runs):
             nxt = answer.runs[k + 1]
-            if nxt.start <= run.end + 2 and answer.tokens[nxt.end:nxt.end + 1] in (["cents"], ["cent"]):
-                candidates.append((int(run.digits) + int(nxt.digits) / 100.0,
-                                   " ".join(answer.tokens[run.start:nxt.end + 1])))
-    for form, target in targets:
+            if nxt.start <= run.end + 2 and answer.tokens[nxt.end : nxt.end + 1] in (["cents"], ["cent"]):
+                candidates.append(
+                    (int(run.digits) + int(nxt.digits) / 100.0, " ".join(answer.tokens[run.start : nxt.end + 1]))
+                )
+    for _form, target in targets:
         if target is None:
             continue
         for value, said in candidates:
@@ -699,8 +725,7 @@ def _check_date(answer: _Answer, forms: list[str]) -> tuple[bool, str | None]:
                     hit = (i, i + 1)
                     break
                 for run in answer.runs:
-                    near = (i < run.start <= i + DATE_NEIGHBOURHOOD) or (
-                        i - DATE_NEIGHBOURHOOD <= run.end - 1 < i)
+                    near = (i < run.start <= i + DATE_NEIGHBOURHOOD) or (i - DATE_NEIGHBOURHOOD <= run.end - 1 < i)
                     if near and run.groups and int(run.groups[0]) == parts["day"]:
                         hit = (min(i, run.start), max(i + 1, run.end))
                         break
@@ -709,7 +734,7 @@ def _check_date(answer: _Answer, forms: list[str]) -> tuple[bool, str | None]:
             if hit is None:
                 ok = False
             else:
-                found.append(" ".join(tokens[hit[0]:hit[1]]))
+                found.append(" ".join(tokens[hit[0] : hit[1]]))
         if ok and "weekday" in parts:
             ok = parts["weekday"] in tokens
             found.append(parts["weekday"])
@@ -719,11 +744,16 @@ def _check_date(answer: _Answer, forms: list[str]) -> tuple[bool, str | None]:
         if ok and "time" in parts:
             hits = [run for run in answer.runs if run.digits == parts["time"]]
             if "ampm" in parts:
-                hits = [r for r in hits if "".join(tokens[r.end:r.end + 2]).startswith(parts["ampm"])
-                        or tokens[r.end:r.end + 1] in (["in"],) and "afternoon" in tokens[r.end:r.end + 3]]
+                hits = [
+                    r
+                    for r in hits
+                    if "".join(tokens[r.end : r.end + 2]).startswith(parts["ampm"])
+                    or tokens[r.end : r.end + 1] in (["in"],)
+                    and "afternoon" in tokens[r.end : r.end + 3]
+                ]
             ok = bool(hits)
             if hits:
-                found.append(" ".join(tokens[hits[0].start:hits[0].end]))
+                found.append(" ".join(tokens[hits[0].start : hits[0].end]))
         if ok:
             return True, ", ".join(found)
     return False, None
@@ -734,8 +764,7 @@ def _check_address(answer: _Answer, forms: list[str]) -> tuple[bool, str | None]
         tokens = _tokens(form)
         numbers = [t for t in tokens if t.isdigit()]
         words = [w for w in tokens if not w.isdigit() and w not in STOP_WORDS]
-        digits = {run.digits for run in answer.runs} | {
-            g for run in answer.runs for g in run.groups}
+        digits = {run.digits for run in answer.runs} | {g for run in answer.runs for g in run.groups}
         if not all(n in digits for n in numbers):
             continue
         present = [w for w in words if any(fuzz.ratio(w, s) >= NAME_FUZZY_CUT for s in answer.words)]
@@ -755,7 +784,7 @@ _FACT_CHECKS = {
 }
 
 
-def facts_captured(text: str, facts: "Iterable[Fact | dict]") -> FactCheck:
+def facts_captured(text: str, facts: Iterable[Fact | dict]) -> FactCheck:
     """Which caller facts an answer states correctly. Each fact (a ``Fact`` or a dict with
     type/label/value/accepted) is checked against its value and its accepted forms, with
     spoken forms understood on the answer's side: digits read one by one with "oh" for
@@ -771,8 +800,7 @@ def facts_captured(text: str, facts: "Iterable[Fact | dict]") -> FactCheck:
         kind, label, value, accepted = _fact_parts(fact)
         check = _FACT_CHECKS.get(kind, _check_code)
         found, matched = check(answer, [value, *accepted])
-        results.append(FactResult(kind, label, value, found, matched,
-                                  "" if found else "not found in the answer"))
+        results.append(FactResult(kind, label, value, found, matched, "" if found else "not found in the answer"))
     return FactCheck(results)
 
 
@@ -812,8 +840,10 @@ class MoveCoverage:
         return len(self.politeness)
 
     def features(self) -> dict[str, float]:
-        return {"call_moves_covered": round(self.call_moves_covered, 4),
-                "politeness_markers": float(self.politeness_markers)}
+        return {
+            "call_moves_covered": round(self.call_moves_covered, 4),
+            "politeness_markers": float(self.politeness_markers),
+        }
 
     def evidence(self) -> dict:
         return {
@@ -841,8 +871,7 @@ def _phrase_spans(text_flat: str, phrase: str) -> list[tuple[int, int]]:
 
 
 def _pattern_spans(text_flat: str, pattern: str) -> list[tuple[int, int]]:
-    return [(m.start(), m.end()) for m in re.finditer(pattern, text_flat, re.IGNORECASE)
-            if m.end() > m.start()]
+    return [(m.start(), m.end()) for m in re.finditer(pattern, text_flat, re.IGNORECASE) if m.end() > m.start()]
 
 
 def _word_index(text_flat: str, char: int) -> int:
@@ -851,8 +880,8 @@ def _word_index(text_flat: str, char: int) -> int:
 
 def call_moves(
     text: str,
-    expected_moves: "Iterable[ExpectedMove | dict | str]",
-    phrasebank: "PhraseBank | None" = None,
+    expected_moves: Iterable[ExpectedMove | dict | str],
+    phrasebank: PhraseBank | None = None,
 ) -> MoveCoverage:
     """Which expected call moves an agent's words make, and how many politeness markers.
 
@@ -885,21 +914,26 @@ def call_moves(
                 for start, end in _phrase_spans(text_flat, phrase):
                     position = _word_index(text_flat, start)
                     if allowed(position):
-                        candidates.append(MoveResult(name, required, True, "phrase", phrase,
-                                                     text_flat[start:end], position))
+                        candidates.append(
+                            MoveResult(name, required, True, "phrase", phrase, text_flat[start:end], position)
+                        )
                         break
             for pattern in entry.patterns:
                 for start, end in _pattern_spans(text_flat, pattern):
                     position = _word_index(text_flat, start)
                     if allowed(position):
-                        candidates.append(MoveResult(name, required, True, "pattern", pattern,
-                                                     text_flat[start:end], position))
+                        candidates.append(
+                            MoveResult(name, required, True, "pattern", pattern, text_flat[start:end], position)
+                        )
                         break
         for phrasing in phrasings:
             found = _match_move_phrasing(words, said_lemmas, phrasing)
             if found and allowed(found[0]):
-                candidates.append(MoveResult(name, required, True, "phrasing", phrasing,
-                                             " ".join(words[found[0]:found[1]]), found[0]))
+                candidates.append(
+                    MoveResult(
+                        name, required, True, "phrasing", phrasing, " ".join(words[found[0] : found[1]]), found[0]
+                    )
+                )
         if candidates:
             # the earliest evidence, preferring the longest match at the same place
             result = min(candidates, key=lambda c: (c.position, -len(c.matched_text or "")))
@@ -930,7 +964,7 @@ def _match_move_phrasing(words: list[str], said_lemmas: list[str], phrasing: str
     return start, end
 
 
-def politeness_markers(text_or_flat: str, phrasebank: "PhraseBank | None" = None) -> list[PolitenessMarker]:
+def politeness_markers(text_or_flat: str, phrasebank: PhraseBank | None = None) -> list[PolitenessMarker]:
     """Politeness phrases and patterns of the phrase bank, overlaps merged, in order."""
     bank = phrasebank or get_bank().phrasebank
     text_flat = flat(text_or_flat)

@@ -50,8 +50,8 @@ from trainer.speech.textnorm import normalize
 from trainer.speech.transcript import Transcript
 
 if TYPE_CHECKING:  # pragma: no cover
-    from trainer.speech.audio import Audio
     from trainer.content import PhraseBank
+    from trainer.speech.audio import Audio
 
 # --------------------------------------------------------------------------- thresholds
 
@@ -88,8 +88,24 @@ EXTRA_FEATURE_NAMES = ("pitch_variation_semitones",)
 # Phrase-bank fillers that count wherever they occur (not English words in this use).
 ALWAYS_FILLERS = frozenset({"um", "uh", "er", "erm", "ah", "hmm", "ano", "bale"})
 # Used when no phrase bank is given and lessons/phrasebank.yaml cannot be read.
-DEFAULT_FILLERS = ("um", "uh", "er", "erm", "ah", "hmm", "you know", "like", "i mean",
-                   "kind of", "sort of", "basically", "actually", "so yeah", "ano", "bale")
+DEFAULT_FILLERS = (
+    "um",
+    "uh",
+    "er",
+    "erm",
+    "ah",
+    "hmm",
+    "you know",
+    "like",
+    "i mean",
+    "kind of",
+    "sort of",
+    "basically",
+    "actually",
+    "so yeah",
+    "ano",
+    "bale",
+)
 # A discourse filler preceded by one of these words is ordinary grammar, not a filler.
 FILLER_BLOCKERS: dict[str, frozenset[str]] = {
     "like": frozenset(
@@ -98,24 +114,16 @@ FILLER_BLOCKERS: dict[str, frozenset[str]] = {
         "nothing more less much exactly things people really also not would've what".split()
     ),
     "you know": frozenset(
-        "do did don't didn't let if will would as you'll i'll we'll to may might should could "
-        "can now how".split()
+        "do did don't didn't let if will would as you'll i'll we'll to may might should could can now how".split()
     ),
     "i mean": frozenset("what do did don't that's which".split()),
-    "kind of": frozenset(
-        "what this that a the any some which same every each other one all these those".split()
-    ),
-    "sort of": frozenset(
-        "what this that a the any some which same every each other one all these those".split()
-    ),
+    "kind of": frozenset("what this that a the any some which same every each other one all these those".split()),
+    "sort of": frozenset("what this that a the any some which same every each other one all these those".split()),
 }
 # Editing terms that mark a self-correction after a comma: "Monday, sorry, Tuesday".
-EDIT_TERMS = ("i mean", "sorry", "or rather", "rather", "no wait", "wait", "correction",
-              "let me rephrase", "i meant")
+EDIT_TERMS = ("i mean", "sorry", "or rather", "rather", "no wait", "wait", "correction", "let me rephrase", "i meant")
 # ...unless the word before shows an ordinary use ("yes, sorry", "hello, sorry").
-EDIT_BLOCKERS = frozenset(
-    "yes yeah oh okay ok hello hi well i'm am so very really thank thanks you".split()
-)
+EDIT_BLOCKERS = frozenset("yes yeah oh okay ok hello hi well i'm am so very really thank thanks you".split())
 # "sorry for/to/about ..." is an apology, not a correction.
 APOLOGY_FOLLOWERS = frozenset({"for", "to", "about", "that", "if"})
 # Words whose immediate repetition is normal English (or digits read out: "five five five").
@@ -219,8 +227,7 @@ class FluencyResult:
 
     def evidence(self) -> dict:
         def pause_dict(p: Pause) -> dict:
-            return {"start": round(p.start, 3), "end": round(p.end, 3),
-                    "seconds": round(p.duration, 3)}
+            return {"start": round(p.start, 3), "end": round(p.end, 3), "seconds": round(p.duration, 3)}
 
         return {
             "word_count": self.word_count,
@@ -228,9 +235,7 @@ class FluencyResult:
             "speaking_seconds": round(self.speaking_seconds, 3),
             "phonation_seconds": round(self.phonation_seconds, 3),
             "pause_source": self.pause_source,
-            "pause_counts": {
-                f">={level:g}s": len(self.pauses_at_least(level)) for level in PAUSE_LEVELS
-            },
+            "pause_counts": {f">={level:g}s": len(self.pauses_at_least(level)) for level in PAUSE_LEVELS},
             "mean_pause_seconds": {
                 f">={level:g}s": round(_mean([p.duration for p in self.pauses_at_least(level)]), 3)
                 for level in PAUSE_LEVELS
@@ -238,14 +243,15 @@ class FluencyResult:
             "pauses": [pause_dict(p) for p in self.pauses],
             "runs": list(self.runs),
             "fillers": [
-                {"filler": f.text, "heard": f.heard, "start": round(f.start, 3),
-                 "end": round(f.end, 3)} for f in self.fillers
+                {"filler": f.text, "heard": f.heard, "start": round(f.start, 3), "end": round(f.end, 3)}
+                for f in self.fillers
             ],
             "repetitions": [_disfluency_dict(d) for d in self.repetitions],
             "self_corrections": [_disfluency_dict(d) for d in self.self_corrections],
             "self_corrections_per_100_words": round(self.self_corrections_per_100_words, 4),
             "pitch_median_hz": None if self.pitch_median_hz is None else round(self.pitch_median_hz, 1),
-            "pitch_variation_semitones": None if self.pitch_variation_semitones is None
+            "pitch_variation_semitones": None
+            if self.pitch_variation_semitones is None
             else round(self.pitch_variation_semitones, 3),
             "thresholds": {
                 "run_pause_seconds": RUN_PAUSE_SECONDS,
@@ -307,16 +313,18 @@ def tokens_from_transcript(transcript: Transcript) -> list[Token]:
         sentence = bool(re.search(r"[.!?]$", previous_raw))
         after = bool(_CLAUSE_END.search(raw)) and not cut
         for i, part in enumerate(parts):
-            tokens.append(Token(
-                part,
-                w_start + i * step,
-                w_start + (i + 1) * step,
-                raw,
-                before if i == 0 else False,
-                after if i == len(parts) - 1 else False,
-                cut and i == len(parts) - 1,
-                sentence if i == 0 else False,
-            ))
+            tokens.append(
+                Token(
+                    part,
+                    w_start + i * step,
+                    w_start + (i + 1) * step,
+                    raw,
+                    before if i == 0 else False,
+                    after if i == len(parts) - 1 else False,
+                    cut and i == len(parts) - 1,
+                    sentence if i == 0 else False,
+                )
+            )
         previous_raw = raw
     return tokens
 
@@ -331,7 +339,7 @@ def _default_fillers() -> tuple[str, ...]:
         return DEFAULT_FILLERS
 
 
-def filler_phrases(phrasebank: "PhraseBank | None" = None) -> list[tuple[str, ...]]:
+def filler_phrases(phrasebank: PhraseBank | None = None) -> list[tuple[str, ...]]:
     """The phrase bank's fillers as word tuples, longest first."""
     source = phrasebank.fillers if phrasebank is not None else _default_fillers()
     phrases = {tuple(normalize(f).split()) for f in source}
@@ -339,7 +347,7 @@ def filler_phrases(phrasebank: "PhraseBank | None" = None) -> list[tuple[str, ..
     return sorted(phrases, key=lambda p: (-len(p), p))
 
 
-def find_fillers(tokens: list[Token], phrasebank: "PhraseBank | None" = None) -> tuple[list[Filler], set[int]]:
+def find_fillers(tokens: list[Token], phrasebank: PhraseBank | None = None) -> tuple[list[Filler], set[int]]:
     """Fillers and the indexes of the tokens they cover."""
     phrases = filler_phrases(phrasebank)
     corrections = {i for d_idx in _editing_term_spans(tokens) for i in d_idx}
@@ -356,7 +364,7 @@ def find_fillers(tokens: list[Token], phrasebank: "PhraseBank | None" = None) ->
         matched = None
         for phrase in phrases:
             n = len(phrase)
-            if tuple(t.text for t in tokens[i:i + n]) != phrase:
+            if tuple(t.text for t in tokens[i : i + n]) != phrase:
                 continue
             if " ".join(phrase) in ALWAYS_FILLERS or _is_discourse_filler(tokens, i, n, phrase):
                 if not any(j in corrections for j in range(i, i + n)):
@@ -364,8 +372,14 @@ def find_fillers(tokens: list[Token], phrasebank: "PhraseBank | None" = None) ->
                     break
         if matched:
             n = len(matched)
-            found.append(Filler(" ".join(matched), " ".join(dict.fromkeys(t.raw for t in tokens[i:i + n])),
-                                tokens[i].start, tokens[i + n - 1].end))
+            found.append(
+                Filler(
+                    " ".join(matched),
+                    " ".join(dict.fromkeys(t.raw for t in tokens[i : i + n])),
+                    tokens[i].start,
+                    tokens[i + n - 1].end,
+                )
+            )
             covered.update(range(i, i + n))
             i += n
         else:
@@ -392,7 +406,7 @@ def _editing_term_spans(tokens: list[Token]) -> list[range]:
             continue
         for term in terms:
             n = len(term)
-            if tuple(t.text for t in tokens[i:i + n]) != term or i + n >= len(tokens):
+            if tuple(t.text for t in tokens[i : i + n]) != term or i + n >= len(tokens):
                 continue
             if tokens[i - 1].text in EDIT_BLOCKERS:
                 continue
@@ -411,8 +425,13 @@ def find_disfluencies(tokens: list[Token], filler_indexes: set[int]) -> tuple[li
     boundary = [False] * len(kept)
     for k in range(1, len(kept)):
         a, b = kept[k - 1], kept[k]
-        boundary[k] = (tokens[b].pause_before or tokens[b].sentence_start or tokens[a].pause_after
-                       or b - a > 1 or tokens[a].cut_off)
+        boundary[k] = (
+            tokens[b].pause_before
+            or tokens[b].sentence_start
+            or tokens[a].pause_after
+            or b - a > 1
+            or tokens[a].cut_off
+        )
 
     repetitions: list[Disfluency] = []
     repeated_starts: set[int] = set()
@@ -420,15 +439,14 @@ def find_disfluencies(tokens: list[Token], filler_indexes: set[int]) -> tuple[li
     while k < len(words):
         step = 1
         for n in range(MAX_REPEAT_WORDS, 0, -1):
-            if k + 2 * n > len(words) or words[k:k + n] != words[k + n:k + 2 * n]:
+            if k + 2 * n > len(words) or words[k : k + n] != words[k + n : k + 2 * n]:
                 continue
             if n == 1 and words[k] in LEGITIMATE_REPEATS:
                 continue
-            if n > 1 and all(w in LEGITIMATE_REPEATS for w in words[k:k + n]):
+            if n > 1 and all(w in LEGITIMATE_REPEATS for w in words[k : k + n]):
                 continue
             first, last = tokens[kept[k]], tokens[kept[k + 2 * n - 1]]
-            repetitions.append(Disfluency("repetition", " ".join(words[k:k + 2 * n]),
-                                          first.start, last.end))
+            repetitions.append(Disfluency("repetition", " ".join(words[k : k + 2 * n]), first.start, last.end))
             repeated_starts.add(k + n)
             step = n
             break
@@ -444,7 +462,7 @@ def find_disfluencies(tokens: list[Token], filler_indexes: set[int]) -> tuple[li
         start, end = span[0], span[-1]
         before = tokens[start - 1]
         after = tokens[end + 1] if end + 1 < len(tokens) else tokens[end]
-        text = " ".join(t.text for t in tokens[start - 1:end + 2])
+        text = " ".join(t.text for t in tokens[start - 1 : end + 2])
         corrections.append(Disfluency("editing_term", text, before.start, after.end))
     for k in range(2, len(kept)):
         if not boundary[k] or k in repeated_starts:
@@ -453,14 +471,14 @@ def find_disfluencies(tokens: list[Token], filler_indexes: set[int]) -> tuple[li
             j = k - back
             if j < 0 or words[j] != words[k]:
                 continue
-            if words[j:k] == words[k:k + back]:
+            if words[j:k] == words[k : k + back]:
                 continue  # a plain repetition
             if any(boundary[m] for m in range(j + 1, k)):
                 continue  # the restart must go back within one stretch of speech
             if k + 1 >= len(words) or words[k + 1] == words[j + 1]:
                 continue  # must change something after the repeated word
             start, end = tokens[kept[j]], tokens[kept[min(k + 1, len(kept) - 1)]]
-            corrections.append(Disfluency("restart", " ".join(words[j:k + 2]), start.start, end.end))
+            corrections.append(Disfluency("restart", " ".join(words[j : k + 2]), start.start, end.end))
             break
     corrections.sort(key=lambda d: d.start)
     return repetitions, corrections
@@ -478,8 +496,9 @@ def vad_speech(samples) -> list:
 
 
 def pauses_from_words(tokens: list[Token]) -> list[Pause]:
-    return _gaps([(t.start, t.end) for t in tokens], tokens[0].start if tokens else 0.0,
-                 tokens[-1].end if tokens else 0.0)
+    return _gaps(
+        [(t.start, t.end) for t in tokens], tokens[0].start if tokens else 0.0, tokens[-1].end if tokens else 0.0
+    )
 
 
 def _gaps(spans: list[tuple[float, float]], start: float, end: float) -> list[Pause]:
@@ -524,8 +543,8 @@ def pitch_variation(samples, sample_rate: int = 16000) -> tuple[float | None, fl
 
 def measure_fluency(
     transcript: Transcript,
-    audio: "Audio | None" = None,
-    phrasebank: "PhraseBank | None" = None,
+    audio: Audio | None = None,
+    phrasebank: PhraseBank | None = None,
 ) -> FluencyResult:
     """Fluency features of one spoken answer (see the module docstring for definitions)."""
     tokens = tokens_from_transcript(transcript)
@@ -540,8 +559,9 @@ def measure_fluency(
 
     if not tokens:
         notes.append("no words were recognised")
-        return FluencyResult(0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, [], "none", 0.0, [], [], [], [],
-                             pitch_sd, pitch_median, notes)
+        return FluencyResult(
+            0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, [], "none", 0.0, [], [], [], [], pitch_sd, pitch_median, notes
+        )
 
     start, end = tokens[0].start, tokens[-1].end
     if audio is not None:

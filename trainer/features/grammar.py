@@ -89,9 +89,7 @@ SERVER_CONFIG = {
     "maxWorkQueueSize": "50",
 }
 
-COUNTED_CATEGORIES = frozenset(
-    {"GRAMMAR", "COLLOCATIONS", "CONFUSED_WORDS", "NONSTANDARD_PHRASES", "MISC"}
-)
+COUNTED_CATEGORIES = frozenset({"GRAMMAR", "COLLOCATIONS", "CONFUSED_WORDS", "NONSTANDARD_PHRASES", "MISC"})
 DISABLED_CATEGORIES = frozenset(
     {
         "CASING", "PUNCTUATION", "TYPOGRAPHY", "TYPOS", "COMPOUNDING",
@@ -387,9 +385,7 @@ class LanguageToolServer:
                 return
             time.sleep(0.25)
         self._kill(process.pid)
-        raise GrammarUnavailable(
-            f"the LanguageTool server did not start within {timeout:.0f} s: {self._log_tail()}"
-        )
+        raise GrammarUnavailable(f"the LanguageTool server did not start within {timeout:.0f} s: {self._log_tail()}")
 
     def _warm_up(self) -> None:
         """Build the en-US rule pipeline now, so the first real check is fast."""

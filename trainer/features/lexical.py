@@ -18,7 +18,8 @@ HESITATION_PATTERNS: tuple[tuple[str, str], ...] = (
 
 # Function words: pronouns, determiners, auxiliaries, prepositions, conjunctions,
 # contractions and discourse particles. Not content words for share_above_a2.
-STOP_WORDS = frozenset("""
+STOP_WORDS = frozenset(
+    """
 a an the this that these those some any each every no none all both either neither such
 i me my mine myself you your yours yourself yourselves he him his himself she her hers herself
 it its itself we us our ours ourselves they them their theirs themselves one ones
@@ -34,19 +35,59 @@ of to in on at by for with from about into onto over under up down out off throu
 between after before during without within along across against among around upon
 not very too just also only even still already again ever never now here there
 yes yeah no oh okay ok well please hi hello bye
-""".split())
+""".split()
+)
 
 
 _IRREGULAR = {
-    "went": "go", "gone": "go", "got": "get", "gotten": "get", "gave": "give", "given": "give",
-    "took": "take", "taken": "take", "came": "come", "made": "make", "said": "say",
-    "told": "tell", "sent": "send", "paid": "pay", "bought": "buy", "brought": "bring",
-    "thought": "think", "left": "leave", "kept": "keep", "lost": "lose", "found": "find",
-    "saw": "see", "seen": "see", "knew": "know", "known": "know", "wrote": "write",
-    "written": "write", "spoke": "speak", "spoken": "speak", "broke": "break", "broken": "break",
-    "children": "child", "people": "person", "men": "man", "women": "woman", "was": "be",
-    "were": "be", "is": "be", "are": "be", "am": "be", "been": "be", "had": "have", "has": "have",
-    "did": "do", "does": "do", "phoned": "phone", "kids": "child", "kid": "child",
+    "went": "go",
+    "gone": "go",
+    "got": "get",
+    "gotten": "get",
+    "gave": "give",
+    "given": "give",
+    "took": "take",
+    "taken": "take",
+    "came": "come",
+    "made": "make",
+    "said": "say",
+    "told": "tell",
+    "sent": "send",
+    "paid": "pay",
+    "bought": "buy",
+    "brought": "bring",
+    "thought": "think",
+    "left": "leave",
+    "kept": "keep",
+    "lost": "lose",
+    "found": "find",
+    "saw": "see",
+    "seen": "see",
+    "knew": "know",
+    "known": "know",
+    "wrote": "write",
+    "written": "write",
+    "spoke": "speak",
+    "spoken": "speak",
+    "broke": "break",
+    "broken": "break",
+    "children": "child",
+    "people": "person",
+    "men": "man",
+    "women": "woman",
+    "was": "be",
+    "were": "be",
+    "is": "be",
+    "are": "be",
+    "am": "be",
+    "been": "be",
+    "had": "have",
+    "has": "have",
+    "did": "do",
+    "does": "do",
+    "phoned": "phone",
+    "kids": "child",
+    "kid": "child",
 }
 
 

@@ -93,7 +93,7 @@ class Thresholds:
     full_marks_gop: float = -0.35  # pronunciation_accuracy 100 at this mean phone GOP or above
     zero_marks_gop: float = -3.0  # ... 0 at this or below, linear between
 
-    def lowered_by(self, nats: float) -> "Thresholds":
+    def lowered_by(self, nats: float) -> Thresholds:
         """Every threshold ``nats`` lower (all are GOP values)."""
         return Thresholds(**{name: value - nats for name, value in asdict(self).items()})
 
@@ -154,9 +154,15 @@ class PhoneScore:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(self).items()}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "PhoneScore":
-        return cls(data["phone"], data["start"], data["end"], data.get("gop"),
-                   data["forced_score_per_frame"], data.get("free_score_per_frame"))
+    def from_dict(cls, data: dict) -> PhoneScore:
+        return cls(
+            data["phone"],
+            data["start"],
+            data["end"],
+            data.get("gop"),
+            data["forced_score_per_frame"],
+            data.get("free_score_per_frame"),
+        )
 
 
 @dataclass
@@ -174,17 +180,24 @@ class WordScore:
     phones: list[PhoneScore] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        data = {k: (round(v, 3) if isinstance(v, float) else v)
-                for k, v in asdict(self).items() if k != "phones"}
+        data = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(self).items() if k != "phones"}
         data["phones"] = [p.to_dict() for p in self.phones]
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "WordScore":
+    def from_dict(cls, data: dict) -> WordScore:
         return cls(
-            data["index"], data["word"], data["label"], data.get("start"), data.get("end"), data.get("gop"),
-            data.get("min_phone_gop"), data.get("heard"), data.get("pronunciation"),
-            data.get("pronunciation_source", "none"), [PhoneScore.from_dict(p) for p in data.get("phones", [])],
+            data["index"],
+            data["word"],
+            data["label"],
+            data.get("start"),
+            data.get("end"),
+            data.get("gop"),
+            data.get("min_phone_gop"),
+            data.get("heard"),
+            data.get("pronunciation"),
+            data.get("pronunciation_source", "none"),
+            [PhoneScore.from_dict(p) for p in data.get("phones", [])],
         )
 
 
@@ -196,17 +209,23 @@ class InsertedWord:
     after_index: int  # reference word it follows (-1: before the first)
 
     def to_dict(self) -> dict:
-        return {"word": self.word, "start": round(self.start, 3), "end": round(self.end, 3),
-                "after_index": self.after_index}
+        return {
+            "word": self.word,
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+            "after_index": self.after_index,
+        }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "InsertedWord":
+    def from_dict(cls, data: dict) -> InsertedWord:
         return cls(data["word"], data["start"], data["end"], data["after_index"])
 
 
 LABELS = ("ok", "unclear", "mispronounced", "omitted")
-READ_ALOUD_METHOD = ("PocketSphinx forced alignment vs free phone recognition (GOP, nats/frame); "
-                     "omissions and insertions from the Whisper transcript")
+READ_ALOUD_METHOD = (
+    "PocketSphinx forced alignment vs free phone recognition (GOP, nats/frame); "
+    "omissions and insertions from the Whisper transcript"
+)
 
 
 @dataclass
@@ -239,7 +258,7 @@ class ReadAloudEvidence:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ReadAloudEvidence":
+    def from_dict(cls, data: dict) -> ReadAloudEvidence:
         return cls(
             words=[WordScore.from_dict(w) for w in data.get("words", [])],
             inserted=[InsertedWord.from_dict(w) for w in data.get("inserted", [])],
@@ -303,8 +322,7 @@ class ReadAloudAssessment:
         gops = np.array([p.gop for p in phones]) if phones else np.array([])
         word_gops = [w.gop for w in self.words if w.gop is not None]
         total = max(1, len(self.words))
-        counts = {label: sum(w.label == label for w in self.words)
-                  for label in LABELS}
+        counts = {label: sum(w.label == label for w in self.words) for label in LABELS}
         values = {
             "pronunciation_accuracy": _round(self.pronunciation_accuracy, 2),
             "completeness": round(self.completeness, 2),
@@ -312,10 +330,12 @@ class ReadAloudAssessment:
             "median_phone_gop": _round(float(np.median(gops)) if gops.size else None),
             "mean_word_gop": _round(float(np.mean(word_gops)) if word_gops else None),
             "min_word_gop": _round(float(np.min(word_gops)) if word_gops else None),
-            "share_phones_below_low": _round(float((gops < self.thresholds.low_phone_gop).mean())
-                                             if gops.size else None),
-            "share_phones_below_very_low": _round(float((gops < self.thresholds.very_low_phone_gop).mean())
-                                                  if gops.size else None),
+            "share_phones_below_low": _round(
+                float((gops < self.thresholds.low_phone_gop).mean()) if gops.size else None
+            ),
+            "share_phones_below_very_low": _round(
+                float((gops < self.thresholds.very_low_phone_gop).mean()) if gops.size else None
+            ),
             "forced_score_per_frame": _round(self.forced_score_per_frame),
             "free_score_per_frame": _round(self.free_score_per_frame),
             "share_words_ok": round(counts["ok"] / total, 4),
@@ -390,8 +410,7 @@ PHONE_LOOP_LANGUAGE_WEIGHT = 2.0
 
 def _decoder_config(kind: str) -> dict:
     root = model_dir()
-    common = dict(hmm=str(root / "en-us"), dict=str(lexicon.dictionary_path()), logfn="/dev/null",
-                  cmn="batch")
+    common = dict(hmm=str(root / "en-us"), dict=str(lexicon.dictionary_path()), logfn="/dev/null", cmn="batch")
     if kind in ("align", "align_wide"):
         beam = ALIGN_BEAM if kind == "align" else WIDE_ALIGN_BEAM
         return dict(common, lm=None, compallsen=COMPUTE_ALL_SENONES, bestpath=False, beam=beam, pbeam=beam, wbeam=beam)
@@ -444,7 +463,7 @@ class _Segment:
     start: int  # frame
     frames: int
     score: int  # PocketSphinx units
-    children: list["_Segment"] = field(default_factory=list)
+    children: list[_Segment] = field(default_factory=list)
 
 
 def _force_align(decoder, pcm: bytes, words: list[str], phone_level: bool = True) -> list[_Segment] | None:
@@ -459,8 +478,10 @@ def _force_align(decoder, pcm: bytes, words: list[str], phone_level: bool = True
         if decoder.hyp() is None:
             return None
         if not phone_level:
-            return [_Segment(seg.word, seg.start_frame, seg.end_frame - seg.start_frame + 1,
-                             _log_score(seg.ascore)) for seg in decoder.seg()]
+            return [
+                _Segment(seg.word, seg.start_frame, seg.end_frame - seg.start_frame + 1, _log_score(seg.ascore))
+                for seg in decoder.seg()
+            ]
         decoder.set_alignment()
         _decode(decoder, pcm)
         alignment = decoder.get_alignment()
@@ -492,7 +513,7 @@ def _fill_frame_scores(scores: np.ndarray, segments: list[_Segment]) -> None:
             for state in phone.children or [phone]:
                 end = min(len(scores), state.start + state.frames)
                 if state.frames > 0 and end > state.start:
-                    scores[state.start:end] = state.score * SCORE_UNIT_NATS / state.frames
+                    scores[state.start : end] = state.score * SCORE_UNIT_NATS / state.frames
 
 
 def _free_phones(pcm: bytes) -> list[str]:
@@ -512,13 +533,61 @@ def _is_filler(name: str) -> bool:
 
 # espeak-ng IPA -> CMU phones, longest symbols first.
 _IPA_TO_CMU = {
-    "aɪ": "AY", "aʊ": "AW", "ɔɪ": "OY", "eɪ": "EY", "oʊ": "OW", "əʊ": "OW", "tʃ": "CH", "dʒ": "JH",
-    "ɑ": "AA", "ɒ": "AA", "a": "AE", "æ": "AE", "ʌ": "AH", "ə": "AH", "ɐ": "AH", "ɚ": "ER",
-    "ɜ": "ER", "ɛ": "EH", "e": "EH", "ɪ": "IH", "ᵻ": "IH", "i": "IY", "ɔ": "AO", "o": "OW",
-    "ʊ": "UH", "u": "UW", "p": "P", "b": "B", "t": "T", "d": "D", "k": "K", "ɡ": "G", "g": "G",
-    "f": "F", "v": "V", "θ": "TH", "ð": "DH", "s": "S", "z": "Z", "ʃ": "SH", "ʒ": "ZH",
-    "h": "HH", "x": "HH", "m": "M", "n": "N", "ŋ": "NG", "l": "L", "ɫ": "L", "ɬ": "L", "ɹ": "R",
-    "r": "R", "ɾ": "T", "j": "Y", "w": "W", "ʍ": "W",
+    "aɪ": "AY",
+    "aʊ": "AW",
+    "ɔɪ": "OY",
+    "eɪ": "EY",
+    "oʊ": "OW",
+    "əʊ": "OW",
+    "tʃ": "CH",
+    "dʒ": "JH",
+    "ɑ": "AA",
+    "ɒ": "AA",
+    "a": "AE",
+    "æ": "AE",
+    "ʌ": "AH",
+    "ə": "AH",
+    "ɐ": "AH",
+    "ɚ": "ER",
+    "ɜ": "ER",
+    "ɛ": "EH",
+    "e": "EH",
+    "ɪ": "IH",
+    "ᵻ": "IH",
+    "i": "IY",
+    "ɔ": "AO",
+    "o": "OW",
+    "ʊ": "UH",
+    "u": "UW",
+    "p": "P",
+    "b": "B",
+    "t": "T",
+    "d": "D",
+    "k": "K",
+    "ɡ": "G",
+    "g": "G",
+    "f": "F",
+    "v": "V",
+    "θ": "TH",
+    "ð": "DH",
+    "s": "S",
+    "z": "Z",
+    "ʃ": "SH",
+    "ʒ": "ZH",
+    "h": "HH",
+    "x": "HH",
+    "m": "M",
+    "n": "N",
+    "ŋ": "NG",
+    "l": "L",
+    "ɫ": "L",
+    "ɬ": "L",
+    "ɹ": "R",
+    "r": "R",
+    "ɾ": "T",
+    "j": "Y",
+    "w": "W",
+    "ʍ": "W",
 }
 _IPA_IGNORED = set("ˈˌːˑ.‿ʔ̩̯̃- ")
 
@@ -530,7 +599,7 @@ def ipa_to_cmu(ipa: str) -> list[str]:
         if ipa[i] in _IPA_IGNORED or not ipa[i].strip():
             i += 1
             continue
-        pair = ipa[i:i + 2]
+        pair = ipa[i : i + 2]
         if pair in _IPA_TO_CMU:
             phones.append(_IPA_TO_CMU[pair])
             i += 2
@@ -546,8 +615,9 @@ def ipa_to_cmu(ipa: str) -> list[str]:
 def g2p(word: str) -> str | None:
     """CMU phones for a word not in the dictionary, from espeak-ng's English rules."""
     try:
-        result = subprocess.run(["espeak-ng", "-q", "-v", "en-us", "--ipa", word],
-                                capture_output=True, text=True, timeout=10, check=True)
+        result = subprocess.run(
+            ["espeak-ng", "-q", "-v", "en-us", "--ipa", word], capture_output=True, text=True, timeout=10, check=True
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     phones = ipa_to_cmu(result.stdout.strip())
@@ -626,12 +696,12 @@ def match_reference(reference: list[str], heard: list[HeardToken]) -> tuple[list
             for a, b in ((first - 1, last), (first, last + 1), (first - 1, last + 1)):
                 if a < 0 or b >= len(heard) or any(k != matched[i] and k not in inserted for k in (a, b)):
                     continue
-                joined = phone_similarity(word, " ".join(t.text for t in heard[a:b + 1]))
+                joined = phone_similarity(word, " ".join(t.text for t in heard[a : b + 1]))
                 if joined > best:
                     best, first, last = joined, a, b
         for k in range(first, last + 1):
             inserted.pop(k, None)
-        text = " ".join(t.text for t in heard[first:last + 1])
+        text = " ".join(t.text for t in heard[first : last + 1])
         kind = "same" if best >= 1.0 else "similar" if best >= SIMILAR_PHONE_SHARE else "other"
         result.append(_Heard(text, heard[first].start, heard[last].end, kind))
     return result, sorted(inserted.items())
@@ -640,8 +710,9 @@ def match_reference(reference: list[str], heard: list[HeardToken]) -> tuple[list
 # --------------------------------------------------------------------------- assessment
 
 
-def assess_read_aloud(audio: Audio, reference_text: str, transcript: Transcript | None = None,
-                      thresholds: Thresholds = THRESHOLDS) -> ReadAloudAssessment:
+def assess_read_aloud(
+    audio: Audio, reference_text: str, transcript: Transcript | None = None, thresholds: Thresholds = THRESHOLDS
+) -> ReadAloudAssessment:
     """Score a reading of ``reference_text``. ``transcript`` is the Whisper transcript of
     the same audio (recognised here when not given)."""
     reference = normalize(reference_text).split()
@@ -656,8 +727,10 @@ def assess_read_aloud(audio: Audio, reference_text: str, transcript: Transcript 
     narrowband = is_narrowband(audio)
     if narrowband:
         thresholds = thresholds.lowered_by(NARROWBAND_GOP_DROP)
-        notes.append(f"telephone-band audio: GOP thresholds lowered by {NARROWBAND_GOP_DROP} nats/frame, "
-                     "the drop a phone line causes on the same readings")
+        notes.append(
+            f"telephone-band audio: GOP thresholds lowered by {NARROWBAND_GOP_DROP} nats/frame, "
+            "the drop a phone line causes on the same readings"
+        )
     # Each of Whisper's digit pieces ("2", "-8") keeps its own times here; the calibrated
     # model's features were measured so (calibration joins them back: its features only).
     heard = heard_tokens(transcript, join_digits=False)
@@ -686,7 +759,7 @@ def assess_read_aloud(audio: Audio, reference_text: str, transcript: Transcript 
     unaligned: list[int] = []
     timings["alignment"] = timings["phone_recognition"] = 0.0
     for chunk, (first_frame, end_frame) in _chunks(to_align, said, offset, frames):
-        piece = pcm[first_frame * SAMPLES_PER_FRAME_BYTES:end_frame * SAMPLES_PER_FRAME_BYTES]
+        piece = pcm[first_frame * SAMPLES_PER_FRAME_BYTES : end_frame * SAMPLES_PER_FRAME_BYTES]
         # one piece's forced and free paths in one go, whatever other threads decode
         with POCKETSPHINX_LOCK:
             step = time.perf_counter()
@@ -700,21 +773,21 @@ def assess_read_aloud(audio: Audio, reference_text: str, transcript: Transcript 
             unaligned += chunk
             continue
         if kind == "align_wide":
-            notes.append(f"aligned with the wide beam ({WIDE_ALIGN_BEAM:g}): "
-                         + " ".join(reference[i] for i in chunk))
+            notes.append(f"aligned with the wide beam ({WIDE_ALIGN_BEAM:g}): " + " ".join(reference[i] for i in chunk))
         _shift(segments, first_frame)
         _fill_frame_scores(forced_scores, segments)
         for position, segment in zip(chunk, [s for s in segments if not _is_filler(s.name)], strict=True):
             aligned[position] = segment
-            speech_frames[segment.start:segment.start + segment.frames] = True
+            speech_frames[segment.start : segment.start + segment.frames] = True
         if free is None:
             notes.append("free phone recognition failed; no GOP for: " + " ".join(reference[i] for i in chunk))
             continue
         _shift(free, first_frame)
         _fill_frame_scores(free_scores, free)
     if unaligned:
-        notes.append("could not be aligned to the audio, no sound-level scores for: "
-                     + " ".join(reference[i] for i in unaligned))
+        notes.append(
+            "could not be aligned to the audio, no sound-level scores for: " + " ".join(reference[i] for i in unaligned)
+        )
 
     words: list[WordScore] = []
     for i, word in enumerate(reference):
@@ -728,17 +801,26 @@ def assess_read_aloud(audio: Audio, reference_text: str, transcript: Transcript 
         gops = [p.gop for p in phone_scores if p.gop is not None]
         gop = float(np.mean(gops)) if gops else None
         token = said[i]
-        words.append(WordScore(
-            i, word, label_for(gop, token.kind, thresholds),
-            offset + segment.start / FRAMES_PER_SECOND if segment else token.start,
-            offset + (segment.start + segment.frames) / FRAMES_PER_SECOND if segment else token.end,
-            gop, min(gops) if gops else None, token.text,
-            " ".join(p.phone for p in phone_scores) if phone_scores else phones_text, source, phone_scores,
-        ))
+        words.append(
+            WordScore(
+                i,
+                word,
+                label_for(gop, token.kind, thresholds),
+                offset + segment.start / FRAMES_PER_SECOND if segment else token.start,
+                offset + (segment.start + segment.frames) / FRAMES_PER_SECOND if segment else token.end,
+                gop,
+                min(gops) if gops else None,
+                token.text,
+                " ".join(p.phone for p in phone_scores) if phone_scores else phones_text,
+                source,
+                phone_scores,
+            )
+        )
     replaced = [w for w in words if w.label == "omitted" and w.heard]
     if replaced:
-        notes.append("said another word instead (counted as omitted): "
-                     + ", ".join(f"{w.word} -> {w.heard}" for w in replaced))
+        notes.append(
+            "said another word instead (counted as omitted): " + ", ".join(f"{w.word} -> {w.heard}" for w in replaced)
+        )
     inserted = [InsertedWord(heard[t].text, heard[t].start, heard[t].end, after) for t, after in inserted_at]
 
     utterance_forced = utterance_free = None
@@ -748,9 +830,16 @@ def assess_read_aloud(audio: Audio, reference_text: str, transcript: Transcript 
             utterance_free = float(np.nanmean(free_scores[speech_frames]))
     timings["total"] = time.perf_counter() - started
     return ReadAloudAssessment(
-        reference_text=reference_text, words=words, inserted=inserted, thresholds=thresholds,
-        notes=notes, audio_seconds=audio.duration, aligned_seconds=len(pcm) / 32000, narrowband=narrowband,
-        forced_score_per_frame=utterance_forced, free_score_per_frame=utterance_free,
+        reference_text=reference_text,
+        words=words,
+        inserted=inserted,
+        thresholds=thresholds,
+        notes=notes,
+        audio_seconds=audio.duration,
+        aligned_seconds=len(pcm) / 32000,
+        narrowband=narrowband,
+        forced_score_per_frame=utterance_forced,
+        free_score_per_frame=utterance_free,
         processing_seconds={k: round(v, 3) for k, v in timings.items()},
     )
 
@@ -764,11 +853,12 @@ def _speech_span(audio: Audio, heard: list[HeardToken]) -> tuple[float, bytes]:
     start = max(0.0, min(t.start for t in heard) - SPAN_MARGIN_SECONDS)
     end = min(audio.duration, max(t.end for t in heard) + SPAN_MARGIN_SECONDS)
     first, last = int(start * 16000), int(end * 16000)
-    return first / 16000, pcm[2 * first:2 * last]
+    return first / 16000, pcm[2 * first : 2 * last]
 
 
-def _chunks(positions: list[int], said: list[_Heard | None], offset: float,
-            frames: int) -> list[tuple[list[int], tuple[int, int]]]:
+def _chunks(
+    positions: list[int], said: list[_Heard | None], offset: float, frames: int
+) -> list[tuple[list[int], tuple[int, int]]]:
     """The words to align in pieces, each with its frame range of the span: cut where
     Whisper heard a pause of CHUNK_PAUSE_SECONDS or more, and pieces of more than
     MAX_CHUNK_WORDS words cut again at their widest gap. The cuts fall halfway through the
@@ -790,8 +880,10 @@ def _chunks(positions: list[int], said: list[_Heard | None], offset: float,
         if len(group) <= MAX_CHUNK_WORDS:
             return [group]
         middle = len(group) / 2
-        cut = max(range(MIN_CHUNK_WORDS, len(group) - MIN_CHUNK_WORDS + 1),
-                  key=lambda k: (round(gap(group[k - 1], group[k]), 2), -abs(k - middle)))
+        cut = max(
+            range(MIN_CHUNK_WORDS, len(group) - MIN_CHUNK_WORDS + 1),
+            key=lambda k: (round(gap(group[k - 1], group[k]), 2), -abs(k - middle)),
+        )
         return split(group[:cut]) + split(group[cut:])
 
     pieces = [piece for group in groups for piece in split(group)]
@@ -809,8 +901,9 @@ def _shift(segments: list[_Segment], frames: int) -> None:
         _shift(segment.children, frames)
 
 
-def _align(pcm: bytes, words: list[str], added: dict[str, str] | None = None,
-           phone_level: bool = True) -> tuple[list[_Segment] | None, str | None]:
+def _align(
+    pcm: bytes, words: list[str], added: dict[str, str] | None = None, phone_level: bool = True
+) -> tuple[list[_Segment] | None, str | None]:
     """Forced alignment with the stock beam, retried with the wide one; (segments, decoder kind)."""
     for kind in ("align", "align_wide"):
         decoder, lock = get_decoder(kind)
@@ -845,11 +938,16 @@ def _phone_scores(word: _Segment, forced: np.ndarray, free: np.ndarray, offset: 
         # the expected phone scores higher, that is the better explanation of the sound, so
         # the denominator is the better of the two per frame and GOP is never above 0.
         gop = float((expected - np.maximum(expected, other)).mean()) if scored else None
-        scores.append(PhoneScore(
-            phone.name, offset + phone.start / FRAMES_PER_SECOND,
-            offset + (phone.start + phone.frames) / FRAMES_PER_SECOND,
-            gop, float(expected.mean()), float(other.mean()) if scored else None,
-        ))
+        scores.append(
+            PhoneScore(
+                phone.name,
+                offset + phone.start / FRAMES_PER_SECOND,
+                offset + (phone.start + phone.frames) / FRAMES_PER_SECOND,
+                gop,
+                float(expected.mean()),
+                float(other.mean()) if scored else None,
+            )
+        )
     return scores
 
 
@@ -895,7 +993,7 @@ class Intelligibility:
     def evidence(self) -> dict:
         return {
             "method": "intelligibility = 100 x duration-weighted mean Whisper word probability"
-                      + (f" + {NARROWBAND_PROBABILITY_DROP} for telephone-band audio" if self.narrowband else ""),
+            + (f" + {NARROWBAND_PROBABILITY_DROP} for telephone-band audio" if self.narrowband else ""),
             "word_count": self.word_count,
             "mean_word_confidence": round(self.mean_word_probability, 3),
             "low_confidence_threshold": LOW_CONFIDENCE,
@@ -915,7 +1013,10 @@ def assess_intelligibility(transcript: Transcript, audio: Audio | None = None) -
     score = 100.0 * min(1.0, mean + (NARROWBAND_PROBABILITY_DROP if narrowband else 0.0))
     low = [w for w in words if w.probability < LOW_CONFIDENCE]
     return Intelligibility(
-        score, float(probabilities.mean()), len(low) / len(words), len(words),
+        score,
+        float(probabilities.mean()),
+        len(low) / len(words),
+        len(words),
         [{"word": w.text, "start": w.start, "end": w.end, "probability": w.probability} for w in low],
         narrowband,
     )

@@ -198,7 +198,7 @@ class VocabularyResult:
 # --------------------------------------------------------------------------- measure
 
 
-def _phrase_catalogue(phrasebank: "PhraseBank") -> list[tuple[str, str, tuple[str, ...]]]:
+def _phrase_catalogue(phrasebank: PhraseBank) -> list[tuple[str, str, tuple[str, ...]]]:
     """(phrase as written, source, flat words), longest first."""
     items: list[tuple[str, str, tuple[str, ...]]] = []
     for entry in phrasebank.vocabulary:
@@ -215,7 +215,7 @@ def _phrase_catalogue(phrasebank: "PhraseBank") -> list[tuple[str, str, tuple[st
     return sorted(items, key=lambda item: -len(item[2]))
 
 
-def find_call_centre_phrases(text: str, phrasebank: "PhraseBank") -> list[PhraseUse]:
+def find_call_centre_phrases(text: str, phrasebank: PhraseBank) -> list[PhraseUse]:
     """Distinct phrase-bank items used, longest match first, no overlaps."""
     words = _flat(text).split()
     stems = [stem(w) for w in words]
@@ -230,20 +230,19 @@ def find_call_centre_phrases(text: str, phrasebank: "PhraseBank") -> list[Phrase
         n = len(target)
         target_stems = [stem(w) for w in target]
         for i in range(len(words) - n + 1):
-            if any(taken[i:i + n]):
+            if any(taken[i : i + n]):
                 continue
             # vocabulary terms match on stems ("refunds", "escalated"); move phrases exactly
-            same = (stems[i:i + n] == target_stems) if source == "vocabulary" else (
-                tuple(words[i:i + n]) == target)
+            same = (stems[i : i + n] == target_stems) if source == "vocabulary" else (tuple(words[i : i + n]) == target)
             if same:
-                used[key] = PhraseUse(phrase, source, " ".join(words[i:i + n]), i)
+                used[key] = PhraseUse(phrase, source, " ".join(words[i : i + n]), i)
                 for j in range(i, i + n):
                     taken[j] = True
                 break
     return sorted(used.values(), key=lambda p: p.position)
 
 
-def measure_vocabulary(text: str, phrasebank: "PhraseBank | None" = None) -> VocabularyResult:
+def measure_vocabulary(text: str, phrasebank: PhraseBank | None = None) -> VocabularyResult:
     """Vocabulary features of a transcript or a typed reply."""
     if phrasebank is None:
         from trainer.content import get_bank

@@ -16,12 +16,12 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
+from trainer.config import get_settings
 from trainer.content import task_type_name
-from trainer.reports import evidence
 from trainer.data import interviews, records
 from trainer.data.access import Actor
-from trainer.config import get_settings
 from trainer.data.storage import AttemptStatus, utcnow
+from trainer.reports import evidence
 
 FONT_FOLDERS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 MAX_ANSWER_CHARS = 700
@@ -69,8 +69,9 @@ class CandidateReport:
         parts = []
         if self.template.pass_level:
             parts.append(f"level {self.template.pass_level} or above")
-        parts += [f"{name.replace('_', ' ')} at least {minimum:g}" for name, minimum in
-                  self.template.pass_minimums.items()]
+        parts += [
+            f"{name.replace('_', ' ')} at least {minimum:g}" for name, minimum in self.template.pass_minimums.items()
+        ]
         return "; ".join(parts) or "no pass bar set"
 
 
@@ -94,8 +95,21 @@ def _task_title(task_id: str) -> str:
 def _item(item: interviews.InterviewItem, detail: records.AttemptDetail | None) -> ItemReport:
     title = _task_title(item.task_id)
     if detail is None:
-        return ItemReport(item.position, item.task_id, item.task_type, title, None, "not answered", None, None,
-                          None, (), {}, None, False)
+        return ItemReport(
+            item.position,
+            item.task_id,
+            item.task_type,
+            title,
+            None,
+            "not answered",
+            None,
+            None,
+            None,
+            (),
+            {},
+            None,
+            False,
+        )
     summary, report = detail.summary, detail.report
     lines = tuple(DimensionLine(d.name, d.score, d.band, d.label) for d in detail.dimensions.values())
     highlights = {}
@@ -105,9 +119,21 @@ def _item(item: interviews.InterviewItem, detail: records.AttemptDetail | None) 
     note = summary.status_reason if summary.status == AttemptStatus.UNSCORABLE else None
     if summary.status in (AttemptStatus.RECORDED, AttemptStatus.SCORING, AttemptStatus.FAILED):
         note = "saved, not scored yet"
-    return ItemReport(item.position, item.task_id, item.task_type, title, summary.id, summary.status.value, note,
-                      summary.overall_score, summary.level, lines, highlights, answer,
-                      detail.recording_path is not None)
+    return ItemReport(
+        item.position,
+        item.task_id,
+        item.task_type,
+        title,
+        summary.id,
+        summary.status.value,
+        note,
+        summary.overall_score,
+        summary.level,
+        lines,
+        highlights,
+        answer,
+        detail.recording_path is not None,
+    )
 
 
 def candidate_report(actor: Actor, invitation_id: int) -> CandidateReport:
@@ -116,8 +142,10 @@ def candidate_report(actor: Actor, invitation_id: int) -> CandidateReport:
     invitation = interviews.get_invitation(actor, invitation_id)
     template = interviews.get_template(actor, invitation.template_id)
     result = interviews.candidate_result(actor, invitation_id)
-    answers = {a.position: records.get_attempt(actor, a.id)
-               for a in records.list_attempts(actor, invitation_id=invitation_id, newest_first=False)}
+    answers = {
+        a.position: records.get_attempt(actor, a.id)
+        for a in records.list_attempts(actor, invitation_id=invitation_id, newest_first=False)
+    }
     items = tuple(_item(item, answers.get(item.position)) for item in template.items)
     return CandidateReport(invitation, template, result, items, utcnow())
 
@@ -170,27 +198,33 @@ def render_pdf(report: CandidateReport, app_url: str | None = None) -> bytes:
         pdf.set_font(family, "B" if bold else "", size)
         if link:
             pdf.set_text_color(20, 60, 170)
-        pdf.multi_cell(0, height, clean(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT, link=link or None,
-                       align="L")
+        pdf.multi_cell(0, height, clean(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT, link=link or None, align="L")
         pdf.set_text_color(0, 0, 0)
 
     result, invitation = report.result, report.invitation
     write("BPO English Trainer - interview report", 9)
     write(result.candidate_name, 18, bold=True, height=9)
     write(f"Interview: {report.template.name}")
-    write(f"Invited {_when(invitation.created_at)}; finished {_when(invitation.finished_at)}; "
-          f"status {invitation.status}; answered {result.answered} of {result.total}")
+    write(
+        f"Invited {_when(invitation.created_at)}; finished {_when(invitation.finished_at)}; "
+        f"status {invitation.status}; answered {result.answered} of {result.total}"
+    )
     pdf.ln(3)
-    write(f"Overall score {_score(result.overall_score)}/100    Level {result.level or '-'}    "
-          f"Result {report.verdict}", 13, bold=True, height=7)
+    write(
+        f"Overall score {_score(result.overall_score)}/100    Level {result.level or '-'}    Result {report.verdict}",
+        13,
+        bold=True,
+        height=7,
+    )
     write(f"Pass bar: {report.bar}")
     pdf.ln(2)
 
     if result.dimensions:
         write("Scores per dimension (mean over the answers)", 11, bold=True)
         pdf.set_font(family, "", 10)
-        with pdf.table(col_widths=(60, 30, 40, 50), text_align=("LEFT", "RIGHT", "RIGHT", "LEFT"),
-                       first_row_as_headings=True) as table:
+        with pdf.table(
+            col_widths=(60, 30, 40, 50), text_align=("LEFT", "RIGHT", "RIGHT", "LEFT"), first_row_as_headings=True
+        ) as table:
             table.row(["Dimension", "Score", "Minimum", "Met"])
             for name, value in result.dimensions.items():
                 minimum = report.template.pass_minimums.get(name)
@@ -206,8 +240,11 @@ def render_pdf(report: CandidateReport, app_url: str | None = None) -> bytes:
         if item.attempt_id is None:
             write("Not answered.")
             continue
-        status = f"Score {_score(item.overall_score)}/100, level {item.level}" if item.overall_score is not None \
+        status = (
+            f"Score {_score(item.overall_score)}/100, level {item.level}"
+            if item.overall_score is not None
             else f"Not scored ({item.status})"
+        )
         write(status + (f" - {item.note}" if item.note else ""))
         for line in item.dimensions:
             write(f"{line.name.replace('_', ' ')}: {line.score:.0f} (band {line.band}, {line.label})", bold=True)
@@ -217,9 +254,16 @@ def render_pdf(report: CandidateReport, app_url: str | None = None) -> bytes:
             answer = item.answer if len(item.answer) <= MAX_ANSWER_CHARS else item.answer[:MAX_ANSWER_CHARS] + "..."
             write(("Typed reply: " if item.task_type == "chat_reply" else "Transcript: ") + answer, 9, height=4.5)
         if item.has_recording:
-            write("Listen to the recording in the app", 9,
-                  link=audio_link(invitation.id, item.attempt_id, app_url), height=4.5)
+            write(
+                "Listen to the recording in the app",
+                9,
+                link=audio_link(invitation.id, item.attempt_id, app_url),
+                height=4.5,
+            )
     pdf.ln(4)
-    write(f"Made {_when(report.made_at)}. Scores are the machine's, with the evidence that produced them; "
-          "confidential: for the hiring team only.", 8)
+    write(
+        f"Made {_when(report.made_at)}. Scores are the machine's, with the evidence that produced them; "
+        "confidential: for the hiring team only.",
+        8,
+    )
     return bytes(pdf.output())

@@ -42,7 +42,7 @@ def threshold_text(check) -> str:
 def grammar_error_text(error: GrammarError) -> str:
     suggestions = ", ".join(error.suggestions)
     fix = f" -> {suggestions}" if suggestions else ""
-    return f"\"{error.text}\"{fix}: {error.message}"
+    return f'"{error.text}"{fix}: {error.message}'
 
 
 def highlights(dimension, *, max_items: int = 4) -> list[str]:
@@ -75,7 +75,7 @@ def grammar_spans(text: str, errors: list[GrammarError]) -> list[Span]:
     for error in sorted(errors, key=lambda e: e.offset):
         start, length = int(error.offset), int(error.length)
         words = error.text
-        if not (0 <= start and text[start:start + length] == words and length > 0):
+        if not (0 <= start and text[start : start + length] == words and length > 0):
             start = text.find(words) if words else -1
             length = len(words)
         if start < 0 or length <= 0 or any(start < end and start + length > begin for begin, end, _ in placed):

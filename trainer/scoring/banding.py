@@ -8,8 +8,9 @@ from trainer.content import Rubric
 from trainer.scoring.report import DimensionScore, ThresholdCheck
 
 
-def threshold_checks(rubric: Rubric, band_index: int, features: dict[str, float],
-                     task_type: str) -> list[ThresholdCheck]:
+def threshold_checks(
+    rubric: Rubric, band_index: int, features: dict[str, float], task_type: str
+) -> list[ThresholdCheck]:
     """Every threshold of the rubric's band at ``band_index`` against the features (none
     for an index below 0: there is no band above the top one)."""
     if band_index < 0:
@@ -19,8 +20,9 @@ def threshold_checks(rubric: Rubric, band_index: int, features: dict[str, float]
         scope = rubric.feature_scope.get(name)
         applies = name in features and not (scope and task_type not in scope)
         value = features.get(name)
-        checks.append(ThresholdCheck(name, value, threshold.min, threshold.max,
-                                     threshold.met(value) if applies else None))
+        checks.append(
+            ThresholdCheck(name, value, threshold.min, threshold.max, threshold.met(value) if applies else None)
+        )
     return checks
 
 
@@ -39,8 +41,9 @@ def _progress(check: ThresholdCheck, floor, ceiling) -> float:
     return 0.0
 
 
-def _share_toward_next(rubric: Rubric, index: int, features: dict[str, float],
-                       reached: list[ThresholdCheck], above: list[ThresholdCheck]) -> float:
+def _share_toward_next(
+    rubric: Rubric, index: int, features: dict[str, float], reached: list[ThresholdCheck], above: list[ThresholdCheck]
+) -> float:
     applied = [c for c in above if c.met is not None]
     if applied:
         current = rubric.bands[index].thresholds
@@ -61,8 +64,9 @@ def _share_toward_next(rubric: Rubric, index: int, features: dict[str, float],
     return sum(headroom) / len(headroom) if headroom else 0.5
 
 
-def band_dimension(rubric: Rubric, features: dict[str, float], task_type: str, weight: float,
-                   details: dict | None = None) -> DimensionScore:
+def band_dimension(
+    rubric: Rubric, features: dict[str, float], task_type: str, weight: float, details: dict | None = None
+) -> DimensionScore:
     """Band with the rubric; place the 0-100 score inside the band's range by how far the
     features have gone toward the next band's thresholds (from this band's thresholds, or
     the feature's range in band 1), so progress shows before a band changes."""
@@ -73,8 +77,18 @@ def band_dimension(rubric: Rubric, features: dict[str, float], task_type: str, w
     share = _share_toward_next(rubric, index, features, reached, above)
     low, high = band.score_range
     score = round(low + (high - low) * min(share, 0.99), 1)
-    return DimensionScore(rubric.dimension, score, band.band, band.label, band.descriptor.strip(),
-                          weight, features, reached, above, details or {})
+    return DimensionScore(
+        rubric.dimension,
+        score,
+        band.band,
+        band.label,
+        band.descriptor.strip(),
+        weight,
+        features,
+        reached,
+        above,
+        details or {},
+    )
 
 
 def rubric_task_type(task_type: str) -> str:

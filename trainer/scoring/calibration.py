@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -99,9 +99,12 @@ def recognition_features(transcript: Transcript, reference_text: str) -> dict[st
         return {}
     if not heard:
         return {
-            "asr_word_error_rate": 1.0, "asr_reference_words_heard": 0.0,
-            "asr_reference_words_spoken": 0.0, "asr_reference_confidence": 0.0,
-            "asr_inserted_words_per_reference_word": 0.0, "asr_char_similarity": 0.0,
+            "asr_word_error_rate": 1.0,
+            "asr_reference_words_heard": 0.0,
+            "asr_reference_words_spoken": 0.0,
+            "asr_reference_confidence": 0.0,
+            "asr_inserted_words_per_reference_word": 0.0,
+            "asr_char_similarity": 0.0,
             "asr_reference_similarity": 0.0,
         }
     n = len(reference)
@@ -145,8 +148,11 @@ def alignment_features(pronunciation_evidence: ReadAloudEvidence | dict) -> dict
 
     The aligner times each expected phone, so these hold where recognition failed: a
     reading stretched word by word shows long phones and gaps between the words."""
-    evidence = (pronunciation_evidence if isinstance(pronunciation_evidence, ReadAloudEvidence)
-                else ReadAloudEvidence.from_dict(pronunciation_evidence))
+    evidence = (
+        pronunciation_evidence
+        if isinstance(pronunciation_evidence, ReadAloudEvidence)
+        else ReadAloudEvidence.from_dict(pronunciation_evidence)
+    )
     words = [w for w in evidence.words if w.phones and w.start is not None and w.end is not None]
     phones = [p for w in words for p in w.phones]
     features: dict[str, float] = {}
@@ -192,8 +198,9 @@ def audio_features(audio, reference_text: str) -> dict[str, float]:
     }
 
 
-def reading_features(transcript: Transcript, reference_text: str,
-                     stages: dict[str, Sequence[dict]]) -> dict[str, float]:
+def reading_features(
+    transcript: Transcript, reference_text: str, stages: dict[str, Sequence[dict]]
+) -> dict[str, float]:
     """Every candidate feature of a read-aloud answer, by name.
 
     ``stages`` maps a stage name to its ``(features, evidence)`` as the scoring engine
@@ -205,8 +212,9 @@ def reading_features(transcript: Transcript, reference_text: str,
     for stage in ("fluency", "audio", "pronunciation"):
         if stage in stages:
             stage_features = stages[stage][0]
-            features.update({k: float(v) for k, v in stage_features.items()
-                             if v is not None and math.isfinite(float(v))})
+            features.update(
+                {k: float(v) for k, v in stage_features.items() if v is not None and math.isfinite(float(v))}
+            )
     features.update(recognition_features(transcript, reference_text))
     if "pronunciation" in stages:
         features.update(alignment_features(stages["pronunciation"][1]))
@@ -249,11 +257,12 @@ class Estimate:
             "estimate": round(self.value, 2),
             "scale": list(SCALE),
             "intercept": round(self.intercept, 3),
-            "terms": [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(t).items()}
-                      for t in self.terms],
+            "terms": [
+                {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(t).items()} for t in self.terms
+            ],
             "imputed": self.imputed,
             "how": "estimate = intercept + sum of contributions, clipped to 0-10; contribution = "
-                   "coefficient x (value - mean) / scale",
+            "coefficient x (value - mean) / scale",
         }
 
 
@@ -283,11 +292,11 @@ class DimensionModel:
             used = self.medians[i] if value is None else min(max(value, self.lower[i]), self.upper[i])
             contribution = self.coefficients[i] * (used - self.means[i]) / self.scales[i]
             total += contribution
-            terms.append(Term(name, value, used, self.means[i], self.scales[i], self.coefficients[i],
-                              contribution))
+            terms.append(Term(name, value, used, self.means[i], self.scales[i], self.coefficients[i], contribution))
         low, high = self.clip
-        return Estimate(self.dimension, float(min(max(total, low), high)), float(total),
-                        self.intercept, terms, model_name)
+        return Estimate(
+            self.dimension, float(min(max(total, low), high)), float(total), self.intercept, terms, model_name
+        )
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -295,7 +304,7 @@ class DimensionModel:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "DimensionModel":
+    def from_dict(cls, data: dict) -> DimensionModel:
         data = dict(data)
         data["clip"] = tuple(data.get("clip", SCALE))
         return cls(**data)
@@ -335,13 +344,16 @@ class CalibrationModel:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "CalibrationModel":
+    def from_dict(cls, data: dict) -> CalibrationModel:
         if data.get("format") != MODEL_FORMAT:
             raise ValueError(f"calibration model format {data.get('format')!r} is not {MODEL_FORMAT}")
         return cls(
-            name=data["name"], version=int(data["version"]), feature_version=str(data["feature_version"]),
+            name=data["name"],
+            version=int(data["version"]),
+            feature_version=str(data["feature_version"]),
             dimensions={k: DimensionModel.from_dict(v) for k, v in data["dimensions"].items()},
-            training=data.get("training", {}), description=data.get("description", ""),
+            training=data.get("training", {}),
+            description=data.get("description", ""),
         )
 
     def save(self, path: Path) -> None:
@@ -349,7 +361,7 @@ class CalibrationModel:
         path.write_text(json.dumps(self.to_dict(), indent=1) + "\n", encoding="utf-8")
 
     @classmethod
-    def load(cls, path: Path | str | None = None) -> "CalibrationModel":
+    def load(cls, path: Path | str | None = None) -> CalibrationModel:
         path = Path(path) if path else DEFAULT_MODEL_FILE
         return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
 

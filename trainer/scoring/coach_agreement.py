@@ -18,8 +18,8 @@ from __future__ import annotations
 import math
 import warnings
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from trainer.content import DIMENSIONS
 
@@ -76,6 +76,9 @@ def agreement(pairs: Iterable) -> list[Agreement]:
     order = sorted(by_dimension, key=lambda d: (DIMENSIONS.index(d) if d in DIMENSIONS else len(DIMENSIONS), d))
     rows = [_agreement(d, *by_dimension[d]) for d in order]
     if rows:
-        rows.append(_agreement(ALL, [b for d in order for b in by_dimension[d][0]],
-                               [b for d in order for b in by_dimension[d][1]]))
+        rows.append(
+            _agreement(
+                ALL, [b for d in order for b in by_dimension[d][0]], [b for d in order for b in by_dimension[d][1]]
+            )
+        )
     return rows

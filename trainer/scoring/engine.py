@@ -152,21 +152,21 @@ def score(
 
     heard = norm_words(transcript.text)
     if len(heard) < MIN_WORDS:
-        return _unscorable(report, "too_short",
-                           "We heard too few words to score. Please answer in full sentences.")
+        return _unscorable(report, "too_short", "We heard too few words to score. Please answer in full sentences.")
     language = _language_problem(audio, transcript)
     if language:
-        return _unscorable(report, "not_english",
-                           "This answer does not sound like English. Please answer in English.")
+        return _unscorable(report, "not_english", "This answer does not sound like English. Please answer in English.")
     if _looks_repetitive(transcript.text):
         return _unscorable(report, "unclear", "We could not make out your answer. Please record it again.")
     if reference_text:
         expected = set(norm_words(reference_text))
         overlap = len(expected & set(heard)) / max(1, len(expected))
         if overlap < MIN_REFERENCE_OVERLAP:
-            return _unscorable(report, "off_topic",
-                               "Your recording does not match the text you were asked to say. "
-                               "Please read the text on the screen.")
+            return _unscorable(
+                report,
+                "off_topic",
+                "Your recording does not match the text you were asked to say. Please read the text on the screen.",
+            )
 
     weights = _weights(task, reference_text)
     context = ScoringContext(weights, audio=audio, transcript=transcript, task=task, reference_text=reference_text)
@@ -204,17 +204,26 @@ def _measure(context: ScoringContext, report: Report, progress: Progress | None)
     return context.measured
 
 
-def _finish(report: Report, measured: dict[str, Measurement], weights: dict[str, float], task_type: str,
-            progress: Progress | None) -> None:
+def _finish(
+    report: Report,
+    measured: dict[str, Measurement],
+    weights: dict[str, float],
+    task_type: str,
+    progress: Progress | None,
+) -> None:
     bank = get_bank()
     with _timed(report, "rubrics", progress):
         for name, measurement in measured.items():
             if not measurement.features:
                 report.unavailable[name] = "nothing to measure for this answer"
                 continue
-            report.dimensions[name] = band_dimension(bank.get_rubric(name), measurement.features,
-                                                     rubric_task_type(task_type), weights[name],
-                                                     measurement.details)
+            report.dimensions[name] = band_dimension(
+                bank.get_rubric(name),
+                measurement.features,
+                rubric_task_type(task_type),
+                weights[name],
+                measurement.details,
+            )
         for name in weights:
             if name not in report.dimensions and name not in report.unavailable:
                 report.unavailable[name] = "not measured for this kind of answer"
@@ -234,8 +243,9 @@ def _finish(report: Report, measured: dict[str, Measurement], weights: dict[str,
             report.warnings += [f"{name}: {why}" for name, why in report.unavailable.items()]
 
 
-def score_file(path, task: Task | str | None = None, *, reference_text: str | None = None,
-               progress: Progress | None = None) -> Report:
+def score_file(
+    path, task: Task | str | None = None, *, reference_text: str | None = None, progress: Progress | None = None
+) -> Report:
     """Load and score a file; a recording we cannot use becomes a not-scorable report."""
     task_obj = get_bank().get_task(task) if isinstance(task, str) else task
     task_type = _task_type(task_obj, reference_text or _reference_for(task_obj))

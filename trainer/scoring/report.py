@@ -93,8 +93,12 @@ class Report:
             "overall": asdict(self.overall) if self.overall else None,
             "dimensions": {
                 name: {
-                    "score": d.score, "band": d.band, "label": d.label, "descriptor": d.descriptor,
-                    "weight": d.weight, "evidence": d.evidence,
+                    "score": d.score,
+                    "band": d.band,
+                    "label": d.label,
+                    "descriptor": d.descriptor,
+                    "weight": d.weight,
+                    "evidence": d.evidence,
                 }
                 for name, d in self.dimensions.items()
             },
@@ -115,8 +119,9 @@ class Report:
             features = details.pop("features", {})
             reached = [ThresholdCheck(**c) for c in details.pop("band_thresholds", [])]
             above = [ThresholdCheck(**c) for c in details.pop("next_band_thresholds", [])]
-            dimensions[name] = DimensionScore(name, d["score"], d["band"], d["label"], d["descriptor"],
-                                              d["weight"], features, reached, above, details)
+            dimensions[name] = DimensionScore(
+                name, d["score"], d["band"], d["label"], d["descriptor"], d["weight"], features, reached, above, details
+            )
         transcript = data.get("transcript")
         return cls(
             task_id=data.get("task_id"),

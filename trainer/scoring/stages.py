@@ -126,9 +126,15 @@ class GrammarStage:
             checked = grammar.check_grammar(context.text)
         except grammar.GrammarUnavailable as error:
             return StageResult(unavailable={"grammar": str(error)})
-        return _one("grammar", {"grammar_errors_per_100_words": checked.errors_per_100_words},
-                    {"errors": [e.to_dict() for e in checked.errors], "word_count": checked.word_count,
-                     "checker": checked.server_version})
+        return _one(
+            "grammar",
+            {"grammar_errors_per_100_words": checked.errors_per_100_words},
+            {
+                "errors": [e.to_dict() for e in checked.errors],
+                "word_count": checked.word_count,
+                "checker": checked.server_version,
+            },
+        )
 
 
 class FluencyStage:
@@ -158,8 +164,9 @@ class PronunciationStage:
     def measure(self, context: ScoringContext) -> StageResult:
         assert context.transcript is not None and context.audio is not None
         if context.reference_text:
-            reading = pronunciation.assess_read_aloud(context.audio, context.reference_text,
-                                                      transcript=context.transcript)
+            reading = pronunciation.assess_read_aloud(
+                context.audio, context.reference_text, transcript=context.transcript
+            )
             return _one("pronunciation", reading.features(), reading.evidence())
         heard = pronunciation.assess_intelligibility(context.transcript, context.audio)
         return _one("pronunciation", heard.features(), heard.evidence())
@@ -174,8 +181,11 @@ class CalibrationStage:
     dimensions = tuple(CALIBRATED)
 
     def applies(self, context: ScoringContext) -> bool:
-        return (bool(context.reference_text) and context.transcript is not None
-                and any(d in context.measured for d in CALIBRATED))
+        return (
+            bool(context.reference_text)
+            and context.transcript is not None
+            and any(d in context.measured for d in CALIBRATED)
+        )
 
     def measure(self, context: ScoringContext) -> StageResult:
         assert context.transcript is not None and context.audio is not None and context.reference_text
@@ -183,24 +193,28 @@ class CalibrationStage:
         try:
             model = calibration.default_model()
         except (OSError, ValueError, KeyError) as error:
-            return StageResult(unavailable={name: f"the calibration model could not be read ({error})"
-                                            for name in present})
+            return StageResult(
+                unavailable={name: f"the calibration model could not be read ({error})" for name in present}
+            )
         stages: dict[str, Sequence[dict]] = {name: (m.features, m.details) for name, m in context.measured.items()}
         stages["audio"] = (calibration.audio_features(context.audio, context.reference_text), {})
-        estimates = model.predict(calibration.reading_features(context.transcript, context.reference_text,
-                                                               stages))
+        estimates = model.predict(calibration.reading_features(context.transcript, context.reference_text, stages))
         result = StageResult()
         for name in present:
             targets = CALIBRATED[name]
             before = context.measured[name]
-            features = {**before.features,
-                        **{calibration.RUBRIC_FEATURES[t]: round(estimates[t].value, 2) for t in targets}}
+            features = {
+                **before.features,
+                **{calibration.RUBRIC_FEATURES[t]: round(estimates[t].value, 2) for t in targets},
+            }
             details = {**before.details, "calibration": {t: estimates[t].evidence() for t in targets}}
             result.measured[name] = Measurement(features, details)
         missing = sorted({f for name in present for t in CALIBRATED[name] for f in estimates[t].imputed})
         if missing:
-            result.warnings.append("Not measured for this answer, so an average reading's value was "
-                                   "used in the calibrated scores: " + ", ".join(missing))
+            result.warnings.append(
+                "Not measured for this answer, so an average reading's value was "
+                "used in the calibrated scores: " + ", ".join(missing)
+            )
         return result
 
 

@@ -54,8 +54,11 @@ def heard_tokens(transcript: Transcript, *, join_digits: bool = True) -> list[He
             words[-1] = (before + text, start, word.end, min(probability, float(word.probability)))
         else:
             words.append((text, word.start, word.end, float(word.probability)))
-    return [HeardToken(part, start, end, probability)
-            for text, start, end, probability in words for part in normalize(text).split()]
+    return [
+        HeardToken(part, start, end, probability)
+        for text, start, end, probability in words
+        for part in normalize(text).split()
+    ]
 
 
 @dataclass(frozen=True)
@@ -93,20 +96,31 @@ class WordAlignment:
 def align_words(reference: list[str], hypothesis: list[str]) -> WordAlignment:
     """``jiwer``'s word alignment of two lists of normalised words, one pair per word."""
     if not reference:  # jiwer refuses an empty reference; its convention for the WER
-        return WordAlignment([AlignedPair(INSERT, None, j, -1) for j in range(len(hypothesis))],
-                             0, 0, 0, len(hypothesis), float(len(hypothesis)))
+        return WordAlignment(
+            [AlignedPair(INSERT, None, j, -1) for j in range(len(hypothesis))],
+            0,
+            0,
+            0,
+            len(hypothesis),
+            float(len(hypothesis)),
+        )
     output = jiwer.process_words(" ".join(reference), " ".join(hypothesis))
     pairs: list[AlignedPair] = []
     for chunk in output.alignments[0]:
         if chunk.type in (EQUAL, SUBSTITUTE):
-            pairs += [AlignedPair(chunk.type, chunk.ref_start_idx + offset, chunk.hyp_start_idx + offset)
-                      for offset in range(chunk.ref_end_idx - chunk.ref_start_idx)]
+            pairs += [
+                AlignedPair(chunk.type, chunk.ref_start_idx + offset, chunk.hyp_start_idx + offset)
+                for offset in range(chunk.ref_end_idx - chunk.ref_start_idx)
+            ]
         elif chunk.type == DELETE:
             pairs += [AlignedPair(DELETE, i, None) for i in range(chunk.ref_start_idx, chunk.ref_end_idx)]
         elif chunk.type == INSERT:
-            pairs += [AlignedPair(INSERT, None, j, chunk.ref_start_idx - 1)
-                      for j in range(chunk.hyp_start_idx, chunk.hyp_end_idx)]
+            pairs += [
+                AlignedPair(INSERT, None, j, chunk.ref_start_idx - 1)
+                for j in range(chunk.hyp_start_idx, chunk.hyp_end_idx)
+            ]
         else:
             raise ValueError(f"unknown jiwer alignment chunk {chunk.type!r}")
-    return WordAlignment(pairs, output.hits, output.substitutions, output.deletions, output.insertions,
-                         float(output.wer))
+    return WordAlignment(
+        pairs, output.hits, output.substitutions, output.deletions, output.insertions, float(output.wer)
+    )

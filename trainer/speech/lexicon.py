@@ -17,8 +17,9 @@ from pathlib import Path
 
 DICTIONARY_FILE = "cmudict-en-us.dict"
 # The 39 phones of the CMU dictionary (and of PocketSphinx's US English acoustic model).
-PHONES = ("AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH "
-          "T TH UH UW V W Y Z ZH").split()
+PHONES = (
+    "AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH T TH UH UW V W Y Z ZH"
+).split()
 VOWELS = frozenset("AA AE AH AO AW AY EH ER EY IH IY OW OY UH UW".split())
 
 

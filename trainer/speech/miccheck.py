@@ -37,15 +37,33 @@ def check_microphone(source) -> MicCheck:
     except AudioError as error:
         return MicCheck(False, f"{error.user_message}")
     samples = audio.samples
-    level = _dbfs(float(np.sqrt(np.mean(samples ** 2)))) if samples.size else None
+    level = _dbfs(float(np.sqrt(np.mean(samples**2)))) if samples.size else None
     peak = _dbfs(float(np.max(np.abs(samples)))) if samples.size else None
     speech = audio.speech_seconds or 0.0
     if speech < MIN_SPEECH_SECONDS:
-        return MicCheck(False, f"We heard only {speech:.1f} s of speech. Please say a full sentence.",
-                        audio.duration, speech, level, peak)
+        return MicCheck(
+            False,
+            f"We heard only {speech:.1f} s of speech. Please say a full sentence.",
+            audio.duration,
+            speech,
+            level,
+            peak,
+        )
     if level is not None and level < QUIET_DBFS:
-        return MicCheck(True, "We can hear you, but quietly: move closer to the microphone if you can.",
-                        audio.duration, speech, level, peak)
+        return MicCheck(
+            True,
+            "We can hear you, but quietly: move closer to the microphone if you can.",
+            audio.duration,
+            speech,
+            level,
+            peak,
+        )
     warnings = " ".join(w.message for w in audio.warnings)
-    return MicCheck(True, f"We heard {speech:.1f} s of speech. Your microphone works. {warnings}".strip(),
-                    audio.duration, speech, level, peak)
+    return MicCheck(
+        True,
+        f"We heard {speech:.1f} s of speech. Your microphone works. {warnings}".strip(),
+        audio.duration,
+        speech,
+        level,
+        peak,
+    )

@@ -17,8 +17,15 @@ _NUMBER = re.compile(r"^\d+(\.\d+)?$")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 # Whisper writes digits read one by one as "2-8-9-1" or "555-0134": each digit is a word.
 _DIGIT_GROUPS = re.compile(r"^\d+(-\d+)+$")
-_ABBREVIATIONS = {"mr": "mister", "mrs": "missus", "ms": "miss", "dr": "doctor", "st": "street",
-                  "ok": "okay", "e-mail": "email"}
+_ABBREVIATIONS = {
+    "mr": "mister",
+    "mrs": "missus",
+    "ms": "miss",
+    "dr": "doctor",
+    "st": "street",
+    "ok": "okay",
+    "e-mail": "email",
+}
 
 
 def _spell_number(token: str) -> str:
@@ -31,7 +38,7 @@ def _spell_number(token: str) -> str:
 
 
 def _spell_token(token: str) -> str:
-    bare = token.strip(".,!?;:\"()[]")
+    bare = token.strip('.,!?;:"()[]')
     prefix = ""
     suffix = ""
     if bare.startswith("$"):

@@ -39,7 +39,7 @@ class Transcript:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Transcript":
+    def from_dict(cls, data: dict) -> Transcript:
         data = dict(data)
         data["words"] = [Word(**w) for w in data.get("words", [])]
         return cls(**data)

@@ -6,8 +6,8 @@ applicant's current level. ``show_feedback`` takes the data it shows as argument
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from statistics import mean
-from typing import Sequence
 
 import streamlit as st
 
@@ -29,8 +29,9 @@ def weakest_dimension(dimensions: dict) -> str | None:
 
 def lessons_for(bank: ContentBank, dimension: str) -> list:
     """Lessons that train ``dimension`` (tagged with it in lessons/course), in course order."""
-    return sorted((lesson for lesson in bank.lessons if dimension in lesson.tags),
-                  key=lambda lesson: (lesson.unit, lesson.order))
+    return sorted(
+        (lesson for lesson in bank.lessons if dimension in lesson.tags), key=lambda lesson: (lesson.unit, lesson.order)
+    )
 
 
 def current_level(points: Sequence, bank: ContentBank, last: int = 5) -> tuple[str, float, int] | None:
@@ -62,10 +63,14 @@ def comparison_rows(detail, earlier: Sequence, points: Sequence) -> list[dict]:
         bands.setdefault(point.attempt_id, {})[point.dimension] = point.band
     rows = []
     for summary in [detail.summary, *earlier]:
-        row = {"when": summary.created_at.astimezone().strftime("%d %b %H:%M"),
-               "overall": None if summary.overall_score is None else round(summary.overall_score),
-               "level": summary.level or ""}
-        own = {n: d.band for n, d in detail.dimensions.items()} if summary.id == detail.id else bands.get(summary.id, {})
+        row = {
+            "when": summary.created_at.astimezone().strftime("%d %b %H:%M"),
+            "overall": None if summary.overall_score is None else round(summary.overall_score),
+            "level": summary.level or "",
+        }
+        own = (
+            {n: d.band for n, d in detail.dimensions.items()} if summary.id == detail.id else bands.get(summary.id, {})
+        )
         for name in detail.dimensions:
             row[dimension_title(name)] = own.get(name)
         row["this one"] = "◀" if summary.id == detail.id else ""
@@ -79,8 +84,10 @@ def show_comparison(detail, earlier: Sequence, points: Sequence, same_task: bool
         st.caption("This is your first scored answer of this kind: answer it again later to see your progress.")
         return
     if not same_task:
-        st.caption(f"No earlier answer to this task; compared with your earlier "
-                   f"{task_type_name(detail.summary.task_type).lower()} answers.")
+        st.caption(
+            f"No earlier answer to this task; compared with your earlier "
+            f"{task_type_name(detail.summary.task_type).lower()} answers."
+        )
     previous = earlier[0]
     if detail.summary.overall_score is not None and previous.overall_score is not None:
         delta = detail.summary.overall_score - previous.overall_score
@@ -94,13 +101,16 @@ def show_next_lesson(dimensions: dict, bank_: ContentBank) -> None:
         return
     lessons = lessons_for(bank_, name)
     st.subheader("What to work on next")
-    st.write(f"Your weakest area in this answer is **{dimension_title(name).lower()}** "
-             f"(band {dimensions[name].band}).")
+    st.write(f"Your weakest area in this answer is **{dimension_title(name).lower()}** (band {dimensions[name].band}).")
     if not lessons:
         st.caption("Practise more tasks of this kind.")
         return
-    st.page_link("views/lessons.py", label=f"Take the lesson: {lessons[0].title}", icon="📘",
-                 query_params={"lesson": lessons[0].id})
+    st.page_link(
+        "views/lessons.py",
+        label=f"Take the lesson: {lessons[0].title}",
+        icon="📘",
+        query_params={"lesson": lessons[0].id},
+    )
     for other in lessons[1:3]:
         st.page_link("views/lessons.py", label=f"Also: {other.title}", icon="📗", query_params={"lesson": other.id})
 
@@ -118,8 +128,9 @@ def show_attempt_status(summary) -> bool:
     return False
 
 
-def show_feedback(detail, *, earlier: Sequence = (), points: Sequence = (), same_task: bool = True,
-                  bank_: ContentBank | None = None) -> None:
+def show_feedback(
+    detail, *, earlier: Sequence = (), points: Sequence = (), same_task: bool = True, bank_: ContentBank | None = None
+) -> None:
     """The full feedback of one saved attempt (records.AttemptDetail): recording or typed
     answer, scores with the coach's bands, evidence, transcript, fluency timeline, facts,
     coach comments, comparison with ``earlier`` attempts and the lesson to take next."""

@@ -101,7 +101,7 @@ _COUNTDOWN = """
     tick();
     timer = setInterval(tick, 250);
   }}
-  button.addEventListener("click", () => {{ button.textContent = "\u21BB Restart"; run([["Prepare", {prep}], ["{answer_phase}", {answer}]]); }});
+  button.addEventListener("click", () => {{ button.textContent = "\u21bb Restart"; run([["Prepare", {prep}], ["{answer_phase}", {answer}]]); }});
 }})();
 </script>
 """
@@ -113,11 +113,17 @@ def countdown(prep_seconds: int, answer_seconds: int, key: str, typed: bool = Fa
     st.caption(time_limits_text(prep_seconds, answer_seconds, typed))
     element_id = "clock-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key)
     # The limits are in the caption above; the box only says what its button does.
-    st.html(_COUNTDOWN.format(id=element_id, summary="Start the clock when you are ready",
-                              prep=int(prep_seconds), answer=int(answer_seconds),
-                              answer_phase="Write your reply now" if typed else "Speak now",
-                              done="Time is up" + ("" if typed else ": press Stop")),
-            unsafe_allow_javascript=True)
+    st.html(
+        _COUNTDOWN.format(
+            id=element_id,
+            summary="Start the clock when you are ready",
+            prep=int(prep_seconds),
+            answer=int(answer_seconds),
+            answer_phase="Write your reply now" if typed else "Speak now",
+            done="Time is up" + ("" if typed else ": press Stop"),
+        ),
+        unsafe_allow_javascript=True,
+    )
 
 
 # --------------------------------------------------------------------------- scoring
@@ -135,8 +141,9 @@ def score_with_status(attempt_id: int, spoken: bool = True, label: str = "Scorin
                 pass
         status.write("Getting the grammar checker ready...")
         warm_grammar()
-        outcome = records.score_attempt(attempt_id, progress=lambda stage: status.write(
-            STAGE_TEXT.get(stage, stage.capitalize()) + "..."))
+        outcome = records.score_attempt(
+            attempt_id, progress=lambda stage: status.write(STAGE_TEXT.get(stage, stage.capitalize()) + "...")
+        )
         if outcome.status == AttemptStatus.SCORED:
             status.update(label="Scored", state="complete", expanded=False)
         else:

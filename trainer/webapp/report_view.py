@@ -30,14 +30,35 @@ def fluency_rows(report) -> list[dict]:
         if end - start <= 0:
             continue
         said = " ".join(w.text.strip() for w in transcript.words if start - 0.05 <= w.start < end)
-        rows.append({"what": "Speech", "start": round(start, 2), "end": round(end, 2),
-                     "seconds": round(end - start, 2), "detail": said})
+        rows.append(
+            {
+                "what": "Speech",
+                "start": round(start, 2),
+                "end": round(end, 2),
+                "seconds": round(end - start, 2),
+                "detail": said,
+            }
+        )
     for pause in pauses:
-        rows.append({"what": "Pause", "start": pause["start"], "end": pause["end"],
-                     "seconds": pause["seconds"], "detail": f"{pause['seconds']:.1f} s silent"})
+        rows.append(
+            {
+                "what": "Pause",
+                "start": pause["start"],
+                "end": pause["end"],
+                "seconds": pause["seconds"],
+                "detail": f"{pause['seconds']:.1f} s silent",
+            }
+        )
     for filler in fluency.details.get("fillers") or []:
-        rows.append({"what": "Filler", "start": filler["start"], "end": max(filler["end"], filler["start"] + 0.15),
-                     "seconds": round(filler["end"] - filler["start"], 2), "detail": filler.get("heard") or ""})
+        rows.append(
+            {
+                "what": "Filler",
+                "start": filler["start"],
+                "end": max(filler["end"], filler["start"] + 0.15),
+                "seconds": round(filler["end"] - filler["start"], 2),
+                "detail": filler.get("heard") or "",
+            }
+        )
     return rows
 
 
@@ -58,9 +79,13 @@ def fluency_chart(report):
             x2="end:Q",
             y=alt.Y("what:N", title=None, sort=["Speech", "Pause", "Filler"]),
             color=alt.Color("what:N", scale=colours, legend=None),
-            tooltip=[alt.Tooltip("what:N"), alt.Tooltip("start:Q", title="from (s)"),
-                     alt.Tooltip("end:Q", title="to (s)"), alt.Tooltip("seconds:Q"),
-                     alt.Tooltip("detail:N", title="")],
+            tooltip=[
+                alt.Tooltip("what:N"),
+                alt.Tooltip("start:Q", title="from (s)"),
+                alt.Tooltip("end:Q", title="to (s)"),
+                alt.Tooltip("seconds:Q"),
+                alt.Tooltip("detail:N", title=""),
+            ],
         )
         .properties(height=140, title="Your speech and pauses over time")
     )
@@ -70,22 +95,37 @@ def fact_rows(report) -> list[dict]:
     """The caller's details the answer captured or missed (role-play calls)."""
     dimension = report.dimensions.get("comprehension") if report else None
     facts = ((dimension.details.get("facts") or {}).get("facts") or []) if dimension else []
-    return [{"detail": f["label"], "the caller said": f["expected"], "captured": bool(f["found"]),
-             "you said": f.get("matched") or ""} for f in facts]
+    return [
+        {
+            "detail": f["label"],
+            "the caller said": f["expected"],
+            "captured": bool(f["found"]),
+            "you said": f.get("matched") or "",
+        }
+        for f in facts
+    ]
 
 
 def key_point_rows(report) -> list[dict]:
     dimension = report.dimensions.get("comprehension") if report else None
     points = ((dimension.details.get("key_points") or {}).get("points") or []) if dimension else []
-    return [{"key point": p["point"], "covered": bool(p["found"]), "you said": p.get("matched_text") or ""}
-            for p in points]
+    return [
+        {"key point": p["point"], "covered": bool(p["found"]), "you said": p.get("matched_text") or ""} for p in points
+    ]
 
 
 def move_rows(report) -> list[dict]:
     dimension = report.dimensions.get("call_handling") if report else None
     moves = (dimension.details.get("moves") or []) if dimension else []
-    return [{"step": m["move"], "required": bool(m["required"]), "done": bool(m["found"]),
-             "you said": m.get("matched_text") or ""} for m in moves]
+    return [
+        {
+            "step": m["move"],
+            "required": bool(m["required"]),
+            "done": bool(m["found"]),
+            "you said": m.get("matched_text") or "",
+        }
+        for m in moves
+    ]
 
 
 def _number(value) -> str:
@@ -103,8 +143,15 @@ def _bound(check) -> str:
 
 
 def _checks_table(checks) -> list[dict]:
-    return [{"measure": feature_title(c.feature), "yours": _number(c.value), "needed": _bound(c),
-             "met": "✅" if c.met else ("❌" if c.met is False else "not measured")} for c in checks]
+    return [
+        {
+            "measure": feature_title(c.feature),
+            "yours": _number(c.value),
+            "needed": _bound(c),
+            "met": "✅" if c.met else ("❌" if c.met is False else "not measured"),
+        }
+        for c in checks
+    ]
 
 
 def show_dimension(name: str, machine, effective=None) -> None:
@@ -120,8 +167,10 @@ def show_dimension(name: str, machine, effective=None) -> None:
         st.write(descriptor)
         if effective is not None and effective.overridden:
             override = effective.override
-            st.info(f"Your coach {escape_markdown(override.coach_name)} set this band to {override.coach_band} "
-                    f"(the machine gave {override.machine_band}): {escape_markdown(override.reason)}")
+            st.info(
+                f"Your coach {escape_markdown(override.coach_name)} set this band to {override.coach_band} "
+                f"(the machine gave {override.machine_band}): {escape_markdown(override.reason)}"
+            )
         if machine.band_checks:
             st.caption(f"Why band {machine.band}: the thresholds it asks for")
             st.dataframe(_checks_table(machine.band_checks), hide_index=True)
@@ -138,29 +187,47 @@ def _dimension_details(name: str, machine) -> None:
     if name == "fluency":
         pauses = details.get("pauses") or []
         fillers = details.get("fillers") or []
-        st.caption(f"{len(pauses)} pause(s) of 0.25 s or more"
-                   + (f", longest {max(p['seconds'] for p in pauses):.1f} s" if pauses else "")
-                   + f"; {len(fillers)} filler(s)"
-                   + (": " + ", ".join(escape_markdown(f.get('heard') or f['filler']) for f in fillers) if fillers else ""))
+        st.caption(
+            f"{len(pauses)} pause(s) of 0.25 s or more"
+            + (f", longest {max(p['seconds'] for p in pauses):.1f} s" if pauses else "")
+            + f"; {len(fillers)} filler(s)"
+            + (": " + ", ".join(escape_markdown(f.get("heard") or f["filler"]) for f in fillers) if fillers else "")
+        )
     elif name == "vocabulary":
         phrases = [p["matched"] for p in details.get("call_centre_phrases") or []]
         if phrases:
             st.caption("Call-centre phrases you used: " + "; ".join(escape_markdown(p) for p in phrases[:10]))
         above = details.get("above_a2_words") or {}
         if above:
-            st.caption("Words above A2: " + ", ".join(f"{escape_markdown(w)} ({lvl})" for w, lvl in list(above.items())[:15]))
+            st.caption(
+                "Words above A2: " + ", ".join(f"{escape_markdown(w)} ({lvl})" for w, lvl in list(above.items())[:15])
+            )
     elif name == "comprehension":
         answer = details.get("answer")
         if answer:
             st.caption(f"Closest accepted answer: {escape_markdown(answer.get('best_accepted') or '')}")
         if key_points := details.get("key_points"):
-            st.dataframe([{"key point": p["point"], "covered": "✅" if p["found"] else "❌"}
-                          for p in key_points.get("points", [])], hide_index=True)
+            st.dataframe(
+                [
+                    {"key point": p["point"], "covered": "✅" if p["found"] else "❌"}
+                    for p in key_points.get("points", [])
+                ],
+                hide_index=True,
+            )
     elif name == "call_handling":
         moves = details.get("moves") or []
         if moves:
-            st.dataframe([{"step": m["move"], "done": "✅" if m["found"] else ("❌" if m["required"] else "optional"),
-                           "you said": m.get("matched_text") or ""} for m in moves], hide_index=True)
+            st.dataframe(
+                [
+                    {
+                        "step": m["move"],
+                        "done": "✅" if m["found"] else ("❌" if m["required"] else "optional"),
+                        "you said": m.get("matched_text") or "",
+                    }
+                    for m in moves
+                ],
+                hide_index=True,
+            )
 
 
 def show_scores(report, dimensions: dict | None = None) -> None:
@@ -262,10 +329,15 @@ def dimension_rows(detail) -> list[dict]:
     changed it why."""
     rows = []
     for name, d in detail.dimensions.items():
-        rows.append({
-            "dimension": name.replace("_", " "), "machine score": round(d.score, 1), "machine band": d.machine_band,
-            "band": d.band, "label": d.label,
-            "changed by": d.override.coach_name if d.override else "",
-            "reason": d.override.reason if d.override else "",
-        })
+        rows.append(
+            {
+                "dimension": name.replace("_", " "),
+                "machine score": round(d.score, 1),
+                "machine band": d.machine_band,
+                "band": d.band,
+                "label": d.label,
+                "changed by": d.override.coach_name if d.override else "",
+                "reason": d.override.reason if d.override else "",
+            }
+        )
     return rows

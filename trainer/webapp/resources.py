@@ -59,8 +59,9 @@ def caller_audio(text: str, voice: str, telephone: bool = False):
     try:
         return synthesize(text, voice, telephone)
     except (SpeechSynthesisError, OSError, RuntimeError) as error:
-        st.caption(friendly_message(error if isinstance(error, SpeechSynthesisError)
-                                    else SpeechSynthesisError(str(error))))
+        st.caption(
+            friendly_message(error if isinstance(error, SpeechSynthesisError) else SpeechSynthesisError(str(error)))
+        )
         return None
 
 

@@ -168,8 +168,10 @@ def friendly_message(error: BaseException) -> str:
     if isinstance(error, AccessDenied):
         return str(error)
     if isinstance(error, StorageUnavailable):
-        return ("Your answers cannot be saved right now: the database is not available. "
-                "Please try again in a moment, or tell your administrator.")
+        return (
+            "Your answers cannot be saved right now: the database is not available. "
+            "Please try again in a moment, or tell your administrator."
+        )
     if isinstance(error, SpeechSynthesisError):
         return "The audio for this item cannot be played right now; the text is shown instead."
     if isinstance(error, ValueError):

@@ -9,8 +9,8 @@ Text typed by users or heard by the recogniser is always escaped before it is re
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Iterable
 
 from trainer.content import ContentBank, task_type_name
 from trainer.data import Role
@@ -78,7 +78,7 @@ def task_label(task) -> str:
 
 
 def attempt_title(summary, bank: ContentBank) -> str:
-    """"Listening question: What colour ... (12 May 14:03)" for lists of attempts."""
+    """ "Listening question: What colour ... (12 May 14:03)" for lists of attempts."""
     kind = task_type_name(summary.task_type)
     title = ""
     if summary.task_id:
@@ -93,8 +93,13 @@ def attempt_title(summary, bank: ContentBank) -> str:
 
 
 def status_of(summary) -> str:
-    return {"scored": "scored", "unscorable": "not scorable", "failed": "to be scored again",
-            "recorded": "waiting", "scoring": "being scored"}.get(str(summary.status), str(summary.status))
+    return {
+        "scored": "scored",
+        "unscorable": "not scorable",
+        "failed": "to be scored again",
+        "recorded": "waiting",
+        "scoring": "being scored",
+    }.get(str(summary.status), str(summary.status))
 
 
 def matches_any(answer: str, accepted: Iterable[str]) -> bool:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from trainer.scoring import GrammarError
 
@@ -20,8 +20,7 @@ WORD_LABELS = {
     "mispronounced": ("#cf222e", "mispronounced"),
     "omitted": ("#6e7781", "left out"),
 }
-GRAMMAR_MARK_STYLE = ("background:#fff1c2;border-bottom:2px wavy #cf222e;padding:0 1px;"
-                      "text-decoration:none;cursor:help")
+GRAMMAR_MARK_STYLE = "background:#fff1c2;border-bottom:2px wavy #cf222e;padding:0 1px;text-decoration:none;cursor:help"
 
 
 @dataclass(frozen=True)
@@ -46,8 +45,9 @@ def grammar_errors(report) -> list[GrammarError]:
     return report.grammar_errors() if report else []
 
 
-def transcript_tokens(text: str, errors: Sequence[GrammarError] = (), unsure_times: Iterable[float] = (),
-                      words: Sequence = ()) -> list[Token]:
+def transcript_tokens(
+    text: str, errors: Sequence[GrammarError] = (), unsure_times: Iterable[float] = (), words: Sequence = ()
+) -> list[Token]:
     """The words of ``text`` (spaces between them are not tokens), each marked with the
     grammar error covering it (errors carry character ``offset``/``length`` in ``text``)
     and whether the recogniser was unsure of it (a recognised word starting at one of
@@ -58,8 +58,7 @@ def transcript_tokens(text: str, errors: Sequence[GrammarError] = (), unsure_tim
     cursor = 0
     tokens = []
     for start, end, piece in _words_with_offsets(text):
-        error = next((i for i, e in enumerate(errors)
-                      if e.offset < end and start < e.offset + max(1, e.length)), None)
+        error = next((i for i, e in enumerate(errors) if e.offset < end and start < e.offset + max(1, e.length)), None)
         unsure = False
         for j in range(cursor, min(cursor + 3, len(timed))):
             if _bare(timed[j].text) == _bare(piece):
@@ -70,8 +69,9 @@ def transcript_tokens(text: str, errors: Sequence[GrammarError] = (), unsure_tim
     return tokens
 
 
-def transcript_html(text: str, errors: Sequence[GrammarError] = (), unsure_times: Iterable[float] = (),
-                    words: Sequence = ()) -> str:
+def transcript_html(
+    text: str, errors: Sequence[GrammarError] = (), unsure_times: Iterable[float] = (), words: Sequence = ()
+) -> str:
     """``text`` as escaped HTML: grammar errors marked (message and suggestion in the hover
     title, numbered like the list under the transcript), words the recogniser was unsure
     of in amber (see ``transcript_tokens`` for ``unsure_times`` and ``words``)."""
@@ -112,12 +112,16 @@ def reading_html(words: Sequence[dict]) -> str:
         style = f"color:{colour};font-weight:600"
         if word.get("label") == "omitted":
             style += ";text-decoration:line-through"
-        parts.append(f'<span style="{style}" title="{html.escape(hint, quote=True)}">'
-                     f'{html.escape(str(word["word"]))}</span>')
+        parts.append(
+            f'<span style="{style}" title="{html.escape(hint, quote=True)}">{html.escape(str(word["word"]))}</span>'
+        )
     return '<p style="font-size:1.1rem;line-height:1.9">' + " ".join(parts) + "</p>"
 
 
 def legend_html(labels: Iterable[str], names: dict[str, str] | None = None) -> str:
-    items = [f'<span style="color:{WORD_LABELS[label][0]};font-weight:600">'
-             f'{html.escape((names or {}).get(label, WORD_LABELS[label][1]))}</span>' for label in labels]
+    items = [
+        f'<span style="color:{WORD_LABELS[label][0]};font-weight:600">'
+        f"{html.escape((names or {}).get(label, WORD_LABELS[label][1]))}</span>"
+        for label in labels
+    ]
     return '<p style="font-size:0.85rem">Colours: ' + " · ".join(items) + "</p>"
