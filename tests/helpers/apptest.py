@@ -7,7 +7,7 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from trainer.config import PROJECT_ROOT
-from trainer.webapp.staff import ACTOR_KEY
+from trainer.webapp.session import ACTOR_KEY
 
 APP = str(PROJECT_ROOT / "app.py")
 TIMEOUT = 300  # seconds one run may take (a page that scores an answer runs Whisper and LanguageTool)
