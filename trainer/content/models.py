@@ -162,7 +162,7 @@ _FALLBACK_VOICE_PRESETS = (
 def voice_presets() -> tuple[str, ...]:
     """Names of the voices the TTS module can speak with."""
     try:
-        from trainer.speech.tts import VOICE_PRESETS
+        from trainer.speech.tts import VOICE_PRESETS  # content checks run without a voice engine
     except Exception:  # noqa: BLE001 - tts is optional for validating content
         return _FALLBACK_VOICE_PRESETS
     return tuple(VOICE_PRESETS)

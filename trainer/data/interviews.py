@@ -53,6 +53,8 @@ from trainer.data.storage import (
     transaction,
     utcnow,
 )
+from trainer.content import get_bank
+from trainer.data.accounts import _clean_email, _clean_name
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 CODE_LENGTH = 12
@@ -229,7 +231,6 @@ def _template_view(template: InterviewTemplate) -> TemplateView:
 
 
 def _resolve_items(items: Sequence[TemplateItem | str]) -> list[dict]:
-    from trainer.content import get_bank
 
     if not items:
         raise ValueError("An interview needs at least one task.")
@@ -355,7 +356,6 @@ def create_invitation(actor: Actor, template_id: int, candidate_name: str, *, ca
     """Invite a candidate: a new candidate user and a single-use code, valid for
     ``valid_for`` (default: the ``invitation_valid_days`` setting). The code is in the
     result only; give it to the candidate."""
-    from trainer.data.accounts import _clean_email, _clean_name
 
     name = _clean_name(candidate_name)
     email = _clean_email(candidate_email) if candidate_email else None
@@ -552,7 +552,6 @@ def _check_turn(invitation: Invitation, template: InterviewTemplate, position: i
 
 
 def _meets_bar(template: InterviewTemplate, overall: float, dimensions: dict[str, float]) -> bool:
-    from trainer.content import get_bank
 
     if template.pass_level and overall < get_bank().levels.cut_score(template.pass_level):
         return False
@@ -563,7 +562,6 @@ def _meets_bar(template: InterviewTemplate, overall: float, dimensions: dict[str
 
 
 def _result(session: Session, invitation: Invitation, template: InterviewTemplate) -> CandidateResult:
-    from trainer.content import get_bank
 
     view = _invitation_view(session, invitation)
     attempts = session.scalars(select(Attempt).where(Attempt.invitation_id == invitation.id)

@@ -27,6 +27,9 @@ from trainer.data.storage import (
     storage_root,
     utcnow,
 )
+from trainer.speech.audio import AudioTooLongError, load_audio
+from trainer.speech.audio import _read_bytes
+from trainer.speech.textnorm import words
 
 RecordingSource = Union[bytes, bytearray, str, Path, BinaryIO]
 AUDIO_EXTENSIONS = ("wav", "flac", "ogg", "webm", "mp3", "m4a")
@@ -48,7 +51,6 @@ def answer_limit(task) -> int:
 
 def check_reply(task, text: str) -> None:
     """Refuse an empty reply, and one longer than the task's ``max_words`` (chat replies)."""
-    from trainer.speech.textnorm import words
 
     if not text.strip():
         raise ValueError("Please type a reply first.")
@@ -62,7 +64,6 @@ def check_recording(data: bytes, limit_seconds: float | None, require_speech: bo
     """Refuse a recording that cannot be read, one longer than ``limit_seconds`` (plus a
     moment to press Stop; None: the longest any answer may be) and, with ``require_speech``,
     one with no speech in it: raises an AudioError whose ``user_message`` says what to do."""
-    from trainer.speech.audio import AudioTooLongError, load_audio
 
     if limit_seconds is None:
         load_audio(data, min_seconds=0.0, require_speech=require_speech)
@@ -157,7 +158,6 @@ def prepare_answer(user_id: int, task_id: str | None, *, recording: RecordingSou
     (``answer_limit``; without a task, the longest any answer may be); a number, that many
     seconds (an interview item's time); None, no check at all (a recording the app made
     itself, such as a whole mock call joined from its checked turns)."""
-    from trainer.speech.audio import _read_bytes
 
     task = _task(task_id) if task_id is not None else None
     task_type = task.type if task is not None else ("read_aloud" if reference_text else "free_answer")

@@ -63,6 +63,8 @@ from trainer.data.csv_export import to_csv
 from trainer.data.interviews import visible_invitation
 from trainer.data.recordings import RecordingSource, prepare_answer
 from trainer.scoring import Report, score_file, score_text
+from trainer.content import get_bank
+from trainer.speech.audio import AudioError, from_array, load_audio
 
 log = logging.getLogger(__name__)
 
@@ -323,7 +325,6 @@ def score_attempt(attempt_id: int, progress: Progress | None = None) -> ScoreOut
 
 
 def _run_scoring(job: _Job, progress: Progress | None):
-    from trainer.content import get_bank
 
     task = get_bank().get_task(job.task_id) if job.task_id else None
     if job.answer_text is not None:
@@ -420,7 +421,6 @@ def _latest_overrides(session: Session, attempt_ids: Sequence[int]) -> dict[tupl
 
 
 def _band_wording(dimension: str, band: int) -> tuple[str, str]:
-    from trainer.content import get_bank
 
     for b in get_bank().get_rubric(dimension).bands:
         if b.band == band:
@@ -567,7 +567,6 @@ def mark_reviewed(actor: Actor, attempt_id: int) -> AttemptSummary:
 def override_band(actor: Actor, attempt_id: int, dimension: str, band: int, reason: str) -> OverrideView:
     """A coach sets the band of one dimension, with a reason. The applicant then sees this
     band; the machine's stays in the report. Audited (before: the band that counted)."""
-    from trainer.content import get_bank
 
     reason = (reason or "").strip()
     if not reason:
@@ -849,7 +848,6 @@ def _own_open_call(session: Session, me: User, mock_call_id: int | None) -> Mock
 def start_mock_call(actor: Actor, task_id: str) -> MockCallView:
     """Start a simulated call on a role-play task; save each answered turn with
     ``save_attempt(actor, kind="mock_call", mock_call_id=..., position=N, recording=...)``."""
-    from trainer.content import get_bank
 
     try:
         task = get_bank().get_task(task_id)
@@ -887,7 +885,6 @@ def finish_mock_call(actor: Actor, mock_call_id: int) -> int:
     attempt's id, to score with ``score_attempt`` for the full call report."""
     import numpy as np
 
-    from trainer.speech.audio import AudioError, from_array, load_audio
 
     with transaction() as session:
         me = acting_user(session, actor)

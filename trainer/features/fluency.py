@@ -45,9 +45,11 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from trainer.content import get_bank
 from trainer.features.lexical import canonical_hesitation
 from trainer.speech.textnorm import normalize
-from trainer.speech.transcript import Transcript
+from trainer.speech.transcript import Transcript, Word
+from trainer.speech.vad import speech_segments
 
 if TYPE_CHECKING:  # pragma: no cover
     from trainer.content import PhraseBank
@@ -294,8 +296,6 @@ def tokens_from_transcript(transcript: Transcript) -> list[Token]:
     """Normalised tokens with times; from ``transcript.words`` or, if none, its text."""
     words = transcript.words
     if not words and transcript.text.strip():
-        from trainer.speech.transcript import Word
-
         raw = transcript.text.split()
         words = [Word(w, float(i), float(i) + 0.5, 1.0) for i, w in enumerate(raw)]
     tokens: list[Token] = []
@@ -332,8 +332,6 @@ def tokens_from_transcript(transcript: Transcript) -> list[Token]:
 @lru_cache(maxsize=1)
 def _default_fillers() -> tuple[str, ...]:
     try:
-        from trainer.content import get_bank
-
         return tuple(get_bank().phrasebank.fillers)
     except Exception:  # noqa: BLE001 - content problems must not stop scoring
         return DEFAULT_FILLERS
@@ -490,7 +488,6 @@ def find_disfluencies(tokens: list[Token], filler_indexes: set[int]) -> tuple[li
 def vad_speech(samples) -> list:
     """Silero speech segments for pause measurement. No padding: the VAD's default 30 ms
     on each side would shorten every pause by 60 ms (a 0.35 s silence read as 0.23 s)."""
-    from trainer.speech.vad import speech_segments
 
     return speech_segments(samples, min_silence_ms=int(RUN_PAUSE_SECONDS * 1000), pad_ms=0)
 

@@ -38,6 +38,7 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from trainer.content import get_bank
 from trainer.features.lexical import STOP_WORDS, canonical_hesitation, stem
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -245,8 +246,6 @@ def find_call_centre_phrases(text: str, phrasebank: PhraseBank) -> list[PhraseUs
 def measure_vocabulary(text: str, phrasebank: PhraseBank | None = None) -> VocabularyResult:
     """Vocabulary features of a transcript or a typed reply."""
     if phrasebank is None:
-        from trainer.content import get_bank
-
         phrasebank = get_bank().phrasebank
     words = words_of(text)
     content = content_words(words)

@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from trainer.config import get_settings
-from trainer.content import task_type_name
+from trainer.content import get_bank, task_type_name
 from trainer.data import interviews, records
 from trainer.data.access import Actor
 from trainer.data.storage import AttemptStatus, utcnow
@@ -84,7 +84,6 @@ def audio_link(invitation_id: int, attempt_id: int, app_url: str | None = None) 
 
 
 def _task_title(task_id: str) -> str:
-    from trainer.content import get_bank
 
     try:
         return get_bank().get_task(task_id).display_title

@@ -24,6 +24,7 @@ from pathlib import Path
 from trainer.config import data_path, get_settings
 from trainer.speech.audio import Audio
 from trainer.speech.transcript import Transcript, Word
+from trainer.speech.vad import speech_segments
 
 # Whisper was trained mostly on clean transcripts and drops "um"/"uh" unless the
 # context shows they belong; a disfluent prompt keeps them (measured in bench/asr.py).
@@ -60,7 +61,6 @@ def unwritten_speech_seconds(audio: Audio, words: list[Word], margin: float = 0.
     """Seconds of speech (Silero VAD) that no recognised word overlaps. A word covers at
     most MAX_WORD_SECONDS of it: the aligner stretches the few words of a decoding that
     skipped most of the speech over that speech."""
-    from trainer.speech.vad import speech_segments
 
     spans: list[list[float]] = []  # merged, so overlapping margins are not counted twice
     for start, end in sorted((w.start - margin, min(w.end, w.start + MAX_WORD_SECONDS) + margin) for w in words):

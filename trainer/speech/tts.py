@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from trainer.config import data_path
+from trainer.speech.audio import from_array
 
 CACHE_VERSION = "3"  # bump when synthesis or rendering changes what a cached file sounds like
 
@@ -140,7 +141,6 @@ def telephone_line(samples: np.ndarray, sample_rate: int, noise_level: float = 0
 
     The noise is seeded so the same line always sounds (and scores) the same.
     """
-    from trainer.speech.audio import from_array
 
     spectrum = np.fft.rfft(samples.astype(np.float64))
     freqs = np.fft.rfftfreq(samples.size, d=1.0 / sample_rate)

@@ -10,6 +10,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import streamlit as st
 
 from trainer.data import records
+from trainer.features.grammar import GrammarUnavailable, server
+from trainer.speech.asr import get_whisper_model
+from trainer.speech.tts import SpeechSynthesisError, synthesize
 from trainer.webapp.session import friendly_message
 from trainer.webapp.text import escape_markdown
 
@@ -17,14 +20,12 @@ from trainer.webapp.text import escape_markdown
 @st.cache_resource(show_spinner="Loading the speech model (first time only)...")
 def warm_recogniser():
     """Load the speech model once for every session of this server."""
-    from trainer.speech.asr import get_whisper_model
 
     return get_whisper_model()
 
 
 @st.cache_resource(show_spinner="Starting the grammar checker (first time only)...")
 def _grammar_server_url() -> str:
-    from trainer.features.grammar import server
 
     return server().ensure_running()
 
@@ -32,7 +33,6 @@ def _grammar_server_url() -> str:
 def warm_grammar() -> None:
     """Start (or find) the LanguageTool server once per app server. A dead server is not
     cached: scoring then reports grammar as unavailable and the next answer tries again."""
-    from trainer.features.grammar import GrammarUnavailable
 
     try:
         _grammar_server_url()
@@ -54,7 +54,6 @@ def score_in_background(attempt_id: int) -> Future:
 
 def caller_audio(text: str, voice: str, telephone: bool = False):
     """The synthesised line's path, or None (and a caption) if the voice engine fails."""
-    from trainer.speech.tts import SpeechSynthesisError, synthesize
 
     try:
         return synthesize(text, voice, telephone)

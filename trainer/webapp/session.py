@@ -12,6 +12,8 @@ import streamlit as st
 
 from trainer.config import get_settings
 from trainer.data import AccessDenied, Actor, NotFound, Role, StorageUnavailable, accounts
+from trainer.speech.audio import AudioError
+from trainer.speech.tts import SpeechSynthesisError
 from trainer.webapp.text import ROLE_NAMES, escape_markdown
 
 ACTOR_KEY = "actor"
@@ -160,8 +162,6 @@ def id_param(name: str) -> int | None:
 
 def friendly_message(error: BaseException) -> str:
     """What to tell the user about an error from the audio, scoring or storage layers."""
-    from trainer.speech.audio import AudioError
-    from trainer.speech.tts import SpeechSynthesisError
 
     if isinstance(error, AudioError):
         return error.user_message

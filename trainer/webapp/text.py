@@ -14,6 +14,7 @@ from datetime import datetime
 
 from trainer.content import ContentBank, task_type_name
 from trainer.data import Role
+from trainer.speech.textnorm import normalize
 
 ROLE_NAMES = {Role.APPLICANT: "applicant", Role.COACH: "coach", Role.RECRUITER: "recruiter", Role.ADMIN: "admin"}
 DIMENSION_NAMES = {
@@ -105,7 +106,6 @@ def status_of(summary) -> str:
 def matches_any(answer: str, accepted: Iterable[str]) -> bool:
     """A typed answer equals one of the accepted ones, ignoring case, punctuation and how
     numbers are written."""
-    from trainer.speech.textnorm import normalize
 
     said = normalize(answer or "")
     return bool(said) and any(said == normalize(a) for a in accepted)
