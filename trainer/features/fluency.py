@@ -45,7 +45,7 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from trainer.content import get_bank
+from trainer.content import FEATURES, get_bank
 from trainer.features.lexical import canonical_hesitation
 from trainer.speech.textnorm import normalize
 from trainer.speech.transcript import Transcript, Word
@@ -74,16 +74,9 @@ PITCH_FLOOR_HZ = 75.0
 PITCH_CEILING_HZ = 500.0
 MIN_VOICED_FRAMES = 10  # fewer voiced frames than this: no pitch measure
 
-FEATURE_NAMES = (
-    "speech_rate_wpm",
-    "articulation_rate_wpm",
-    "phonation_time_ratio",
-    "pauses_per_minute",
-    "long_pauses_per_minute",
-    "mean_length_of_run",
-    "fillers_per_100_words",
-    "repetitions_per_100_words",
-)
+# The rubric's fluency features this stage measures itself (the calibrated ones come later,
+# from the calibration stage).
+FEATURE_NAMES = tuple(name for name in FEATURES["fluency"] if not name.startswith("calibrated_"))
 EXTRA_FEATURE_NAMES = ("pitch_variation_semitones",)
 
 # Hesitation sounds and the spellings recognisers give them -> canonical filler.
