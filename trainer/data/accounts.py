@@ -21,15 +21,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cache
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from trainer.data.access import AccessDenied, Actor, NotFound, acting_user, require_role, user_scope, visible_user
 from trainer.config import get_settings
+from trainer.data.access import AccessDenied, Actor, NotFound, acting_user, require_role, user_scope, visible_user
 from trainer.data.storage import (
     Cohort,
     CohortMember,
@@ -51,7 +51,7 @@ LOGIN_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._@+-]{2,199}$")
 HASH_PROFILES = {"default": profiles.RFC_9106_LOW_MEMORY, "test": profiles.CHEAPEST}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _hasher_for(profile: str) -> PasswordHasher:
     if profile not in HASH_PROFILES:
         raise ValueError(f"Unknown password_hash_profile {profile!r}; use one of {', '.join(HASH_PROFILES)}.")
@@ -62,7 +62,7 @@ def _hasher() -> PasswordHasher:
     return _hasher_for(get_settings().password_hash_profile)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _dummy_hash(profile: str) -> str:
     """Verified against when the login does not exist, so that answer takes as long as a wrong password."""
     return _hasher_for(profile).hash("no such user: constant-time answer")
@@ -88,8 +88,9 @@ class SignInLocked(SignInFailed):
     def __init__(self, until: datetime):
         self.until = until
         minutes = max(1, round((until - now()).total_seconds() / 60))
-        super().__init__(f"Too many failed sign-ins. Please try again in {minutes} minute"
-                         f"{'s' if minutes != 1 else ''}.")
+        super().__init__(
+            f"Too many failed sign-ins. Please try again in {minutes} minute{'s' if minutes != 1 else ''}."
+        )
 
 
 @dataclass(frozen=True)
@@ -115,8 +116,17 @@ class CohortView:
 
 
 def user_view(user: User) -> UserView:
-    return UserView(user.id, user.name, user.role, user.origin, user.login, user.email, user.active,
-                    user.password_hash is not None, user.created_at)
+    return UserView(
+        user.id,
+        user.name,
+        user.role,
+        user.origin,
+        user.login,
+        user.email,
+        user.active,
+        user.password_hash is not None,
+        user.created_at,
+    )
 
 
 def _actor(user: User) -> Actor:
@@ -163,8 +173,9 @@ def _clean_name(name: str) -> str:
 def _clean_login(login: str) -> str:
     login = normal_login(login)
     if not LOGIN_PATTERN.match(login):
-        raise AccountError("A login has 3-200 characters: letters, digits and . _ @ + -, "
-                           "starting with a letter or digit.")
+        raise AccountError(
+            "A login has 3-200 characters: letters, digits and . _ @ + -, starting with a letter or digit."
+        )
     return login
 
 
@@ -183,8 +194,14 @@ def _check_free(session, login: str | None, email: str | None, except_id: int | 
 
 
 def _audit_user(user: User) -> dict:
-    return {"name": user.name, "role": user.role.value, "login": user.login, "email": user.email,
-            "active": user.active, "origin": user.origin.value}
+    return {
+        "name": user.name,
+        "role": user.role.value,
+        "login": user.login,
+        "email": user.email,
+        "active": user.active,
+        "origin": user.origin.value,
+    }
 
 
 # --------------------------------------------------------------------------- sign-in
@@ -269,8 +286,9 @@ def create_profile(name: str) -> Actor:
     nobody signs in. Names are unique among profiles (case-insensitive)."""
     name = _clean_name(name)
     with transaction() as session:
-        taken = session.scalar(select(User.id).where(User.origin == Origin.PROFILE,
-                                                     func.lower(User.name) == name.lower()))
+        taken = session.scalar(
+            select(User.id).where(User.origin == Origin.PROFILE, func.lower(User.name) == name.lower())
+        )
         if taken:
             raise AccountError(f"There is already a profile called {name!r}: pick it from the list.")
         user = User(name=name, role=Role.APPLICANT, origin=Origin.PROFILE, active=True, created_at=utcnow())
@@ -284,8 +302,11 @@ def list_profiles() -> list[UserView]:
     """The profiles to pick from: active applicants created by name (never accounts with a
     password, never interview candidates)."""
     with transaction() as session:
-        users = session.scalars(select(User).where(User.origin == Origin.PROFILE, User.active,
-                                                   User.password_hash.is_(None)).order_by(User.name)).all()
+        users = session.scalars(
+            select(User)
+            .where(User.origin == Origin.PROFILE, User.active, User.password_hash.is_(None))
+            .order_by(User.name)
+        ).all()
         return [user_view(u) for u in users]
 
 
@@ -305,8 +326,15 @@ def create_admin(name: str, login: str, password: str, email: str | None = None)
     return _create_user(None, name, Role.ADMIN, login, password, email)
 
 
-def create_user(actor: Actor, name: str, role: Role | str, *, login: str | None = None,
-                password: str | None = None, email: str | None = None) -> UserView:
+def create_user(
+    actor: Actor,
+    name: str,
+    role: Role | str,
+    *,
+    login: str | None = None,
+    password: str | None = None,
+    email: str | None = None,
+) -> UserView:
     """An admin creates an account. Coaches, recruiters and admins need a login and a
     password; applicant accounts may have both or neither."""
     with transaction() as session:
@@ -314,8 +342,9 @@ def create_user(actor: Actor, name: str, role: Role | str, *, login: str | None 
     return _create_user(actor.user_id, name, Role(role), login, password, email)
 
 
-def _create_user(actor_id: int | None, name: str, role: Role, login: str | None, password: str | None,
-                 email: str | None) -> UserView:
+def _create_user(
+    actor_id: int | None, name: str, role: Role, login: str | None, password: str | None, email: str | None
+) -> UserView:
     name = _clean_name(name)
     login = _clean_login(login) if login else None
     email = _clean_email(email) if email else None
@@ -327,8 +356,16 @@ def _create_user(actor_id: int | None, name: str, role: Role, login: str | None,
     try:
         with transaction() as session:
             _check_free(session, login, email)
-            user = User(name=name, role=role, origin=Origin.ACCOUNT, login=login, email=email,
-                        password_hash=password_hash, active=True, created_at=utcnow())
+            user = User(
+                name=name,
+                role=role,
+                origin=Origin.ACCOUNT,
+                login=login,
+                email=email,
+                password_hash=password_hash,
+                active=True,
+                created_at=utcnow(),
+            )
             session.add(user)
             session.flush()
             audit(session, actor_id, "user.create", "user", user.id, None, _audit_user(user))
@@ -337,8 +374,16 @@ def _create_user(actor_id: int | None, name: str, role: Role, login: str | None,
         raise AccountError("That login or e-mail address is already taken.") from error
 
 
-def update_user(actor: Actor, user_id: int, *, name: str | None = None, role: Role | str | None = None,
-                login: str | None = None, email: str | None = None, active: bool | None = None) -> UserView:
+def update_user(
+    actor: Actor,
+    user_id: int,
+    *,
+    name: str | None = None,
+    role: Role | str | None = None,
+    login: str | None = None,
+    email: str | None = None,
+    active: bool | None = None,
+) -> UserView:
     """An admin edits an account. None leaves a field as it is; ``email=""`` removes it."""
     with transaction() as session:
         admin = acting_user(session, actor)
@@ -367,14 +412,21 @@ def update_user(actor: Actor, user_id: int, *, name: str | None = None, role: Ro
             raise AccountError(f"A {user.role.value} needs a login and a password first.")
         after = _audit_user(user)
         if after != before:
-            audit(session, admin.id, "user.update", "user", user.id,
-                  {k: v for k, v in before.items() if after[k] != v},
-                  {k: v for k, v in after.items() if before[k] != v})
+            audit(
+                session,
+                admin.id,
+                "user.update",
+                "user",
+                user.id,
+                {k: v for k, v in before.items() if after[k] != v},
+                {k: v for k, v in after.items() if before[k] != v},
+            )
         return user_view(user)
 
 
-def set_password(actor: Actor, user_id: int, new_password: str, *, current_password: str | None = None,
-                 login: str | None = None) -> UserView:
+def set_password(
+    actor: Actor, user_id: int, new_password: str, *, current_password: str | None = None, login: str | None = None
+) -> UserView:
     """Change your own password (with the current one) or, as an admin, anyone's. A profile
     given a password (and a login) becomes an account that signs in."""
     password_hash = hash_password(new_password)
@@ -395,8 +447,15 @@ def set_password(actor: Actor, user_id: int, new_password: str, *, current_passw
         user.password_hash = password_hash
         if user.origin == Origin.PROFILE:
             user.origin = Origin.ACCOUNT
-        audit(session, me.id, "user.password", "user", user.id, before,
-              {"password": "changed", "login": user.login, "origin": user.origin.value})
+        audit(
+            session,
+            me.id,
+            "user.password",
+            "user",
+            user.id,
+            before,
+            {"password": "changed", "login": user.login, "origin": user.origin.value},
+        )
         return user_view(user)
 
 
@@ -405,8 +464,9 @@ def get_user(actor: Actor, user_id: int) -> UserView:
         return user_view(visible_user(session, acting_user(session, actor), user_id))
 
 
-def list_users(actor: Actor, *, role: Role | str | None = None, cohort_id: int | None = None,
-               include_inactive: bool = False) -> list[UserView]:
+def list_users(
+    actor: Actor, *, role: Role | str | None = None, cohort_id: int | None = None, include_inactive: bool = False
+) -> list[UserView]:
     """The users the actor may see (admin: everyone; coach: the applicants of their cohorts;
     recruiter: their candidates; applicant: themselves)."""
     with transaction() as session:
@@ -425,8 +485,9 @@ def list_users(actor: Actor, *, role: Role | str | None = None, cohort_id: int |
 
 
 def _cohort_view(session, cohort: Cohort) -> CohortView:
-    ids = session.scalars(select(CohortMember.user_id).where(CohortMember.cohort_id == cohort.id)
-                          .order_by(CohortMember.user_id)).all()
+    ids = session.scalars(
+        select(CohortMember.user_id).where(CohortMember.cohort_id == cohort.id).order_by(CohortMember.user_id)
+    ).all()
     return CohortView(cohort.id, cohort.name, cohort.description, cohort.created_at, tuple(ids))
 
 
@@ -436,12 +497,18 @@ def create_cohort(actor: Actor, name: str, description: str = "") -> CohortView:
         require_role(acting_user(session, actor), Role.ADMIN)
         if session.scalar(select(Cohort.id).where(func.lower(Cohort.name) == name.lower())):
             raise AccountError(f"There is already a cohort called {name!r}.")
-        cohort = Cohort(name=name, description=description.strip(), created_by_id=actor.user_id,
-                        created_at=utcnow())
+        cohort = Cohort(name=name, description=description.strip(), created_by_id=actor.user_id, created_at=utcnow())
         session.add(cohort)
         session.flush()
-        audit(session, actor.user_id, "cohort.create", "cohort", cohort.id, None,
-              {"name": cohort.name, "description": cohort.description})
+        audit(
+            session,
+            actor.user_id,
+            "cohort.create",
+            "cohort",
+            cohort.id,
+            None,
+            {"name": cohort.name, "description": cohort.description},
+        )
         return _cohort_view(session, cohort)
 
 
@@ -463,8 +530,15 @@ def add_member(actor: Actor, cohort_id: int, user_id: int) -> CohortView:
             raise AccountError("Only applicants and coaches belong to cohorts.")
         if session.get(CohortMember, (cohort_id, user_id)) is None:
             session.add(CohortMember(cohort_id=cohort_id, user_id=user_id, added_at=utcnow()))
-            audit(session, admin.id, "cohort.add_member", "cohort", cohort_id, None,
-                  {"user_id": user_id, "role": user.role.value})
+            audit(
+                session,
+                admin.id,
+                "cohort.add_member",
+                "cohort",
+                cohort_id,
+                None,
+                {"user_id": user_id, "role": user.role.value},
+            )
             session.flush()
         return _cohort_view(session, cohort)
 

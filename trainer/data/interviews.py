@@ -27,16 +27,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from trainer.data.access import AccessDenied, Actor, NotFound, acting_user, require_role
 from trainer.config import get_settings
-from trainer.content import CEFR_LEVELS, DIMENSIONS
+from trainer.content import CEFR_LEVELS, DIMENSIONS, get_bank
+from trainer.data.access import AccessDenied, Actor, NotFound, acting_user, require_role
+from trainer.data.accounts import _clean_email, _clean_name
 from trainer.data.csv_export import to_csv
 from trainer.data.recordings import RecordingSource, prepare_answer
 from trainer.data.storage import (
@@ -44,8 +45,8 @@ from trainer.data.storage import (
     AttemptKind,
     AttemptScore,
     AttemptStatus,
-    Invitation,
     InterviewTemplate,
+    Invitation,
     Origin,
     Role,
     User,
@@ -53,8 +54,6 @@ from trainer.data.storage import (
     transaction,
     utcnow,
 )
-from trainer.content import get_bank
-from trainer.data.accounts import _clean_email, _clean_name
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 CODE_LENGTH = 12
@@ -204,7 +203,7 @@ class CandidateResult:
 
 def new_code() -> str:
     raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-    return "-".join(raw[i:i + 4] for i in range(0, CODE_LENGTH, 4))
+    return "-".join(raw[i : i + 4] for i in range(0, CODE_LENGTH, 4))
 
 
 def normal_code(code: str) -> str:
@@ -221,13 +220,23 @@ def code_hash(code: str) -> str:
 
 
 def _items(template: InterviewTemplate) -> tuple[InterviewItem, ...]:
-    return tuple(InterviewItem(i, item["task_id"], item["task_type"], item["prep_seconds"], item["answer_seconds"])
-                 for i, item in enumerate(template.items))
+    return tuple(
+        InterviewItem(i, item["task_id"], item["task_type"], item["prep_seconds"], item["answer_seconds"])
+        for i, item in enumerate(template.items)
+    )
 
 
 def _template_view(template: InterviewTemplate) -> TemplateView:
-    return TemplateView(template.id, template.name, template.created_by_id, template.created_at, _items(template),
-                        template.pass_level, dict(template.pass_minimums or {}), template.archived)
+    return TemplateView(
+        template.id,
+        template.name,
+        template.created_by_id,
+        template.created_at,
+        _items(template),
+        template.pass_level,
+        dict(template.pass_minimums or {}),
+        template.archived,
+    )
 
 
 def _resolve_items(items: Sequence[TemplateItem | str]) -> list[dict]:
@@ -248,13 +257,20 @@ def _resolve_items(items: Sequence[TemplateItem | str]) -> list[dict]:
             raise ValueError(f"{task.id}: preparation time must be 0 or more and answer time more than 0.")
         if task.type != "chat_reply" and answer > max_seconds:
             raise ValueError(f"{task.id}: answers can be at most {max_seconds:g} seconds long.")
-        resolved.append({"task_id": task.id, "task_type": task.type, "prep_seconds": int(prep),
-                         "answer_seconds": int(answer)})
+        resolved.append(
+            {"task_id": task.id, "task_type": task.type, "prep_seconds": int(prep), "answer_seconds": int(answer)}
+        )
     return resolved
 
 
-def create_template(actor: Actor, name: str, items: Sequence[TemplateItem | str], *,
-                    pass_level: str | None = None, pass_minimums: dict[str, float] | None = None) -> TemplateView:
+def create_template(
+    actor: Actor,
+    name: str,
+    items: Sequence[TemplateItem | str],
+    *,
+    pass_level: str | None = None,
+    pass_minimums: dict[str, float] | None = None,
+) -> TemplateView:
     """An interview: tasks of the bank in order, with preparation and answer times (the
     task's own unless given) and a pass bar: an overall CEFR level, minimum scores (0-100)
     per dimension, or both. Recruiters and admins."""
@@ -273,12 +289,26 @@ def create_template(actor: Actor, name: str, items: Sequence[TemplateItem | str]
     with transaction() as session:
         me = acting_user(session, actor)
         require_role(me, Role.RECRUITER, Role.ADMIN)
-        template = InterviewTemplate(name=name, created_by_id=me.id, created_at=utcnow(), items=resolved,
-                                     pass_level=pass_level, pass_minimums=minimums, archived=False)
+        template = InterviewTemplate(
+            name=name,
+            created_by_id=me.id,
+            created_at=utcnow(),
+            items=resolved,
+            pass_level=pass_level,
+            pass_minimums=minimums,
+            archived=False,
+        )
         session.add(template)
         session.flush()
-        audit(session, me.id, "template.create", "interview_template", template.id, None,
-              {"name": name, "items": resolved, "pass_level": pass_level, "pass_minimums": minimums})
+        audit(
+            session,
+            me.id,
+            "template.create",
+            "interview_template",
+            template.id,
+            None,
+            {"name": name, "items": resolved, "pass_level": pass_level, "pass_minimums": minimums},
+        )
         return _template_view(template)
 
 
@@ -314,8 +344,15 @@ def archive_template(actor: Actor, template_id: int) -> TemplateView:
             raise AccessDenied("Only the recruiter who made this interview (or an admin) can archive it.")
         if not template.archived:
             template.archived = True
-            audit(session, me.id, "template.archive", "interview_template", template.id,
-                  {"archived": False}, {"archived": True})
+            audit(
+                session,
+                me.id,
+                "template.archive",
+                "interview_template",
+                template.id,
+                {"archived": False},
+                {"archived": True},
+            )
         return _template_view(template)
 
 
@@ -325,8 +362,13 @@ def archive_template(actor: Actor, template_id: int) -> TemplateView:
 def _answered(session: Session, invitation_ids: Sequence[int]) -> dict[int, int]:
     if not invitation_ids:
         return {}
-    return dict(session.execute(select(Attempt.invitation_id, func.count()).where(
-        Attempt.invitation_id.in_(invitation_ids)).group_by(Attempt.invitation_id)).all())
+    return dict(
+        session.execute(
+            select(Attempt.invitation_id, func.count())
+            .where(Attempt.invitation_id.in_(invitation_ids))
+            .group_by(Attempt.invitation_id)
+        ).all()
+    )
 
 
 def _invitation_view(session: Session, invitation: Invitation, answered: int | None = None) -> InvitationView:
@@ -334,25 +376,45 @@ def _invitation_view(session: Session, invitation: Invitation, answered: int | N
     candidate = session.get(User, invitation.candidate_id)
     if answered is None:
         answered = _answered(session, [invitation.id]).get(invitation.id, 0)
-    return InvitationView(invitation.id, template.id, template.name, invitation.recruiter_id, candidate.id,
-                          candidate.name, invitation.candidate_email, invitation.created_at, invitation.expires_at,
-                          invitation.redeemed_at, invitation.consent_at, invitation.finished_at,
-                          invitation.revoked_at, answered, len(template.items))
+    return InvitationView(
+        invitation.id,
+        template.id,
+        template.name,
+        invitation.recruiter_id,
+        candidate.id,
+        candidate.name,
+        invitation.candidate_email,
+        invitation.created_at,
+        invitation.expires_at,
+        invitation.redeemed_at,
+        invitation.consent_at,
+        invitation.finished_at,
+        invitation.revoked_at,
+        answered,
+        len(template.items),
+    )
 
 
 def visible_invitation(session: Session, me: User, invitation_id: int) -> Invitation:
     """The invitation if ``me`` sent it or is an admin; AccessDenied/NotFound otherwise."""
     invitation = session.get(Invitation, invitation_id)
-    if invitation is not None and (me.role == Role.ADMIN or
-                                   (me.role == Role.RECRUITER and invitation.recruiter_id == me.id)):
+    if invitation is not None and (
+        me.role == Role.ADMIN or (me.role == Role.RECRUITER and invitation.recruiter_id == me.id)
+    ):
         return invitation
     if me.role == Role.ADMIN:
         raise NotFound(f"There is no interview {invitation_id}.")
     raise AccessDenied("You may not see this interview.")
 
 
-def create_invitation(actor: Actor, template_id: int, candidate_name: str, *, candidate_email: str | None = None,
-                      valid_for: timedelta | None = None) -> NewInvitation:
+def create_invitation(
+    actor: Actor,
+    template_id: int,
+    candidate_name: str,
+    *,
+    candidate_email: str | None = None,
+    valid_for: timedelta | None = None,
+) -> NewInvitation:
     """Invite a candidate: a new candidate user and a single-use code, valid for
     ``valid_for`` (default: the ``invitation_valid_days`` setting). The code is in the
     result only; give it to the candidate."""
@@ -372,14 +434,32 @@ def create_invitation(actor: Actor, template_id: int, candidate_name: str, *, ca
         candidate = User(name=name, role=Role.APPLICANT, origin=Origin.INVITATION, active=True, created_at=now)
         session.add(candidate)
         session.flush()
-        invitation = Invitation(template_id=template.id, recruiter_id=me.id, candidate_id=candidate.id,
-                                candidate_email=email, code_hash=code_hash(code), created_at=now,
-                                expires_at=now + valid_for, next_position=0)
+        invitation = Invitation(
+            template_id=template.id,
+            recruiter_id=me.id,
+            candidate_id=candidate.id,
+            candidate_email=email,
+            code_hash=code_hash(code),
+            created_at=now,
+            expires_at=now + valid_for,
+            next_position=0,
+        )
         session.add(invitation)
         session.flush()
-        audit(session, me.id, "invitation.create", "invitation", invitation.id, None,
-              {"template_id": template.id, "candidate_id": candidate.id, "candidate_name": name,
-               "expires_at": invitation.expires_at.isoformat()})
+        audit(
+            session,
+            me.id,
+            "invitation.create",
+            "invitation",
+            invitation.id,
+            None,
+            {
+                "template_id": template.id,
+                "candidate_id": candidate.id,
+                "candidate_name": name,
+                "expires_at": invitation.expires_at.isoformat(),
+            },
+        )
         return NewInvitation(_invitation_view(session, invitation, 0), code)
 
 
@@ -410,8 +490,15 @@ def revoke_invitation(actor: Actor, invitation_id: int) -> InvitationView:
         invitation = visible_invitation(session, me, invitation_id)
         if invitation.revoked_at is None and invitation.finished_at is None:
             invitation.revoked_at = utcnow()
-            audit(session, me.id, "invitation.revoke", "invitation", invitation.id, {"revoked_at": None},
-                  {"revoked_at": invitation.revoked_at.isoformat()})
+            audit(
+                session,
+                me.id,
+                "invitation.revoke",
+                "invitation",
+                invitation.id,
+                {"revoked_at": None},
+                {"revoked_at": invitation.revoked_at.isoformat()},
+            )
         return _invitation_view(session, invitation)
 
 
@@ -439,9 +526,16 @@ def _progress(session: Session, invitation: Invitation) -> CandidateProgress:
     candidate = session.get(User, invitation.candidate_id)
     items = _items(template)
     position = invitation.next_position
-    return CandidateProgress(invitation.id, candidate.name, template.name, invitation.consent_at is not None,
-                             position, len(items), invitation.expires_at,
-                             items[position] if position < len(items) else None)
+    return CandidateProgress(
+        invitation.id,
+        candidate.name,
+        template.name,
+        invitation.consent_at is not None,
+        position,
+        len(items),
+        invitation.expires_at,
+        items[position] if position < len(items) else None,
+    )
 
 
 def redeem(code: str) -> CandidateProgress:
@@ -463,13 +557,26 @@ def give_consent(code: str) -> CandidateProgress:
             invitation.redeemed_at = utcnow()
         if invitation.consent_at is None:
             invitation.consent_at = utcnow()
-            audit(session, invitation.candidate_id, "invitation.consent", "invitation", invitation.id,
-                  {"consent_at": None}, {"consent_at": invitation.consent_at.isoformat()})
+            audit(
+                session,
+                invitation.candidate_id,
+                "invitation.consent",
+                "invitation",
+                invitation.id,
+                {"consent_at": None},
+                {"consent_at": invitation.consent_at.isoformat()},
+            )
         return _progress(session, invitation)
 
 
-def submit_answer(code: str, position: int, *, recording: RecordingSource | None = None,
-                  filename: str | None = None, text: str | None = None) -> int:
+def submit_answer(
+    code: str,
+    position: int,
+    *,
+    recording: RecordingSource | None = None,
+    filename: str | None = None,
+    text: str | None = None,
+) -> int:
     """Save the answer to item ``position`` (the progress's ``next_item``): the recording is
     on disk and the attempt committed before this returns, and the interview moves on.
     Returns the attempt id, to score with ``records.score_attempt`` (no scores are shown
@@ -482,15 +589,22 @@ def submit_answer(code: str, position: int, *, recording: RecordingSource | None
         template = session.get(InterviewTemplate, invitation.template_id)
         item = _check_turn(invitation, template, position)
         candidate_id = invitation.candidate_id
-    prepared = prepare_answer(candidate_id, item.task_id, recording=recording, filename=filename, text=text,
-                              answer_seconds=item.answer_seconds)  # the interview's time for this item
+    prepared = prepare_answer(
+        candidate_id,
+        item.task_id,
+        recording=recording,
+        filename=filename,
+        text=text,
+        answer_seconds=item.answer_seconds,
+    )  # the interview's time for this item
     try:
         with transaction() as session:
             invitation = _by_code(session, code, lock=True, grace=_grace(session, code, position))
             template = session.get(InterviewTemplate, invitation.template_id)
             _check_turn(invitation, template, position)
-            attempt = prepared.attempt(candidate_id, AttemptKind.INTERVIEW, invitation_id=invitation.id,
-                                       position=position)
+            attempt = prepared.attempt(
+                candidate_id, AttemptKind.INTERVIEW, invitation_id=invitation.id, position=position
+            )
             session.add(attempt)
             invitation.next_position = position + 1
             if invitation.next_position >= len(template.items):
@@ -515,10 +629,19 @@ def submit_no_answer(code: str, position: int) -> int:
         template = session.get(InterviewTemplate, invitation.template_id)
         item = _check_turn(invitation, template, position)
         now = utcnow()
-        attempt = Attempt(user_id=invitation.candidate_id, task_id=item.task_id, task_type=item.task_type,
-                          kind=AttemptKind.INTERVIEW, invitation_id=invitation.id, position=position,
-                          status=AttemptStatus.UNSCORABLE, status_code=NO_ANSWER_CODE,
-                          status_reason=NO_ANSWER_REASON, created_at=now, scored_at=now)
+        attempt = Attempt(
+            user_id=invitation.candidate_id,
+            task_id=item.task_id,
+            task_type=item.task_type,
+            kind=AttemptKind.INTERVIEW,
+            invitation_id=invitation.id,
+            position=position,
+            status=AttemptStatus.UNSCORABLE,
+            status_code=NO_ANSWER_CODE,
+            status_reason=NO_ANSWER_REASON,
+            created_at=now,
+            scored_at=now,
+        )
         session.add(attempt)
         invitation.next_position = position + 1
         if invitation.next_position >= len(template.items):
@@ -564,23 +687,39 @@ def _meets_bar(template: InterviewTemplate, overall: float, dimensions: dict[str
 def _result(session: Session, invitation: Invitation, template: InterviewTemplate) -> CandidateResult:
 
     view = _invitation_view(session, invitation)
-    attempts = session.scalars(select(Attempt).where(Attempt.invitation_id == invitation.id)
-                               .order_by(Attempt.position)).all()
+    attempts = session.scalars(
+        select(Attempt).where(Attempt.invitation_id == invitation.id).order_by(Attempt.position)
+    ).all()
     final = [a for a in attempts if a.status in FINAL_STATUSES]
     overall = level = None
     dimensions: dict[str, float] = {}
     if final:
         overall = round(sum(a.overall_score or 0.0 for a in final) / len(final), 1)
         level = get_bank().levels.level_for(overall)
-        rows = session.execute(select(AttemptScore.dimension, func.avg(AttemptScore.score))
-                               .where(AttemptScore.attempt_id.in_([a.id for a in final]))
-                               .group_by(AttemptScore.dimension)).all()
-        dimensions = {d: round(float(v), 1) for d, v in sorted(rows, key=lambda r: DIMENSIONS.index(r[0])
-                                                                  if r[0] in DIMENSIONS else 99)}
+        rows = session.execute(
+            select(AttemptScore.dimension, func.avg(AttemptScore.score))
+            .where(AttemptScore.attempt_id.in_([a.id for a in final]))
+            .group_by(AttemptScore.dimension)
+        ).all()
+        dimensions = {
+            d: round(float(v), 1)
+            for d, v in sorted(rows, key=lambda r: DIMENSIONS.index(r[0]) if r[0] in DIMENSIONS else 99)
+        }
     complete = invitation.finished_at is not None and len(final) == len(template.items)
     passed = _meets_bar(template, overall, dimensions) if complete and overall is not None else None
-    return CandidateResult(invitation.id, view.candidate_id, view.candidate_name, view.status, view.answered,
-                           view.total, overall, level, dimensions, passed, tuple(a.id for a in attempts))
+    return CandidateResult(
+        invitation.id,
+        view.candidate_id,
+        view.candidate_name,
+        view.status,
+        view.answered,
+        view.total,
+        overall,
+        level,
+        dimensions,
+        passed,
+        tuple(a.id for a in attempts),
+    )
 
 
 def candidate_result(actor: Actor, invitation_id: int) -> CandidateResult:
@@ -608,11 +747,27 @@ def interview_results(actor: Actor, template_id: int) -> list[CandidateResult]:
 
 def results_csv(actor: Actor, template_id: int) -> str:
     results = interview_results(actor, template_id)
-    rows = [{"rank": rank, "candidate": r.candidate_name, "status": r.status,
-             "answered": f"{r.answered}/{r.total}", "overall_score": r.overall_score, "level": r.level,
-             "passed": {True: "pass", False: "fail", None: "pending"}[r.passed],
-             **{f"{d}_score": v for d, v in r.dimensions.items()}}
-            for rank, r in enumerate(results, 1)]
-    columns = ["rank", "candidate", "status", "answered", "overall_score", "level", "passed",
-               *[f"{d}_score" for d in DIMENSIONS]]
+    rows = [
+        {
+            "rank": rank,
+            "candidate": r.candidate_name,
+            "status": r.status,
+            "answered": f"{r.answered}/{r.total}",
+            "overall_score": r.overall_score,
+            "level": r.level,
+            "passed": {True: "pass", False: "fail", None: "pending"}[r.passed],
+            **{f"{d}_score": v for d, v in r.dimensions.items()},
+        }
+        for rank, r in enumerate(results, 1)
+    ]
+    columns = [
+        "rank",
+        "candidate",
+        "status",
+        "answered",
+        "overall_score",
+        "level",
+        "passed",
+        *[f"{d}_score" for d in DIMENSIONS],
+    ]
     return to_csv(rows, columns)

@@ -14,7 +14,7 @@ import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Literal, Union
+from typing import BinaryIO, Literal
 
 from trainer.config import get_settings
 from trainer.content import get_bank
@@ -27,11 +27,10 @@ from trainer.data.storage import (
     storage_root,
     utcnow,
 )
-from trainer.speech.audio import AudioTooLongError, load_audio
-from trainer.speech.audio import _read_bytes
+from trainer.speech.audio import AudioTooLongError, _read_bytes, load_audio
 from trainer.speech.textnorm import words
 
-RecordingSource = Union[bytes, bytearray, str, Path, BinaryIO]
+RecordingSource = bytes | bytearray | str | Path | BinaryIO
 AUDIO_EXTENSIONS = ("wav", "flac", "ogg", "webm", "mp3", "m4a")
 # How much longer than the time allowed a recording may be: pressing Stop takes a moment.
 ANSWER_GRACE_SECONDS = 3.0
@@ -69,10 +68,13 @@ def check_recording(data: bytes, limit_seconds: float | None, require_speech: bo
         load_audio(data, min_seconds=0.0, require_speech=require_speech)
         return
     try:
-        load_audio(data, max_seconds=limit_seconds + ANSWER_GRACE_SECONDS, min_seconds=0.0,
-                   require_speech=require_speech)
+        load_audio(
+            data, max_seconds=limit_seconds + ANSWER_GRACE_SECONDS, min_seconds=0.0, require_speech=require_speech
+        )
     except AudioTooLongError as error:
-        raise AudioTooLongError(f"Your recording is longer than the {limit_seconds:g} seconds this task allows.") from error
+        raise AudioTooLongError(
+            f"Your recording is longer than the {limit_seconds:g} seconds this task allows."
+        ) from error
 
 
 @dataclass
@@ -90,10 +92,18 @@ class PreparedAnswer:
             recording_path(self.recording_file).unlink(missing_ok=True)
 
     def attempt(self, user_id: int, kind: AttemptKind, **links) -> Attempt:
-        return Attempt(user_id=user_id, task_id=self.task_id, task_type=self.task_type, kind=kind,
-                       recording_file=self.recording_file, answer_text=self.answer_text,
-                       reference_text=self.reference_text, status=AttemptStatus.RECORDED,
-                       created_at=utcnow(), **links)
+        return Attempt(
+            user_id=user_id,
+            task_id=self.task_id,
+            task_type=self.task_type,
+            kind=kind,
+            recording_file=self.recording_file,
+            answer_text=self.answer_text,
+            reference_text=self.reference_text,
+            status=AttemptStatus.RECORDED,
+            created_at=utcnow(),
+            **links,
+        )
 
 
 def _task(task_id: str):
@@ -105,9 +115,18 @@ def _task(task_id: str):
 
 # FFmpeg's demuxer names (PyAV's probe) -> the extension a recording is stored under.
 # An ADTS AAC stream is MPEG audio frames: stored as .mp3, as the old frame-sync test did.
-_CONTAINER_EXTENSIONS = {"wav": "wav", "ogg": "ogg", "flac": "flac", "webm": "webm",
-                         "matroska": "webm", "mov": "m4a", "mp4": "m4a", "m4a": "m4a",
-                         "mp3": "mp3", "aac": "mp3"}
+_CONTAINER_EXTENSIONS = {
+    "wav": "wav",
+    "ogg": "ogg",
+    "flac": "flac",
+    "webm": "webm",
+    "matroska": "webm",
+    "mov": "m4a",
+    "mp4": "m4a",
+    "m4a": "m4a",
+    "mp3": "mp3",
+    "aac": "mp3",
+}
 
 
 def _sniff_extension(data: bytes, filename: str | None) -> str:
@@ -145,10 +164,17 @@ def write_recording(data: bytes, user_id: int, filename: str | None = None) -> s
     return relative
 
 
-def prepare_answer(user_id: int, task_id: str | None, *, recording: RecordingSource | None = None,
-                   filename: str | None = None, text: str | None = None, reference_text: str | None = None,
-                   answer_seconds: float | Literal["task"] | None = "task",
-                   require_speech: bool = False) -> PreparedAnswer:
+def prepare_answer(
+    user_id: int,
+    task_id: str | None,
+    *,
+    recording: RecordingSource | None = None,
+    filename: str | None = None,
+    text: str | None = None,
+    reference_text: str | None = None,
+    answer_seconds: float | Literal["task"] | None = "task",
+    require_speech: bool = False,
+) -> PreparedAnswer:
     """Check an answer and write its recording to disk. Raises ValueError for a mismatch
     (a typed answer to a spoken task...) or a reply over the task's ``max_words``
     (``ReplyTooLong``), and an AudioError (too large, empty, unreadable, too long, no
@@ -161,8 +187,9 @@ def prepare_answer(user_id: int, task_id: str | None, *, recording: RecordingSou
 
     task = _task(task_id) if task_id is not None else None
     task_type = task.type if task is not None else ("read_aloud" if reference_text else "free_answer")
-    name = filename or getattr(recording, "name", None) or (
-        str(recording) if isinstance(recording, (str, Path)) else None)
+    name = (
+        filename or getattr(recording, "name", None) or (str(recording) if isinstance(recording, (str, Path)) else None)
+    )
     if hasattr(recording, "getvalue"):  # Streamlit uploads: whole content, wherever the read position is
         recording = bytes(recording.getvalue())
     if task_type == "chat_reply":

@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from trainer.content import DIMENSIONS, get_bank
 from trainer.data.access import (
     AccessDenied,
     Actor,
@@ -38,7 +39,9 @@ from trainer.data.access import (
     visible_attempt,
     visible_user,
 )
-from trainer.content import DIMENSIONS, get_bank
+from trainer.data.csv_export import to_csv
+from trainer.data.interviews import visible_invitation
+from trainer.data.recordings import RecordingSource, prepare_answer
 from trainer.data.storage import (
     Attempt,
     AttemptKind,
@@ -58,12 +61,7 @@ from trainer.data.storage import (
     transaction,
     utcnow,
 )
-
-from trainer.data.csv_export import to_csv
-from trainer.data.interviews import visible_invitation
-from trainer.data.recordings import RecordingSource, prepare_answer
 from trainer.scoring import Report, score_file, score_text
-from trainer.content import get_bank
 from trainer.speech.audio import AudioError, from_array, load_audio
 
 log = logging.getLogger(__name__)
@@ -98,8 +96,10 @@ class ScoreOutcome:
         if self.status == AttemptStatus.UNSCORABLE:
             return self.reason
         if self.status == AttemptStatus.FAILED:
-            return ("We could not score this answer right now. Your recording is saved and "
-                    "will be scored again; you do not need to record it again.")
+            return (
+                "We could not score this answer right now. Your recording is saved and "
+                "will be scored again; you do not need to record it again."
+            )
         return None
 
 
@@ -241,10 +241,18 @@ class AuditEntryView:
 # --------------------------------------------------------------------------- saving answers
 
 
-def save_attempt(actor: Actor, task_id: str | None = None, *, recording: RecordingSource | None = None,
-                 filename: str | None = None, text: str | None = None, reference_text: str | None = None,
-                 kind: AttemptKind | str = AttemptKind.PRACTICE, mock_call_id: int | None = None,
-                 position: int | None = None) -> int:
+def save_attempt(
+    actor: Actor,
+    task_id: str | None = None,
+    *,
+    recording: RecordingSource | None = None,
+    filename: str | None = None,
+    text: str | None = None,
+    reference_text: str | None = None,
+    kind: AttemptKind | str = AttemptKind.PRACTICE,
+    mock_call_id: int | None = None,
+    position: int | None = None,
+) -> int:
     """Save the actor's answer: the recording (bytes, a path, or an upload such as
     ``st.audio_input``'s) is written to disk and the attempt row committed, status
     ``recorded``. Returns the attempt id; score it next with ``score_attempt``.
@@ -268,10 +276,14 @@ def save_attempt(actor: Actor, task_id: str | None = None, *, recording: Recordi
             raise ValueError("Only mock-call turns belong to a mock call.")
     # A mock call's turn gets one turn's answer time and must hold speech (an empty turn
     # would spoil the whole call); anything else the task's own time (prepare_answer).
-    limits = (dict(answer_seconds=get_bank().get_task(task_id).answer_seconds, require_speech=True)
-              if kind == AttemptKind.MOCK_CALL else {})
-    prepared = prepare_answer(me.id, task_id, recording=recording, filename=filename, text=text,
-                              reference_text=reference_text, **limits)
+    limits = (
+        dict(answer_seconds=get_bank().get_task(task_id).answer_seconds, require_speech=True)
+        if kind == AttemptKind.MOCK_CALL
+        else {}
+    )
+    prepared = prepare_answer(
+        me.id, task_id, recording=recording, filename=filename, text=text, reference_text=reference_text, **limits
+    )
     try:
         with transaction() as session:
             attempt = prepared.attempt(me.id, kind, mock_call_id=mock_call_id, position=position)
@@ -336,11 +348,18 @@ def _run_scoring(job: _Job, progress: Progress | None):
 
 
 def _score_snapshot(session: Session, attempt: Attempt) -> dict:
-    bands = dict(session.execute(select(AttemptScore.dimension, AttemptScore.band)
-                                 .where(AttemptScore.attempt_id == attempt.id)).all())
-    return {"scored_at": attempt.scored_at.isoformat() if attempt.scored_at else None,
-            "overall_score": attempt.overall_score, "level": attempt.level,
-            "engine_version": attempt.engine_version, "bands": bands}
+    bands = dict(
+        session.execute(
+            select(AttemptScore.dimension, AttemptScore.band).where(AttemptScore.attempt_id == attempt.id)
+        ).all()
+    )
+    return {
+        "scored_at": attempt.scored_at.isoformat() if attempt.scored_at else None,
+        "overall_score": attempt.overall_score,
+        "level": attempt.level,
+        "engine_version": attempt.engine_version,
+        "bands": bands,
+    }
 
 
 def record_report(attempt_id: int, report: Report) -> ScoreOutcome:
@@ -361,8 +380,9 @@ def record_report(attempt_id: int, report: Report) -> ScoreOutcome:
             attempt.overall_score = report.overall.score
             attempt.level = report.overall.level
             for name, dimension in report.dimensions.items():
-                session.add(AttemptScore(attempt_id=attempt_id, dimension=name, score=dimension.score,
-                                         band=dimension.band))
+                session.add(
+                    AttemptScore(attempt_id=attempt_id, dimension=name, score=dimension.score, band=dimension.band)
+                )
         else:
             attempt.status = AttemptStatus.UNSCORABLE
             attempt.status_code = report.reason_code
@@ -370,27 +390,44 @@ def record_report(attempt_id: int, report: Report) -> ScoreOutcome:
             attempt.overall_score = attempt.level = None
         session.flush()
         if previous is not None:
-            audit(session, None, "attempt.rescore", "attempt", attempt_id, previous,
-                  _score_snapshot(session, attempt))
+            audit(session, None, "attempt.rescore", "attempt", attempt_id, previous, _score_snapshot(session, attempt))
         return ScoreOutcome(attempt_id, attempt.status, attempt.status_reason, attempt.status_code)
 
 
 def unfinished_attempt_ids() -> list[int]:
     """Attempts saved but not (successfully) scored: recorded, scoring or failed."""
     with transaction() as session:
-        return list(session.scalars(
-            select(Attempt.id).where(Attempt.status.in_(
-                [AttemptStatus.RECORDED, AttemptStatus.SCORING, AttemptStatus.FAILED])).order_by(Attempt.id)))
+        return list(
+            session.scalars(
+                select(Attempt.id)
+                .where(Attempt.status.in_([AttemptStatus.RECORDED, AttemptStatus.SCORING, AttemptStatus.FAILED]))
+                .order_by(Attempt.id)
+            )
+        )
 
 
 # --------------------------------------------------------------------------- reading attempts
 
 
 def _summary(attempt: Attempt, user_name: str) -> AttemptSummary:
-    return AttemptSummary(attempt.id, attempt.user_id, user_name, attempt.task_id, attempt.task_type,
-                          attempt.kind, attempt.status, attempt.status_reason, attempt.overall_score,
-                          attempt.level, attempt.created_at, attempt.scored_at, attempt.reviewed_at,
-                          attempt.mock_call_id, attempt.invitation_id, attempt.position)
+    return AttemptSummary(
+        attempt.id,
+        attempt.user_id,
+        user_name,
+        attempt.task_id,
+        attempt.task_type,
+        attempt.kind,
+        attempt.status,
+        attempt.status_reason,
+        attempt.overall_score,
+        attempt.level,
+        attempt.created_at,
+        attempt.scored_at,
+        attempt.reviewed_at,
+        attempt.mock_call_id,
+        attempt.invitation_id,
+        attempt.position,
+    )
 
 
 def _names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
@@ -401,21 +438,32 @@ def _names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
 
 
 def _override_view(o: ScoreOverride, names: dict[int, str]) -> OverrideView:
-    return OverrideView(o.id, o.attempt_id, o.dimension, o.machine_band, o.coach_band, o.reason, o.coach_id,
-                        names.get(o.coach_id, ""), o.created_at)
+    return OverrideView(
+        o.id,
+        o.attempt_id,
+        o.dimension,
+        o.machine_band,
+        o.coach_band,
+        o.reason,
+        o.coach_id,
+        names.get(o.coach_id, ""),
+        o.created_at,
+    )
 
 
 def _comment_view(c: Comment, names: dict[int, str]) -> CommentView:
-    return CommentView(c.id, c.attempt_id, c.author_id, names.get(c.author_id, ""), c.text, c.created_at,
-                       c.updated_at)
+    return CommentView(c.id, c.attempt_id, c.author_id, names.get(c.author_id, ""), c.text, c.created_at, c.updated_at)
 
 
 def _latest_overrides(session: Session, attempt_ids: Sequence[int]) -> dict[tuple[int, str], ScoreOverride]:
     latest: dict[tuple[int, str], ScoreOverride] = {}
     if not attempt_ids:
         return latest
-    for o in session.scalars(select(ScoreOverride).where(ScoreOverride.attempt_id.in_(attempt_ids))
-                             .order_by(ScoreOverride.created_at, ScoreOverride.id)):
+    for o in session.scalars(
+        select(ScoreOverride)
+        .where(ScoreOverride.attempt_id.in_(attempt_ids))
+        .order_by(ScoreOverride.created_at, ScoreOverride.id)
+    ):
         latest[(o.attempt_id, o.dimension)] = o
     return latest
 
@@ -429,10 +477,18 @@ def _band_wording(dimension: str, band: int) -> tuple[str, str]:
 
 
 def _detail(session: Session, attempt: Attempt) -> AttemptDetail:
-    overrides = list(session.scalars(select(ScoreOverride).where(ScoreOverride.attempt_id == attempt.id)
-                                     .order_by(ScoreOverride.created_at, ScoreOverride.id)))
-    comments = list(session.scalars(select(Comment).where(Comment.attempt_id == attempt.id)
-                                    .order_by(Comment.created_at, Comment.id)))
+    overrides = list(
+        session.scalars(
+            select(ScoreOverride)
+            .where(ScoreOverride.attempt_id == attempt.id)
+            .order_by(ScoreOverride.created_at, ScoreOverride.id)
+        )
+    )
+    comments = list(
+        session.scalars(
+            select(Comment).where(Comment.attempt_id == attempt.id).order_by(Comment.created_at, Comment.id)
+        )
+    )
     names = _names(session, [attempt.user_id, *(o.coach_id for o in overrides), *(c.author_id for c in comments)])
     override_views = tuple(_override_view(o, names) for o in overrides)
     latest = {o.dimension: o for o in override_views}
@@ -447,14 +503,22 @@ def _detail(session: Session, attempt: Attempt) -> AttemptDetail:
                 label, descriptor = machine.label, machine.descriptor
             else:
                 label, descriptor = _band_wording(row.dimension, band)
-            dimensions[row.dimension] = DimensionResult(row.dimension, row.score, row.band, band, label,
-                                                        descriptor, override)
+            dimensions[row.dimension] = DimensionResult(
+                row.dimension, row.score, row.band, band, label, descriptor, override
+            )
         order = list(report.dimensions) if report else []
         dimensions = dict(sorted(dimensions.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99))
     path = recording_path(attempt.recording_file) if attempt.recording_file else None
-    return AttemptDetail(_summary(attempt, names.get(attempt.user_id, "")), report, dimensions,
-                         tuple(_comment_view(c, names) for c in comments), override_views, path,
-                         attempt.answer_text, attempt.reference_text)
+    return AttemptDetail(
+        _summary(attempt, names.get(attempt.user_id, "")),
+        report,
+        dimensions,
+        tuple(_comment_view(c, names) for c in comments),
+        override_views,
+        path,
+        attempt.answer_text,
+        attempt.reference_text,
+    )
 
 
 def get_attempt(actor: Actor, attempt_id: int) -> AttemptDetail:
@@ -501,8 +565,9 @@ def list_attempts(
             query = query.where(Attempt.user_id == user_id)
         if cohort_id is not None:
             _check_cohort(session, me, cohort_id)
-            query = query.where(Attempt.user_id.in_(
-                select(CohortMember.user_id).where(CohortMember.cohort_id == cohort_id)))
+            query = query.where(
+                Attempt.user_id.in_(select(CohortMember.user_id).where(CohortMember.cohort_id == cohort_id))
+            )
         if mock_call_id is not None:
             _visible_call(session, me, mock_call_id)
             query = query.where(Attempt.mock_call_id == mock_call_id)
@@ -535,18 +600,36 @@ def list_attempts(
 # --------------------------------------------------------------------------- coach review
 
 
-def review_queue(actor: Actor, *, cohort_id: int | None = None, task_type: str | None = None,
-                 since: datetime | None = None, until: datetime | None = None, min_score: float | None = None,
-                 max_score: float | None = None, include_reviewed: bool = False,
-                 limit: int | None = 500) -> list[AttemptSummary]:
+def review_queue(
+    actor: Actor,
+    *,
+    cohort_id: int | None = None,
+    task_type: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    min_score: float | None = None,
+    max_score: float | None = None,
+    include_reviewed: bool = False,
+    limit: int | None = 500,
+) -> list[AttemptSummary]:
     """Scored practice and mock-call attempts of the coach's applicants not yet reviewed,
     oldest first."""
     with transaction() as session:
         require_role(acting_user(session, actor), Role.COACH, Role.ADMIN)
-    return list_attempts(actor, kinds=TRAINING_KINDS, statuses=[AttemptStatus.SCORED], cohort_id=cohort_id,
-                         task_type=task_type, since=since, until=until, min_score=min_score,
-                         max_score=max_score, reviewed=None if include_reviewed else False,
-                         newest_first=False, limit=limit)
+    return list_attempts(
+        actor,
+        kinds=TRAINING_KINDS,
+        statuses=[AttemptStatus.SCORED],
+        cohort_id=cohort_id,
+        task_type=task_type,
+        since=since,
+        until=until,
+        min_score=min_score,
+        max_score=max_score,
+        reviewed=None if include_reviewed else False,
+        newest_first=False,
+        limit=limit,
+    )
 
 
 def mark_reviewed(actor: Actor, attempt_id: int) -> AttemptSummary:
@@ -555,12 +638,21 @@ def mark_reviewed(actor: Actor, attempt_id: int) -> AttemptSummary:
     with transaction() as session:
         me = acting_user(session, actor)
         attempt = coaches_attempt(session, me, attempt_id)
-        before = {"reviewed_at": attempt.reviewed_at.isoformat() if attempt.reviewed_at else None,
-                  "reviewed_by_id": attempt.reviewed_by_id}
+        before = {
+            "reviewed_at": attempt.reviewed_at.isoformat() if attempt.reviewed_at else None,
+            "reviewed_by_id": attempt.reviewed_by_id,
+        }
         attempt.reviewed_at = utcnow()
         attempt.reviewed_by_id = me.id
-        audit(session, me.id, "attempt.review", "attempt", attempt.id, before,
-              {"reviewed_at": attempt.reviewed_at.isoformat(), "reviewed_by_id": me.id})
+        audit(
+            session,
+            me.id,
+            "attempt.review",
+            "attempt",
+            attempt.id,
+            before,
+            {"reviewed_at": attempt.reviewed_at.isoformat(), "reviewed_by_id": me.id},
+        )
         return _summary(attempt, _names(session, [attempt.user_id]).get(attempt.user_id, ""))
 
 
@@ -583,15 +675,32 @@ def override_band(actor: Actor, attempt_id: int, dimension: str, band: int, reas
         if band not in bands:
             raise ValueError(f"A {dimension} band is one of {', '.join(map(str, bands))}.")
         previous = _latest_overrides(session, [attempt_id]).get((attempt_id, dimension))
-        before = {"dimension": dimension, "band": previous.coach_band if previous else row.band,
-                  "source": "coach" if previous else "machine", "machine_band": row.band}
-        override = ScoreOverride(attempt_id=attempt_id, dimension=dimension, machine_band=row.band,
-                                 coach_band=band, reason=reason, coach_id=me.id, created_at=utcnow())
+        before = {
+            "dimension": dimension,
+            "band": previous.coach_band if previous else row.band,
+            "source": "coach" if previous else "machine",
+            "machine_band": row.band,
+        }
+        override = ScoreOverride(
+            attempt_id=attempt_id,
+            dimension=dimension,
+            machine_band=row.band,
+            coach_band=band,
+            reason=reason,
+            coach_id=me.id,
+            created_at=utcnow(),
+        )
         session.add(override)
         session.flush()
-        audit(session, me.id, "attempt.override", "attempt", attempt_id, before,
-              {"dimension": dimension, "band": band, "source": "coach", "reason": reason,
-               "override_id": override.id})
+        audit(
+            session,
+            me.id,
+            "attempt.override",
+            "attempt",
+            attempt_id,
+            before,
+            {"dimension": dimension, "band": band, "source": "coach", "reason": reason, "override_id": override.id},
+        )
         return _override_view(override, {me.id: me.name})
 
 
@@ -613,8 +722,7 @@ def add_comment(actor: Actor, attempt_id: int, text: str) -> CommentView:
         comment = Comment(attempt_id=attempt.id, author_id=me.id, text=text, created_at=utcnow())
         session.add(comment)
         session.flush()
-        audit(session, me.id, "comment.create", "comment", comment.id, None,
-              {"attempt_id": attempt.id, "text": text})
+        audit(session, me.id, "comment.create", "comment", comment.id, None, {"attempt_id": attempt.id, "text": text})
         return _comment_view(comment, {me.id: me.name})
 
 
@@ -636,8 +744,15 @@ def edit_comment(actor: Actor, comment_id: int, text: str) -> CommentView:
         before = {"attempt_id": comment.attempt_id, "text": comment.text}
         comment.text = text
         comment.updated_at = utcnow()
-        audit(session, me.id, "comment.edit", "comment", comment.id, before,
-              {"attempt_id": comment.attempt_id, "text": text})
+        audit(
+            session,
+            me.id,
+            "comment.edit",
+            "comment",
+            comment.id,
+            before,
+            {"attempt_id": comment.attempt_id, "text": text},
+        )
         return _comment_view(comment, _names(session, [comment.author_id]))
 
 
@@ -645,14 +760,27 @@ def delete_comment(actor: Actor, comment_id: int) -> None:
     with transaction() as session:
         me = acting_user(session, actor)
         comment = _own_comment(session, me, comment_id)
-        audit(session, me.id, "comment.delete", "comment", comment.id,
-              {"attempt_id": comment.attempt_id, "text": comment.text}, None)
+        audit(
+            session,
+            me.id,
+            "comment.delete",
+            "comment",
+            comment.id,
+            {"attempt_id": comment.attempt_id, "text": comment.text},
+            None,
+        )
         session.delete(comment)
 
 
-def calibration_pairs(actor: Actor, *, since: datetime | None = None, until: datetime | None = None,
-                      cohort_id: int | None = None, dimension: str | None = None,
-                      include_confirmed: bool = True) -> list[CalibrationPair]:
+def calibration_pairs(
+    actor: Actor,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cohort_id: int | None = None,
+    dimension: str | None = None,
+    include_confirmed: bool = True,
+) -> list[CalibrationPair]:
     """(machine band, coach band) pairs per dimension for the calibration page.
 
     One pair per overridden dimension (the latest override, dated by it), and, with
@@ -661,12 +789,14 @@ def calibration_pairs(actor: Actor, *, since: datetime | None = None, until: dat
     with transaction() as session:
         me = acting_user(session, actor)
         require_role(me, Role.COACH, Role.ADMIN)
-        scope = select(Attempt.id).where(attempt_scope(me), Attempt.kind.in_(TRAINING_KINDS),
-                                         Attempt.status == AttemptStatus.SCORED)
+        scope = select(Attempt.id).where(
+            attempt_scope(me), Attempt.kind.in_(TRAINING_KINDS), Attempt.status == AttemptStatus.SCORED
+        )
         if cohort_id is not None:
             _check_cohort(session, me, cohort_id)
-            scope = scope.where(Attempt.user_id.in_(
-                select(CohortMember.user_id).where(CohortMember.cohort_id == cohort_id)))
+            scope = scope.where(
+                Attempt.user_id.in_(select(CohortMember.user_id).where(CohortMember.cohort_id == cohort_id))
+            )
         ids = list(session.scalars(scope))
         latest = _latest_overrides(session, ids)
         pairs: list[CalibrationPair] = []
@@ -676,14 +806,17 @@ def calibration_pairs(actor: Actor, *, since: datetime | None = None, until: dat
 
         for (attempt_id, dim), o in latest.items():
             if (dimension is None or dim == dimension) and in_period(o.created_at):
-                pairs.append(CalibrationPair(attempt_id, dim, o.machine_band, o.coach_band, o.coach_id,
-                                             o.created_at, False))
+                pairs.append(
+                    CalibrationPair(attempt_id, dim, o.machine_band, o.coach_band, o.coach_id, o.created_at, False)
+                )
         if include_confirmed and ids:
             reviewed = session.execute(
-                select(Attempt.id, Attempt.reviewed_by_id, Attempt.reviewed_at, AttemptScore.dimension,
-                       AttemptScore.band)
+                select(
+                    Attempt.id, Attempt.reviewed_by_id, Attempt.reviewed_at, AttemptScore.dimension, AttemptScore.band
+                )
                 .join(AttemptScore, AttemptScore.attempt_id == Attempt.id)
-                .where(Attempt.id.in_(ids), Attempt.reviewed_at.is_not(None)))
+                .where(Attempt.id.in_(ids), Attempt.reviewed_at.is_not(None))
+            )
             for attempt_id, coach_id, at, dim, band in reviewed:
                 if (attempt_id, dim) in latest or (dimension is not None and dim != dimension):
                     continue
@@ -695,18 +828,26 @@ def calibration_pairs(actor: Actor, *, since: datetime | None = None, until: dat
 # --------------------------------------------------------------------------- progress, export
 
 
-def dimension_history(actor: Actor, user_id: int | None = None, *, since: datetime | None = None,
-                      until: datetime | None = None) -> list[DimensionPoint]:
+def dimension_history(
+    actor: Actor, user_id: int | None = None, *, since: datetime | None = None, until: datetime | None = None
+) -> list[DimensionPoint]:
     """Every scored dimension of the user's practice and mock-call attempts, oldest first,
     with the effective band (the coach's, if overridden)."""
     with transaction() as session:
         me = acting_user(session, actor)
         user_id = me.id if user_id is None else user_id
         visible_user(session, me, user_id)
-        query = (select(Attempt, AttemptScore).join(AttemptScore, AttemptScore.attempt_id == Attempt.id)
-                 .where(attempt_scope(me), Attempt.user_id == user_id, Attempt.kind.in_(TRAINING_KINDS),
-                        Attempt.status == AttemptStatus.SCORED)
-                 .order_by(Attempt.created_at, Attempt.id, AttemptScore.dimension))
+        query = (
+            select(Attempt, AttemptScore)
+            .join(AttemptScore, AttemptScore.attempt_id == Attempt.id)
+            .where(
+                attempt_scope(me),
+                Attempt.user_id == user_id,
+                Attempt.kind.in_(TRAINING_KINDS),
+                Attempt.status == AttemptStatus.SCORED,
+            )
+            .order_by(Attempt.created_at, Attempt.id, AttemptScore.dimension)
+        )
         if since is not None:
             query = query.where(Attempt.created_at >= since)
         if until is not None:
@@ -716,27 +857,43 @@ def dimension_history(actor: Actor, user_id: int | None = None, *, since: dateti
         points = []
         for attempt, score in rows:
             override = latest.get((attempt.id, score.dimension))
-            points.append(DimensionPoint(attempt.id, attempt.created_at, attempt.task_type, score.dimension,
-                                         score.score, score.band, override.coach_band if override else score.band))
+            points.append(
+                DimensionPoint(
+                    attempt.id,
+                    attempt.created_at,
+                    attempt.task_type,
+                    score.dimension,
+                    score.score,
+                    score.band,
+                    override.coach_band if override else score.band,
+                )
+            )
         return points
 
 
-def level_history(actor: Actor, user_id: int | None = None, *, since: datetime | None = None,
-                  until: datetime | None = None) -> list[LevelPoint]:
+def level_history(
+    actor: Actor, user_id: int | None = None, *, since: datetime | None = None, until: datetime | None = None
+) -> list[LevelPoint]:
     """Overall score and CEFR level of each scored practice and mock-call attempt, oldest first."""
     with transaction() as session:
         me = acting_user(session, actor)
         user_id = me.id if user_id is None else user_id
         visible_user(session, me, user_id)
-        query = (select(Attempt).where(attempt_scope(me), Attempt.user_id == user_id,
-                                       Attempt.kind.in_(TRAINING_KINDS), Attempt.status == AttemptStatus.SCORED)
-                 .order_by(Attempt.created_at, Attempt.id))
+        query = (
+            select(Attempt)
+            .where(
+                attempt_scope(me),
+                Attempt.user_id == user_id,
+                Attempt.kind.in_(TRAINING_KINDS),
+                Attempt.status == AttemptStatus.SCORED,
+            )
+            .order_by(Attempt.created_at, Attempt.id)
+        )
         if since is not None:
             query = query.where(Attempt.created_at >= since)
         if until is not None:
             query = query.where(Attempt.created_at < until)
-        return [LevelPoint(a.id, a.created_at, a.task_type, a.overall_score, a.level)
-                for a in session.scalars(query)]
+        return [LevelPoint(a.id, a.created_at, a.task_type, a.overall_score, a.level) for a in session.scalars(query)]
 
 
 def _jsonable(value):
@@ -759,27 +916,40 @@ def export_data(actor: Actor, user_id: int | None = None) -> dict:
         if user_id != me.id:
             require_role(me, Role.ADMIN)
         user = visible_user(session, me, user_id)
-        attempts = session.scalars(select(Attempt).where(attempt_scope(me), Attempt.user_id == user_id)
-                                   .order_by(Attempt.created_at, Attempt.id)).all()
+        attempts = session.scalars(
+            select(Attempt)
+            .where(attempt_scope(me), Attempt.user_id == user_id)
+            .order_by(Attempt.created_at, Attempt.id)
+        ).all()
         exported = []
         for attempt in attempts:
             detail = _detail(session, attempt)
-            exported.append({
-                **asdict(detail.summary),
-                "recording_file": attempt.recording_file,
-                "answer_text": attempt.answer_text,
-                "reference_text": attempt.reference_text,
-                "transcript": detail.report.transcript.text if detail.report and detail.report.transcript else None,
-                "dimensions": {name: {"score": d.score, "machine_band": d.machine_band, "band": d.band}
-                               for name, d in detail.dimensions.items()},
-                "overrides": [asdict(o) for o in detail.overrides],
-                "comments": [asdict(c) for c in detail.comments],
-                "report": attempt.report,
-            })
+            exported.append(
+                {
+                    **asdict(detail.summary),
+                    "recording_file": attempt.recording_file,
+                    "answer_text": attempt.answer_text,
+                    "reference_text": attempt.reference_text,
+                    "transcript": detail.report.transcript.text if detail.report and detail.report.transcript else None,
+                    "dimensions": {
+                        name: {"score": d.score, "machine_band": d.machine_band, "band": d.band}
+                        for name, d in detail.dimensions.items()
+                    },
+                    "overrides": [asdict(o) for o in detail.overrides],
+                    "comments": [asdict(c) for c in detail.comments],
+                    "report": attempt.report,
+                }
+            )
         data = {
             "exported_at": utcnow(),
-            "user": {"id": user.id, "name": user.name, "role": user.role, "login": user.login,
-                     "email": user.email, "created_at": user.created_at},
+            "user": {
+                "id": user.id,
+                "name": user.name,
+                "role": user.role,
+                "login": user.login,
+                "email": user.email,
+                "created_at": user.created_at,
+            },
             "attempts": exported,
         }
         return json.loads(json.dumps(data, default=_jsonable))
@@ -789,8 +959,18 @@ def export_json(actor: Actor, user_id: int | None = None) -> str:
     return json.dumps(export_data(actor, user_id), indent=2, ensure_ascii=False)
 
 
-CSV_COLUMNS = ["attempt_id", "created_at", "kind", "task_id", "task_type", "status", "overall_score", "level",
-               *[f"{d}_{part}" for d in DIMENSIONS for part in ("score", "band")], "answer"]
+CSV_COLUMNS = [
+    "attempt_id",
+    "created_at",
+    "kind",
+    "task_id",
+    "task_type",
+    "status",
+    "overall_score",
+    "level",
+    *[f"{d}_{part}" for d in DIMENSIONS for part in ("score", "band")],
+    "answer",
+]
 
 
 def export_csv(actor: Actor, user_id: int | None = None) -> str:
@@ -798,9 +978,17 @@ def export_csv(actor: Actor, user_id: int | None = None) -> str:
     (transcript or typed text)."""
     rows = []
     for a in export_data(actor, user_id)["attempts"]:
-        row = {"attempt_id": a["id"], "created_at": a["created_at"], "kind": a["kind"], "task_id": a["task_id"],
-               "task_type": a["task_type"], "status": a["status"], "overall_score": a["overall_score"],
-               "level": a["level"], "answer": a["answer_text"] or a["transcript"] or ""}
+        row = {
+            "attempt_id": a["id"],
+            "created_at": a["created_at"],
+            "kind": a["kind"],
+            "task_id": a["task_id"],
+            "task_type": a["task_type"],
+            "status": a["status"],
+            "overall_score": a["overall_score"],
+            "level": a["level"],
+            "answer": a["answer_text"] or a["transcript"] or "",
+        }
         for name, d in a["dimensions"].items():
             row[f"{name}_score"] = d["score"]
             row[f"{name}_band"] = d["band"]
@@ -812,13 +1000,25 @@ def export_csv(actor: Actor, user_id: int | None = None) -> str:
 
 
 def _call_view(session: Session, call: MockCall) -> MockCallView:
-    rows = session.execute(select(Attempt, User.name).join(User, User.id == Attempt.user_id)
-                           .where(Attempt.mock_call_id == call.id)
-                           .order_by(Attempt.position, Attempt.created_at, Attempt.id)).all()
+    rows = session.execute(
+        select(Attempt, User.name)
+        .join(User, User.id == Attempt.user_id)
+        .where(Attempt.mock_call_id == call.id)
+        .order_by(Attempt.position, Attempt.created_at, Attempt.id)
+    ).all()
     turns = tuple(_summary(a, n) for a, n in rows if a.position is not None)
     whole = [a.id for a, _ in rows if a.position is None]
-    return MockCallView(call.id, call.user_id, call.task_id, call.scenario_id, call.status, call.started_at,
-                        call.finished_at, turns, whole[-1] if whole else None)
+    return MockCallView(
+        call.id,
+        call.user_id,
+        call.task_id,
+        call.scenario_id,
+        call.status,
+        call.started_at,
+        call.finished_at,
+        turns,
+        whole[-1] if whole else None,
+    )
 
 
 def _visible_call(session: Session, me: User, mock_call_id: int | None) -> MockCall:
@@ -826,8 +1026,10 @@ def _visible_call(session: Session, me: User, mock_call_id: int | None) -> MockC
     allowed = call is not None and (
         me.role == Role.ADMIN
         or (me.role == Role.APPLICANT and call.user_id == me.id)
-        or (me.role == Role.COACH and session.scalar(coach_applicant_ids(me.id).where(
-            CohortMember.user_id == call.user_id)) is not None)
+        or (
+            me.role == Role.COACH
+            and session.scalar(coach_applicant_ids(me.id).where(CohortMember.user_id == call.user_id)) is not None
+        )
     )
     if allowed:
         return call
@@ -857,8 +1059,13 @@ def start_mock_call(actor: Actor, task_id: str) -> MockCallView:
         raise ValueError("A mock call needs a role-play task.")
     with transaction() as session:
         me = acting_user(session, actor)
-        call = MockCall(user_id=me.id, task_id=task.id, scenario_id=getattr(task, "scenario", None),
-                        status=CallStatus.IN_PROGRESS, started_at=utcnow())
+        call = MockCall(
+            user_id=me.id,
+            task_id=task.id,
+            scenario_id=getattr(task, "scenario", None),
+            status=CallStatus.IN_PROGRESS,
+            started_at=utcnow(),
+        )
         session.add(call)
         session.flush()
         return _call_view(session, call)
@@ -874,8 +1081,9 @@ def list_mock_calls(actor: Actor, user_id: int | None = None) -> list[MockCallVi
         me = acting_user(session, actor)
         user_id = me.id if user_id is None else user_id
         visible_user(session, me, user_id)
-        calls = session.scalars(select(MockCall).where(MockCall.user_id == user_id)
-                                .order_by(MockCall.started_at.desc(), MockCall.id.desc())).all()
+        calls = session.scalars(
+            select(MockCall).where(MockCall.user_id == user_id).order_by(MockCall.started_at.desc(), MockCall.id.desc())
+        ).all()
         return [_call_view(session, _visible_call(session, me, c.id)) for c in calls]
 
 
@@ -885,14 +1093,15 @@ def finish_mock_call(actor: Actor, mock_call_id: int) -> int:
     attempt's id, to score with ``score_attempt`` for the full call report."""
     import numpy as np
 
-
     with transaction() as session:
         me = acting_user(session, actor)
         call = _own_open_call(session, me, mock_call_id)
         latest_take: dict[int, str] = {}  # a turn recorded again replaces the earlier take
-        for position, relative in session.execute(select(Attempt.position, Attempt.recording_file).where(
-                Attempt.mock_call_id == call.id, Attempt.position.is_not(None), Attempt.recording_file.is_not(None))
-                .order_by(Attempt.position, Attempt.id)):
+        for position, relative in session.execute(
+            select(Attempt.position, Attempt.recording_file)
+            .where(Attempt.mock_call_id == call.id, Attempt.position.is_not(None), Attempt.recording_file.is_not(None))
+            .order_by(Attempt.position, Attempt.id)
+        ):
             latest_take[position] = relative
         files = [latest_take[p] for p in sorted(latest_take)]
         task_id = call.task_id
@@ -926,8 +1135,15 @@ def finish_mock_call(actor: Actor, mock_call_id: int) -> int:
 # --------------------------------------------------------------------------- audit log
 
 
-def audit_log(actor: Actor, *, object_type: str | None = None, object_id: int | None = None,
-              action: str | None = None, since: datetime | None = None, limit: int = 500) -> list[AuditEntryView]:
+def audit_log(
+    actor: Actor,
+    *,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    limit: int = 500,
+) -> list[AuditEntryView]:
     """The audit log, newest first (admins)."""
     with transaction() as session:
         require_role(acting_user(session, actor), Role.ADMIN)
@@ -942,5 +1158,17 @@ def audit_log(actor: Actor, *, object_type: str | None = None, object_id: int | 
             query = query.where(AuditEntry.at >= since)
         entries = session.scalars(query).all()
         names = _names(session, [e.actor_id for e in entries])
-        return [AuditEntryView(e.id, e.at, e.actor_id, names.get(e.actor_id) if e.actor_id else None, e.action,
-                               e.object_type, e.object_id, e.before, e.after) for e in entries]
+        return [
+            AuditEntryView(
+                e.id,
+                e.at,
+                e.actor_id,
+                names.get(e.actor_id) if e.actor_id else None,
+                e.action,
+                e.object_type,
+                e.object_id,
+                e.before,
+                e.after,
+            )
+            for e in entries
+        ]

@@ -20,10 +20,11 @@ from __future__ import annotations
 import enum
 import os
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -92,7 +93,7 @@ class CallStatus(enum.StrEnum):
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 # --------------------------------------------------------------------------- column types
@@ -109,13 +110,13 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime: use an aware one (storage.utcnow())")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 JSONData = JSON().with_variant(JSONB(), "postgresql")
@@ -123,8 +124,14 @@ JSONData = JSON().with_variant(JSONB(), "postgresql")
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
     # Stored as the value text with a CHECK constraint: portable, and readable in SQL.
-    return Enum(cls, name=name, native_enum=False, create_constraint=True, length=20,
-                values_callable=lambda members: [m.value for m in members])
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+    )
 
 
 # --------------------------------------------------------------------------- models
@@ -173,8 +180,7 @@ class CohortMember(Base):
     __tablename__ = "cohort_members"
 
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
-                                         index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -324,11 +330,27 @@ class SignInFailure(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-def audit(session: Session, actor_id: int | None, action: str, obj_type: str, obj_id: int | None,
-          before: dict | None = None, after: dict | None = None) -> None:
+def audit(
+    session: Session,
+    actor_id: int | None,
+    action: str,
+    obj_type: str,
+    obj_id: int | None,
+    before: dict | None = None,
+    after: dict | None = None,
+) -> None:
     """Add an audit entry to the caller's transaction, so it commits with the change."""
-    session.add(AuditEntry(actor_id=actor_id, action=action, object_type=obj_type, object_id=obj_id,
-                           before=before, after=after, at=utcnow()))
+    session.add(
+        AuditEntry(
+            actor_id=actor_id,
+            action=action,
+            object_type=obj_type,
+            object_id=obj_id,
+            before=before,
+            after=after,
+            at=utcnow(),
+        )
+    )
 
 
 # --------------------------------------------------------------------------- where data lives
@@ -353,7 +375,7 @@ def database_url() -> str:
         return f"sqlite:///{storage_root() / SQLITE_FILE}"
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
