@@ -19,6 +19,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
 import numpy as np
 import soundfile as sf
@@ -169,8 +170,24 @@ class StreamlitPage:
         return self
 
     def go_to(self, title: str) -> StreamlitPage:
-        """Follow the sidebar link with this page title, as a user does."""
-        self.page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+        """Follow the sidebar link with this page title, as a user does, and wait until the
+        browser is at that page's address (a click during a rerun of the page before can
+        be lost: then it is clicked again) and its script has run."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+        link = self.page.get_by_test_id("stSidebarNav").get_by_role("link", name=title)
+        target = urlparse(link.get_attribute("href") or "").path.rstrip("/")
+
+        def arrived(url: str) -> bool:
+            return urlparse(url).path.rstrip("/") == target
+
+        for _ in range(3):
+            link.click()
+            try:
+                self.page.wait_for_url(arrived, timeout=self.timeout_ms / 3)
+                break
+            except PlaywrightTimeoutError:
+                continue
         self.wait_until_idle()
         return self
 
