@@ -64,14 +64,12 @@ def check_recording(data: bytes, limit_seconds: float | None, require_speech: bo
     moment to press Stop; None: the longest any answer may be) and, with ``require_speech``,
     one with no speech in it: raises an AudioError whose ``user_message`` says what to do."""
 
-    if limit_seconds is None:
-        load_audio(data, min_seconds=0.0, require_speech=require_speech)
-        return
+    max_seconds = None if limit_seconds is None else limit_seconds + ANSWER_GRACE_SECONDS
     try:
-        load_audio(
-            data, max_seconds=limit_seconds + ANSWER_GRACE_SECONDS, min_seconds=0.0, require_speech=require_speech
-        )
+        load_audio(data, max_seconds=max_seconds, min_seconds=0.0, require_speech=require_speech)
     except AudioTooLongError as error:
+        if limit_seconds is None:
+            raise
         raise AudioTooLongError(
             f"Your recording is longer than the {limit_seconds:g} seconds this task allows."
         ) from error

@@ -95,11 +95,11 @@ def show_comparison(detail, earlier: Sequence, points: Sequence, same_task: bool
     st.dataframe(comparison_rows(detail, earlier[:5], points), hide_index=True)
 
 
-def show_next_lesson(dimensions: dict, bank_: ContentBank) -> None:
+def show_next_lesson(dimensions: dict) -> None:
     name = weakest_dimension(dimensions)
     if name is None:
         return
-    lessons = lessons_for(bank_, name)
+    lessons = lessons_for(get_bank(), name)
     st.subheader("What to work on next")
     st.write(f"Your weakest area in this answer is **{dimension_title(name).lower()}** (band {dimensions[name].band}).")
     if not lessons:
@@ -128,13 +128,10 @@ def show_attempt_status(summary) -> bool:
     return False
 
 
-def show_feedback(
-    detail, *, earlier: Sequence = (), points: Sequence = (), same_task: bool = True, bank_: ContentBank | None = None
-) -> None:
+def show_feedback(detail, *, earlier: Sequence = (), points: Sequence = (), same_task: bool = True) -> None:
     """The full feedback of one saved attempt (records.AttemptDetail): recording or typed
     answer, scores with the coach's bands, evidence, transcript, fluency timeline, facts,
     coach comments, comparison with ``earlier`` attempts and the lesson to take next."""
-    bank_ = bank_ or get_bank()
     summary = detail.summary
     if detail.recording_path is not None and detail.recording_path.is_file():
         st.audio(str(detail.recording_path))
@@ -153,4 +150,4 @@ def show_feedback(
         st.text(detail.answer_text)
     if scored:
         show_comparison(detail, earlier, points, same_task)
-        show_next_lesson(detail.dimensions, bank_)
+        show_next_lesson(detail.dimensions)
