@@ -3,7 +3,7 @@
 Runs the scoring pipeline's stages (recognition, fluency, pronunciation) on every utterance
 of a folder laid out like ``../shared/data/speechocean762-scored`` as a read-aloud task with
 the utterance's reference text, turns them into the calibration features
-(``trainer.calibration.reading_features``), predicts the experts' sentence scores with the
+(``trainer.scoring.calibration.reading_features``), predicts the experts' sentence scores with the
 packaged calibration model and prints Pearson and Spearman r per expert dimension on the
 test rows and on the train rows, next to the published GOPT figures, plus word-level
 agreement (AUC of our per-word flag against expert word accuracy < 7).
@@ -16,7 +16,7 @@ Usage:
   .venv/bin/python bench/agreement.py --data DIR --model FILE --cache DIR
 
 Every slow intermediate result is cached on disk (default ``bench/results/cache``): the
-transcript by audio hash + model + decoding settings + trainer/asr.py, each stage's measures additionally by
+transcript by audio hash + model + decoding settings + trainer/speech/asr.py, each stage's measures additionally by
 a hash of the source files of that stage, so re-fitting takes seconds and a pipeline change
 recomputes only what it touches. Run it under ``nice``: the first pass takes ~20 minutes.
 """
@@ -219,16 +219,16 @@ def recognition_settings() -> dict:
 
 
 def pronunciation_available() -> str | None:
-    """None when trainer.pronunciation can be used, else why not."""
+    """None when trainer.features.pronunciation can be used, else why not."""
     if not (ROOT / "trainer" / "features" / "pronunciation.py").is_file():
         return "trainer/features/pronunciation.py is not in this checkout yet"
     try:
         from trainer.features import pronunciation
 
         if not hasattr(pronunciation, "assess_read_aloud"):
-            return "trainer.pronunciation has no assess_read_aloud()"
+            return "trainer.features.pronunciation has no assess_read_aloud()"
     except Exception as error:  # noqa: BLE001 - reported in the table
-        return f"trainer.pronunciation does not import: {error}"
+        return f"trainer.features.pronunciation does not import: {error}"
     return None
 
 

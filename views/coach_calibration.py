@@ -1,5 +1,5 @@
 """Coach: how the machine's bands agree with the coaches' over a period, per dimension:
-exact and adjacent agreement and quadratic weighted kappa (trainer.coach_agreement)."""
+exact and adjacent agreement and quadratic weighted kappa (trainer.scoring.coach_agreement)."""
 
 from datetime import UTC, date, datetime, time, timedelta
 

@@ -70,7 +70,7 @@ class ContentError(ValueError):
 
 @dataclass(frozen=True)
 class AudioLine:
-    """A piece of text that is played to the learner, synthesised by trainer.tts."""
+    """A piece of text that is played to the learner, synthesised by trainer.speech.tts."""
 
     owner: str  # id of the lesson, task or scenario
     file: str
@@ -171,7 +171,7 @@ class ContentBank:
         return rows
 
     def audio_lines(self) -> Iterator[AudioLine]:
-        """Every text the learner hears, with its voice: what trainer.tts must synthesise."""
+        """Every text the learner hears, with its voice: what trainer.speech.tts must synthesise."""
         for lesson in self.lessons:
             file = self.sources.get(lesson.id, ("", ""))[0]
             for i, ex in enumerate(lesson.examples):

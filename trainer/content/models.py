@@ -131,7 +131,7 @@ FEATURES: dict[str, tuple[str, ...]] = {
         "fillers_per_100_words",
         "repetitions_per_100_words",
         # read aloud / repeat: estimates of speechocean762 expert scores (0-10) made by
-        # trainer.calibration from the features above and the recognition measures
+        # trainer.scoring.calibration from the features above and the recognition measures
         "calibrated_fluency",
         "calibrated_prosody",
     ),
@@ -146,7 +146,7 @@ FEATURES: dict[str, tuple[str, ...]] = {
     "call_handling": ("call_moves_covered", "politeness_markers"),
 }
 
-# Used only when trainer.tts cannot be imported; trainer.tts.VOICE_PRESETS is the truth.
+# Used only when trainer.speech.tts cannot be imported; trainer.speech.tts.VOICE_PRESETS is the truth.
 _FALLBACK_VOICE_PRESETS = (
     "calm_female",
     "calm_male",
@@ -199,7 +199,7 @@ class _Model(BaseModel):
 
 
 class Spoken(_Model):
-    """A line that is turned into audio by trainer.tts."""
+    """A line that is turned into audio by trainer.speech.tts."""
 
     text: Text
     voice: str = "calm_female"

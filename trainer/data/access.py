@@ -1,5 +1,5 @@
-"""Who may see what, in one place. Every query of trainer.accounts, trainer.records and
-trainer.interviews that returns users, attempts, reports or interviews goes through here.
+"""Who may see what, in one place. Every query of trainer.data.accounts, trainer.data.records and
+trainer.data.interviews that returns users, attempts, reports or interviews goes through here.
 
 - an applicant sees themselves and their own practice and mock-call attempts (not the
   scores of an interview they took: those belong to the recruiter);

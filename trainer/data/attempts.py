@@ -87,10 +87,10 @@ def save_attempt(
     aloud when ``reference_text`` is given. Chat replies pass ``text`` instead of a
     recording. Turns of a mock call pass ``kind="mock_call"``, ``mock_call_id`` and
     ``position`` (from ``start_mock_call``). Interview answers go through
-    ``trainer.interviews.submit_answer``."""
+    ``trainer.data.interviews.submit_answer``."""
     kind = AttemptKind(kind)
     if kind == AttemptKind.INTERVIEW:
-        raise ValueError("Interview answers are saved with trainer.interviews.submit_answer().")
+        raise ValueError("Interview answers are saved with trainer.data.interviews.submit_answer().")
     with transaction() as session:
         me = acting_user(session, actor)
         if kind == AttemptKind.MOCK_CALL:

@@ -7,12 +7,12 @@ The schema is SQLAlchemy 2 with typed ``Mapped[...]`` models. The database is SQ
 ``storage_dir`` (default: the data folder), ``trainer.db``; ``DATABASE_URL`` (or the
 ``database_url`` setting) selects another one, e.g. ``postgresql://user:pw@host/trainer``
 (driven by psycopg 3). The schema is created and upgraded by the Alembic migrations in
-``trainer/migrations``: automatically the first time a process uses a database, and by
+``trainer/data/migrations``: automatically the first time a process uses a database, and by
 ``trainer db upgrade``. Recordings are files under ``storage_dir/recordings``; rows keep
 their path relative to ``storage_dir`` so the folder can move.
 
-Pages never use this module directly: they call ``trainer.accounts``, ``trainer.records``
-and ``trainer.interviews``, which check who may see what.
+Pages never use this module directly: they call ``trainer.data.accounts``, ``trainer.data.records``
+and ``trainer.data.interviews``, which check who may see what.
 """
 
 from __future__ import annotations

@@ -94,7 +94,7 @@ def flat(text: str) -> str:
 
 
 def lemmas(text: str) -> list[str]:
-    """Normalised words (numbers spelled out) reduced by :func:`trainer.vocabulary.stem`."""
+    """Normalised words (numbers spelled out) reduced by :func:`trainer.features.lexical.stem`."""
     return [stem(w) for w in normalize(text).split()]
 
 
@@ -150,7 +150,7 @@ class AnswerMatch:
 def match_answer(answer: str, accepted: list[str]) -> AnswerMatch:
     """How well a short answer matches any accepted answer (best over them).
 
-    Both sides are normalised (``trainer.textnorm``: lower case, numbers spelled out).
+    Both sides are normalised (``trainer.speech.textnorm``: lower case, numbers spelled out).
     1.0 for an exact match, for an answer containing an accepted answer ("it was blue" for
     "blue", unless negated right before: "not blue"), or for an answer whose content words
     all belong to an accepted one ("blue" for "a blue jacket"). Otherwise the rapidfuzz

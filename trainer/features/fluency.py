@@ -1,7 +1,7 @@
 """Fluency features from word timings and voice activity detection.
 
 ``measure_fluency(transcript, audio=None) -> FluencyResult``. With audio, silent pauses are
-the gaps between the Silero VAD's speech segments (``trainer.vad.speech_segments``); without
+the gaps between the Silero VAD's speech segments (``trainer.speech.vad.speech_segments``); without
 it they are the gaps between recognised words. Word counts come from the transcript.
 
 Definitions (the rubric's ``lessons/rubrics/fluency.yaml`` names the features):

@@ -45,7 +45,7 @@ not match the grammar", pocketsphinx issues 339 and 464), retried with a wider b
 Words missing from the CMU dictionary (names, brands) get a pronunciation from espeak-ng's
 English letter-to-sound rules, its IPA mapped to CMU phones, and are marked
 ``pronunciation_source: g2p`` with a note. Numbers written as digits are spelled out first
-(``trainer.textnorm``). A word no pronunciation can be made for is left out of the
+(``trainer.speech.textnorm``). A word no pronunciation can be made for is left out of the
 alignment and the scores, with a note.
 
 Unscripted answers: ``intelligibility`` (see :class:`Intelligibility`).
@@ -114,7 +114,7 @@ SAMPLES_PER_FRAME_BYTES = 2 * 16000 // FRAMES_PER_SECOND  # 16-bit samples in a 
 # (wideband recordings here: 0.2-5 % of the energy; telephone renderings: under 0.01 %).
 # The acoustic model and Whisper were trained on wideband speech and score the same reading
 # lower over a phone line. Measured on 100 speechocean762 train rows rendered through
-# trainer.tts.telephone_line, the mean phone GOP drops by NARROWBAND_GOP_DROP and Whisper's
+# trainer.speech.tts.telephone_line, the mean phone GOP drops by NARROWBAND_GOP_DROP and Whisper's
 # mean word probability by NARROWBAND_PROBABILITY_DROP; for such audio the GOP thresholds
 # are lowered and word probabilities raised by these amounts, so the channel does not
 # count against the speaker. The raw measurements are kept as measured.

@@ -144,7 +144,7 @@ def score(
         with _timed(report, "transcribing", progress):
             # Read-aloud and repeat tasks tell the recogniser the text (asr keeps passages
             # out of the prompt), as the calibration
-            # model (trainer/calibration_models) was fitted: far fewer readings refused as
+            # model (trainer/scoring/calibration_models) was fitted: far fewer readings refused as
             # off topic or too short (20 of 653 speechocean762 readings instead of 85), and
             # a sentence not read is still transcribed as said (bench/asr.py).
             transcript = asr.transcribe(audio, expected_text=reference_text)

@@ -429,7 +429,7 @@ def _decode(
 
 _sphinx_decoder = None
 # One lock for every PocketSphinx decoder in the process (this one and the aligners of
-# trainer.pronunciation): two decoders running at once in different threads gave slightly
+# trainer.features.pronunciation): two decoders running at once in different threads gave slightly
 # different scores for the same audio, so the C library is entered by one thread at a time.
 POCKETSPHINX_LOCK = threading.RLock()
 
@@ -494,7 +494,7 @@ def transcribe_sphinx(audio: Audio) -> Transcript:
 
 
 def transcribe(audio: Audio, engine: str | None = None, **kwargs) -> Transcript:
-    """Recognise ``audio`` (16 kHz mono, see :func:`trainer.audio.load_audio`).
+    """Recognise ``audio`` (16 kHz mono, see :func:`trainer.speech.audio.load_audio`).
 
     Keyword arguments go to :func:`transcribe_whisper`; PocketSphinx takes none (it
     ignores ``expected_text``; forced alignment to the known text is a separate step)."""

@@ -1,1 +1,1 @@
-"""Alembic migrations of the trainer's database (see trainer.storage)."""
+"""Alembic migrations of the trainer's database (see trainer.data.storage)."""

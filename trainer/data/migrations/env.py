@@ -1,4 +1,4 @@
-"""Alembic environment: run by trainer.storage.upgrade() with a connection in
+"""Alembic environment: run by trainer.data.storage.upgrade() with a connection in
 ``config.attributes["connection"]``, or by the ``alembic`` command with sqlalchemy.url."""
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
-# Frozen here rather than imported from trainer.storage, so later model changes cannot
+# Frozen here rather than imported from trainer.data.storage, so later model changes cannot
 # change what this migration creates. Times are UTC (naive on SQLite).
 TIMESTAMP = sa.DateTime(timezone=True)
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
