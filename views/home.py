@@ -5,7 +5,7 @@ import streamlit as st
 from trainer.content import TASK_TYPE_NAMES, get_bank
 from trainer.data import records
 from trainer.webapp.feedback import current_level
-from trainer.webapp.session import current_actor, link_to_start, show_error
+from trainer.webapp.session import link_to_start, show_error, signed_in_actor
 from trainer.webapp.text import attempt_title, escape_markdown, status_of
 
 
@@ -70,7 +70,7 @@ def main() -> None:
         "grammar, fluency, pronunciation, vocabulary, comprehension and call handling, with "
         "the evidence behind every score."
     )
-    actor = current_actor()
+    actor = signed_in_actor()
     if actor is None:
         st.info("Choose your profile or sign in to start: your answers and progress are saved under it.")
         link_to_start()

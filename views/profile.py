@@ -5,7 +5,7 @@ import streamlit as st
 
 from trainer.config import get_settings
 from trainer.data import accounts
-from trainer.webapp.session import current_actor, link_to_start, show_error, sign_out
+from trainer.webapp.session import link_to_start, show_error, sign_out, signed_in_actor
 from trainer.webapp.text import escape_markdown
 
 
@@ -17,7 +17,7 @@ def start_as(actor) -> None:
 
 def main() -> None:
     st.title("Your profile")
-    actor = current_actor()
+    actor = signed_in_actor()
     if actor is not None:
         st.success(f"You are practising as **{escape_markdown(actor.name)}**.")
         if st.button("Switch profile" if get_settings().open_practice else "Sign out"):

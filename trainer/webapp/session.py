@@ -82,6 +82,12 @@ def current_actor() -> Actor | None:
     return None
 
 
+def signed_in_actor() -> Actor | None:
+    """The actor ``app.py`` checked with ``current_actor`` at the start of this run: pages
+    read it here instead of asking the database again."""
+    return st.session_state.get(ACTOR_KEY)
+
+
 def sign_out() -> None:
     for key in list(st.session_state.keys()):
         del st.session_state[key]
@@ -114,7 +120,7 @@ def link_to_start() -> None:
 
 def require(*roles: Role) -> Actor:
     """A staff page: the actor if their role may use it; a friendly refusal (and stop) otherwise."""
-    actor = st.session_state.get(ACTOR_KEY)
+    actor = signed_in_actor()
     if actor is None:
         st.warning("Please sign in to see this page.")
         st.page_link("views/sign_in.py", label="Sign in", icon="🔑")
@@ -128,7 +134,7 @@ def require(*roles: Role) -> Actor:
 
 def require_actor() -> Actor:
     """An applicant's page: the signed-in actor, or a pointer to the start page and a stop."""
-    actor = current_actor()
+    actor = signed_in_actor()
     if actor is None:
         st.info("Please choose your profile or sign in first.")
         link_to_start()
