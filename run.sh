@@ -100,7 +100,7 @@ setup() {
 case "${1:-}" in
   app)
     shift; setup
-    exec "$VENV/bin/streamlit" run app.py --server.headless true "$@"
+    exec "$VENV/bin/streamlit" run server.py --server.headless true "$@"
     ;;
   test)
     shift; setup; install_test_packages

@@ -283,9 +283,13 @@ def app_server(tmp_path_factory):
         grammar.server().ensure_running()  # shared, left running like test_grammar does
     except grammar.GrammarUnavailable:
         pass  # the app then reports grammar as unavailable, which the test will show
-    server = StreamlitServer(
-        tmp_path_factory.mktemp("app-data"), env={"TRAINER_WHISPER_MODEL": resolve_whisper_model()}
-    ).start()
+    folder = tmp_path_factory.mktemp("app-data")
+    env = {  # pinned: a module may have changed these in this process's environment
+        "TRAINER_WHISPER_MODEL": resolve_whisper_model(),
+        "TRAINER_OPEN_PRACTICE": "true",
+        "TRAINER_STORAGE_DIR": str(folder),
+    }
+    server = StreamlitServer(folder, env=env).start()
     yield server
     server.stop()
 

@@ -56,8 +56,13 @@ def test_home_for_nobody_offers_the_profile_picker_and_shows_the_task_bank():
     assert any("Choose your profile or sign in" in i.value for i in at.info)
     assert "Choose or create your profile" in page_links(at)
     assert at.dataframe[0].value["tasks"].sum() >= 100
-    with pytest.raises(ValueError):  # applicant pages are not offered before a profile is chosen
-        at.switch_page("views/practice.py")
+    # applicant pages are not offered before a profile is chosen; opened by their address
+    # (a bookmark) they ask for one
+    practice = open_page("practice", at=at)
+    assert not practice.selectbox and any(
+        "Please choose your profile or sign in first" in i.value for i in practice.info
+    )
+    assert "Choose or create your profile" in page_links(practice)
     for page in ("sign_in", "interview"):  # the staff's and the candidate's ways in stay open
         assert open_page(page, at=at).title
 
@@ -73,8 +78,10 @@ def test_without_open_practice_nobody_picks_a_profile_by_name(monkeypatch):
     assert at.title[0].value == "Sign in"  # the default page for nobody
     home = open_page("home", at=at)
     assert page_links(home) == ["Sign in"]
-    with pytest.raises(ValueError):
-        home.switch_page("views/profile.py")
+    # the profile picker, opened by its address, offers no profiles: only the sign-in
+    picker = open_page("profile", at=home)
+    assert not picker.selectbox and not picker.text_input and "Pat" not in str(picker.main)
+    assert page_links(picker) == ["Sign in"]
 
 
 def test_a_profile_is_created_then_picked_by_name_and_names_stay_unique():
@@ -119,7 +126,9 @@ def test_an_applicant_with_an_account_signs_in_to_the_same_pages_and_staff_do_no
     at.button[0].click().run()
     assert not at.exception, at.exception
     assert at.session_state["actor"].role == Role.APPLICANT
-    assert any("You are signed in as Ana" in s.value for s in at.success)
+    # lands on the applicant's start page, not on the sign-in page
+    assert at.title[0].value == "BPO English Trainer"
+    assert any("Welcome, Ana" in h.value for h in at.subheader)
     for page in APPLICANT_PAGES:
         assert open_page(page, at=at).title
     profile = open_page("profile", at=at)

@@ -26,6 +26,7 @@ from trainer.data.access import AccessDenied
 from trainer.data.storage import Role
 from trainer.speech.tts import synthesize
 from trainer.webapp.session import ACTOR_KEY
+from trainer.webapp.text import a_role
 from trainer.webapp.text import escape_markdown as md
 
 pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
@@ -121,6 +122,28 @@ def test_sign_in_with_a_right_and_a_wrong_password_and_the_rate_limit(database):
     assert "Please enter your login and your password." in at.error[0].value
 
 
+@pytest.mark.parametrize(
+    "role, start",
+    [
+        (Role.APPLICANT, "BPO English Trainer"),
+        (Role.COACH, "Review queue"),
+        (Role.RECRUITER, "Results"),
+        (Role.ADMIN, "Users"),
+    ],
+)
+def test_each_role_lands_on_its_start_page_after_signing_in(database, role, start):
+    admin = dataworld.admin()
+    login = "root" if role == Role.ADMIN else dataworld.staff(admin, role, role.value) and role.value
+    at = open_page("views/sign_in.py")
+    at.text_input[0].input(login)
+    at.text_input[1].input(dataworld.PASSWORD)
+    at.button[0].click()
+    at.run()
+    assert not at.exception
+    assert [t.value for t in at.title] == [start]
+    assert at.session_state[ACTOR_KEY].role == role
+
+
 @pytest.mark.parametrize("role", [Role.APPLICANT, Role.COACH, Role.RECRUITER, Role.ADMIN, None])
 def test_each_role_opens_only_its_own_pages(database, role):
     admin = dataworld.admin()
@@ -133,9 +156,17 @@ def test_each_role_opens_only_its_own_pages(database, role):
         titles = [t.value for t in at.title]
         if role in roles:
             assert titles == [title], (page, role, titles)
+        elif role is None:
+            # a link or a bookmark: to the sign-in page, which comes back here afterwards
+            assert titles == ["Sign in"], (page, titles)
+            assert at.query_params["next"] == f"/{page.removeprefix('views/').removesuffix('.py')}"
         else:
-            # not in this role's navigation: the role's own start page opens instead
-            assert title not in titles and titles, (page, role)
+            # another role's page opens by its address only to say whose page it is
+            assert title not in titles, (page, role)
+            errors = [e.value for e in at.error]
+            assert len(errors) == 1 and errors[0].startswith("This page is for a"), (page, role, errors)
+            assert errors[0].endswith(f"You are signed in as {a_role(role)}."), (page, errors)
+            assert not at.dataframe and not at.metric and not at.main.button, page
 
 
 # --------------------------------------------------------------------------- query parameters
@@ -189,8 +220,9 @@ def test_an_attempt_outside_the_coachs_cohorts_is_refused(floor):
     assert "The link is broken" in at.error[0].value and not at.title
     # a recruiter may not open the coach's page at all, whatever the parameter
     at = open_page("views/coach_attempt.py", people["rec_1"], attempt=attempts["app_a"])
-    # (the page is not in a recruiter's navigation: their start page opens instead)
-    assert [t.value for t in at.title] == ["Results"] and md(NASTY) not in texts(at)
+    # (opened by its address, it only says whose page it is)
+    assert not at.title and md(NASTY) not in texts(at)
+    assert [e.value for e in at.error] == ["This page is for a coach or an admin. You are signed in as a recruiter."]
 
 
 def test_another_recruiters_candidate_is_refused(floor):
@@ -228,9 +260,19 @@ def test_another_recruiters_candidate_is_refused(floor):
             assert at.title[0].value == "Candidate of rec\\_1" and at.expander[0].proto.expanded
         else:
             assert len(at.error) == 1 and not at.title and not at.metric and "rec\\_2" not in texts(at)
+    # today's links open the page itself: nobody signed in signs in there and comes back
+    at = open_page("views/recruiter_candidate.py", invitation=own, attempt=own_attempt)
+    assert [t.value for t in at.title] == ["Sign in"]
+    assert at.query_params["next"] == f"/recruiter_candidate?invitation={own}&attempt={own_attempt}"
+    at = open_page("views/sign_in.py", next=at.query_params["next"])  # where the browser now is
+    at.text_input[0].input("rec_1")
+    at.text_input[1].input(dataworld.PASSWORD)
+    at.button[0].click()
+    at.run()
+    assert at.title[0].value == "Candidate of rec\\_1" and at.expander[0].proto.expanded
     # a coach gets no candidate either
     at = open_page("views/recruiter_candidate.py", people["coach_a"], invitation=own)
-    assert [t.value for t in at.title] == ["Review queue"] and not at.metric
+    assert not at.title and not at.metric and "This page is for a recruiter" in at.error[0].value
     # the admin sees every candidate
     at = open_page("views/recruiter_candidate.py", people["admin"], invitation=other)
     assert at.title[0].value == "Candidate of rec\\_2"
@@ -316,7 +358,8 @@ def test_a_coachs_override_and_comment_reach_the_audit_log_and_the_applicant(flo
     assert (log["action"] == "comment.create").sum() == 1
     # the coach may not read it
     at = open_page("views/admin_audit.py", people["coach_a"])
-    assert [t.value for t in at.title] == ["Review queue"] and reason not in texts(at)
+    assert not at.title and reason not in texts(at) and not at.dataframe
+    assert "This page is for an admin" in at.error[0].value
 
 
 # --------------------------------------------------------------------------- recruiter and candidate

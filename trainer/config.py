@@ -83,6 +83,12 @@ class Settings(BaseSettings):
     open_practice: bool = True
     # The app's address as staff reach it, for links in PDF reports (to a candidate's audio).
     app_url: str = "http://localhost:8501"
+    # How long a sign-in lasts (a working day with its overtime); sign-out, a password change
+    # or a deactivation end it sooner.
+    session_hours: float = 12.0
+    # Load the speech model and start the grammar server when the web server starts, so the
+    # first answer does not wait for them.
+    warm_up_on_start: bool = True
 
     @classmethod
     def settings_customise_sources(

@@ -1,17 +1,16 @@
-"""Profile: pick your profile by name or create one (until sign-in exists). Everything you
-answer is saved under it."""
+"""Profile: pick your profile by name or create one (open practice: no password). Everything
+you answer is saved under it; the choice lasts across refreshes, like a sign-in."""
 
 import streamlit as st
 
 from trainer.config import get_settings
 from trainer.data import accounts
-from trainer.webapp.session import link_to_start, show_error, sign_out, signed_in_actor
+from trainer.webapp.session import link_to_start, show_error, sign_out, signed_in_actor, start_session
 from trainer.webapp.text import escape_markdown
 
 
 def start_as(actor) -> None:
-    st.session_state.clear()  # nothing of the previous person's session stays
-    st.session_state["actor"] = actor
+    start_session(actor)  # nothing of the previous person's session stays; lasts across refreshes
     st.switch_page("views/home.py")
 
 

@@ -1,33 +1,20 @@
 """Sign in with a login and password (or single sign-on when an OIDC provider is set up in
-Streamlit's secrets). ``?next=PAGE&...`` sends a signed-in user on to that page with the
-other query parameters (links in PDF reports); only pages in trainer.webapp.session.NEXT_PAGES."""
+Streamlit's secrets). A signed-in user goes on to the page ``?next=`` names (a link or a
+bookmark that needed a sign-in), else to their role's start page; the sign-in lasts across
+refreshes and tabs until sign-out (trainer.webapp.session)."""
 
 import streamlit as st
-from streamlit.errors import StreamlitAPIException
 
 from trainer.data import StorageUnavailable, accounts
-from trainer.webapp.session import ACTOR_KEY, NEXT_PAGES, SSO_ERROR_KEY, sign_out, sso_providers
-from trainer.webapp.text import ROLE_NAMES, escape_markdown
-
-
-def forward(actor) -> None:
-    """Go on to the page named by ``?next=`` if this role has it."""
-    target = NEXT_PAGES.get(str(st.query_params.get("next", "")))
-    if target is None:
-        return
-    params = {k: v for k, v in st.query_params.to_dict().items() if k != "next"}
-    try:
-        st.switch_page(target, query_params=params)
-    except StreamlitAPIException:  # not a page of this role
-        st.error(f"That page is not available to a {ROLE_NAMES.get(actor.role, actor.role)}.")
+from trainer.webapp.session import SSO_ERROR_KEY, go_on, sign_out, signed_in_actor, sso_providers, start_session
+from trainer.webapp.text import escape_markdown
 
 
 def main() -> None:
     st.title("Sign in")
-    actor = st.session_state.get(ACTOR_KEY)
+    actor = signed_in_actor()
     if actor is not None:
-        forward(actor)
-        st.success(f"You are signed in as {escape_markdown(actor.name)} ({ROLE_NAMES.get(actor.role, actor.role)}).")
+        go_on(actor)
         if st.button("Sign out"):
             sign_out()
         return
@@ -52,9 +39,8 @@ def main() -> None:
             except StorageUnavailable as error:
                 st.error(f"The database cannot be reached: {escape_markdown(error)}")
             else:
-                st.session_state[ACTOR_KEY] = actor
-                st.session_state.pop(SSO_ERROR_KEY, None)
-                forward(actor)
+                start_session(actor)
+                go_on(actor)
                 st.rerun()
 
     providers = sso_providers()

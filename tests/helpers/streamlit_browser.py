@@ -49,13 +49,14 @@ def find_chromium() -> str | None:
 
 
 class StreamlitServer:
-    """``streamlit run app.py`` in a subprocess on a free port of 127.0.0.1.
+    """``streamlit run server.py`` (app.py with the session routes) in a subprocess on a
+    free port of 127.0.0.1.
 
     ``env`` is added to this process's environment (the data folder, model paths). Binding
     to 127.0.0.1 also stops Streamlit from asking the internet for the machine's address.
     """
 
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None, app: str = "app.py"):
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None, app: str = "server.py"):
         self.data_dir = Path(data_dir)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"

@@ -1,6 +1,6 @@
 """The data layer: accounts, attempts and their scores, mock calls, interviews, and the
 rules an answer must meet before it is saved. Pages use the modules (``records``,
-``accounts``, ``interviews``) and the names below; never ``storage`` directly.
+``accounts``, ``interviews``, ``web_sessions``) and the names below; never ``storage`` directly.
 
     from trainer.data import AttemptStatus, Role, StorageUnavailable, records
 """

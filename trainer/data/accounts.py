@@ -41,6 +41,7 @@ from trainer.data.storage import (
     transaction,
     utcnow,
 )
+from trainer.data.web_sessions import revoke_user_sessions
 
 MIN_PASSWORD_LENGTH = 8  # NIST SP 800-63B's minimum for user-chosen passwords
 MAX_PASSWORD_LENGTH = 1024
@@ -408,6 +409,8 @@ def update_user(
             if user.id == admin.id and not active:
                 raise AccountError("You cannot deactivate your own account.")
             user.active = active
+            if not active:
+                revoke_user_sessions(session, user.id)
         if user.role != Role.APPLICANT and not (user.login and user.password_hash):
             raise AccountError(f"A {user.role.value} needs a login and a password first.")
         after = _audit_user(user)
@@ -445,6 +448,7 @@ def set_password(
             raise AccountError("Give this account a login along with the password.")
         before = {"password": "set" if user.password_hash else "none", "login": user.login, "origin": user.origin.value}
         user.password_hash = password_hash
+        revoke_user_sessions(session, user.id)  # every browser signed in with the old password
         if user.origin == Origin.PROFILE:
             user.origin = Origin.ACCOUNT
         audit(

@@ -330,6 +330,37 @@ class SignInFailure(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class WebSession(Base):
+    """A browser's sign-in: the cookie carries a random token; only its SHA-256 is stored, so
+    a copy of the database cannot be used to sign in. Ended by sign-out, a password change,
+    deactivation, or ``expires_at``."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class SignInGrant(Base):
+    """A one-time code handed from the sign-in page (which cannot set cookies: it talks to
+    the browser over a websocket) to ``/auth/session``, which exchanges it for the session
+    cookie. Stored hashed, exchangeable for a minute, once."""
+
+    __tablename__ = "sign_in_grants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    # the session it was exchanged for: the tab that signed in follows that session's end
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("web_sessions.id", ondelete="CASCADE"))
+
+
 def audit(
     session: Session,
     actor_id: int | None,

@@ -76,11 +76,10 @@ class CandidateReport:
 
 
 def audio_link(invitation_id: int, attempt_id: int, app_url: str | None = None) -> str:
-    """The app's page with this answer's recording, through the sign-in page (which sends
-    a recruiter on once signed in)."""
+    """The app's page with this answer's recording; it asks whoever is not signed in to sign
+    in first, then opens."""
     base = (app_url or get_settings().app_url).rstrip("/")
-    query = urlencode({"next": "recruiter_candidate", "invitation": invitation_id, "attempt": attempt_id})
-    return f"{base}/sign_in?{query}"
+    return f"{base}/recruiter_candidate?{urlencode({'invitation': invitation_id, 'attempt': attempt_id})}"
 
 
 def _task_title(task_id: str) -> str:

@@ -17,6 +17,14 @@ from trainer.data import Role
 from trainer.speech.textnorm import normalize
 
 ROLE_NAMES = {Role.APPLICANT: "applicant", Role.COACH: "coach", Role.RECRUITER: "recruiter", Role.ADMIN: "admin"}
+
+
+def a_role(role: Role | str) -> str:
+    """ "a coach", "an admin": a role's name with its article."""
+    name = ROLE_NAMES[Role(role)]
+    return f"{'an' if name[:1] in 'aeiou' else 'a'} {name}"
+
+
 DIMENSION_NAMES = {
     "grammar": "Grammar",
     "fluency": "Fluency",
