@@ -26,6 +26,7 @@ from trainer.data.access import AccessDenied
 from trainer.data.storage import Role
 from trainer.speech.tts import synthesize
 from trainer.webapp.session import ACTOR_KEY
+from trainer.webapp.text import dimension_title
 from trainer.webapp.text import escape_markdown as md
 
 pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
@@ -317,6 +318,46 @@ def test_a_coachs_override_and_comment_reach_the_audit_log_and_the_applicant(flo
     # the coach may not read it
     at = open_page("views/admin_audit.py", people["coach_a"])
     assert [t.value for t in at.title] == ["Review queue"] and reason not in texts(at)
+
+
+def test_a_band_changed_on_a_dimension_other_than_the_first_is_saved_as_chosen(floor):
+    """The band list follows the dimension chosen (its own labels, its band selected), and
+    the band saved is the one picked, for that dimension, confirmed on the page. (Before:
+    inside one form the list kept the first dimension's labels, and the save stored the
+    chosen dimension's old band without a word.)"""
+    people, attempts, _ = floor
+    coach, attempt_id = people["coach_a"], attempts["app_a"]
+    before = records.get_attempt(coach, attempt_id).dimensions
+    first, dimension = list(before)[0], list(before)[-1]
+    assert dimension != first
+    labels = {b.band: b.label for b in get_bank().get_rubric(dimension).bands}
+    new_band = next(b for b in sorted(labels, reverse=True) if b not in (before[dimension].band, before[first].band))
+    reason = f"Raise {dimension} to {new_band}: precise words the lists do not know"
+
+    at = open_page("views/coach_attempt.py", coach, attempt=attempt_id)
+    next(s for s in at.selectbox if s.label == "Dimension").select(dimension)
+    at.run()
+    band_box = next(s for s in at.selectbox if s.label == "Band")
+    assert band_box.options == [f"{b} · {labels[b]}" for b in sorted(labels)]
+    assert band_box.value == before[dimension].band
+    band_box.select(new_band)
+    next(t for t in at.text_area if t.label.startswith("Reason")).input(reason)
+    next(b for b in at.button if b.label == "Save band").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert [s.value for s in at.success] == [
+        f"Saved: {dimension_title(dimension)} band {new_band} ({labels[new_band]}). The applicant now sees this band."
+    ]
+    stored = records.get_attempt(coach, attempt_id).overrides
+    assert [(o.dimension, o.machine_band, o.coach_band, o.reason) for o in stored] == [
+        (dimension, before[dimension].machine_band, new_band, reason)
+    ]
+    rows = at.dataframe[0].value.set_index("dimension")
+    assert rows.loc[dimension.replace("_", " "), "band"] == new_band
+    assert rows.loc[first.replace("_", " "), "band"] == before[first].band
+    # the page stays on that dimension, now showing the band that counts
+    assert next(s for s in at.selectbox if s.label == "Dimension").value == dimension
+    assert next(s for s in at.selectbox if s.label == "Band").value == new_band
 
 
 # --------------------------------------------------------------------------- recruiter and candidate
