@@ -46,17 +46,18 @@ def override_form(actor, detail) -> None:
         f"The machine gave {dimension.replace('_', ' ')} band {current.machine_band}; "
         f"the band that counts now is {current.band} ({escape_markdown(current.label)})."
     )
-    with st.form(f"override-{detail.id}-{dimension}", clear_on_submit=True):
+    # keyed by the dimension and by the number of saved changes: after a save the form
+    # starts again from the band that now counts
+    version = f"{detail.id}-{dimension}-{len(detail.overrides)}"
+    with st.form(f"override-{version}", clear_on_submit=True):
         band = st.selectbox(
             "Band",
             options,
             index=options.index(current.band) if current.band in options else 0,
             format_func=lambda b: f"{b} · {bands[b]}",
-            key=f"override-band-{detail.id}-{dimension}",
+            key=f"override-band-{version}",
         )
-        reason = st.text_area(
-            "Reason (kept in the audit log)", max_chars=2000, key=f"override-reason-{detail.id}-{dimension}"
-        )
+        reason = st.text_area("Reason (kept in the audit log)", max_chars=2000, key=f"override-reason-{version}")
         if st.form_submit_button("Save band"):
             try:
                 override = records.override_band(actor, detail.id, dimension, int(band), reason)
