@@ -19,7 +19,7 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from tests.helpers import dataworld
-from tests.helpers.apptest import open_page
+from tests.helpers.apptest import open_page, tables_showing_none
 from trainer.content import get_bank
 from trainer.data import accounts, interviews, records
 from trainer.data.access import AccessDenied
@@ -358,6 +358,26 @@ def test_a_band_changed_on_a_dimension_other_than_the_first_is_saved_as_chosen(f
     # the page stays on that dimension, now showing the band that counts
     assert next(s for s in at.selectbox if s.label == "Dimension").value == dimension
     assert next(s for s in at.selectbox if s.label == "Band").value == new_band
+
+
+def test_results_leave_the_cells_of_a_candidate_not_scored_yet_empty(floor):
+    """A candidate who has not answered has no overall, level or dimension scores: the
+    table and the CSV leave those cells empty (they showed "None")."""
+    people, _, _ = floor
+    recruiter = people["rec_1"]
+    template = next(t for t in interviews.list_templates(recruiter) if t.name == "Screen of rec_1")
+    interviews.create_invitation(recruiter, template.id, "Not Started Yet")
+    at = open_page("views/recruiter_results.py", recruiter)
+    templates = [t.id for t in interviews.list_templates(recruiter, include_archived=True)]
+    at.selectbox[0].select_index(templates.index(template.id)).run()
+    table = at.dataframe[0].value
+    assert list(table["candidate"]) == ["Candidate of rec_1", "Not Started Yet"]
+    assert table.iloc[1][["overall", "level"]].isna().all()
+    assert not tables_showing_none(at), tables_showing_none(at)
+    text = interviews.results_csv(recruiter, template.id)
+    pending = list(csv.DictReader(io.StringIO(text)))[1]
+    assert pending["candidate"] == "Not Started Yet" and pending["overall_score"] == pending["level"] == ""
+    assert "None" not in text
 
 
 # --------------------------------------------------------------------------- recruiter and candidate

@@ -129,7 +129,7 @@ def main() -> None:
         return
 
     st.subheader("Bands")
-    st.dataframe(dimension_rows(detail), hide_index=True)
+    st.dataframe(dimension_rows(detail), hide_index=True, placeholder="")
     override_form(actor, detail)
     with st.expander("The machine's report, with the evidence behind each score"):
         show_report(detail.report)

@@ -45,6 +45,7 @@ def main() -> None:
                 for d, v in result.dimensions.items()
             ],
             hide_index=True,
+            placeholder="",
         )
     st.download_button(
         "Download the report (PDF)",

@@ -173,10 +173,10 @@ def show_dimension(name: str, machine, effective=None) -> None:
             )
         if machine.band_checks:
             st.caption(f"Why band {machine.band}: the thresholds it asks for")
-            st.dataframe(_checks_table(machine.band_checks), hide_index=True)
+            st.dataframe(_checks_table(machine.band_checks), hide_index=True, placeholder="")
         if machine.next_band_checks:
             st.caption(f"What band {machine.band + 1} asks for")
-            st.dataframe(_checks_table(machine.next_band_checks), hide_index=True)
+            st.dataframe(_checks_table(machine.next_band_checks), hide_index=True, placeholder="")
         _dimension_details(name, machine)
         st.caption("All measurements")
         st.json({"features": machine.features, **machine.details}, expanded=False)
@@ -213,6 +213,7 @@ def _dimension_details(name: str, machine) -> None:
                     for p in key_points.get("points", [])
                 ],
                 hide_index=True,
+                placeholder="",
             )
     elif name == "call_handling":
         moves = details.get("moves") or []
@@ -227,6 +228,7 @@ def _dimension_details(name: str, machine) -> None:
                     for m in moves
                 ],
                 hide_index=True,
+                placeholder="",
             )
 
 
@@ -287,7 +289,9 @@ def show_facts(report) -> None:
     if rows:
         captured = sum(r["captured"] for r in rows)
         st.markdown(f"**The caller's details: you captured {captured} of {len(rows)}**")
-        st.dataframe([{**r, "captured": "✅" if r["captured"] else "❌ missed"} for r in rows], hide_index=True)
+        st.dataframe(
+            [{**r, "captured": "✅" if r["captured"] else "❌ missed"} for r in rows], hide_index=True, placeholder=""
+        )
 
 
 def show_report(report, dimensions: dict | None = None, answer_text: str | None = None) -> None:
