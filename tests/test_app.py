@@ -23,6 +23,7 @@ from trainer.content import DIMENSIONS, get_bank
 from trainer.data import accounts, records
 from trainer.data.storage import AttemptStatus, Role
 from trainer.speech.tts import synthesize
+from trainer.webapp.text import escape_markdown, feature_title
 
 APPLICANT_PAGES = ["home", "lessons", "practice", "mock_call", "feedback", "progress", "profile"]
 BANK = get_bank()
@@ -283,6 +284,27 @@ def test_feedback_shows_evidence_coach_bands_and_escaped_comments(sample_reports
     table = next(d.value for d in at.dataframe if "this one" in d.value.columns)
     assert len(table) == 2 and table["Vocabulary"].tolist()[0] == 2
     assert first != second
+
+
+def test_feedback_names_the_thresholds_that_kept_each_band_from_the_next(sample_reports):
+    actor = accounts.create_profile("Ria")
+    attempt = dataworld.scored_attempt(actor, sample_reports["chat"])
+    at = open_page("feedback", at=app(actor), attempt=attempt)
+    captions = [c.value for c in at.caption]
+    checked = 0
+    for dimension in sample_reports["chat"][2].dimensions.values():
+        missed = [c for c in dimension.next_band_checks if c.met is False]
+        if not missed:
+            continue
+        why = f"Why band {dimension.band} and not {dimension.band + 1}: band {dimension.band + 1} asks for these"
+        assert any(
+            c.startswith(why) and all(escape_markdown(feature_title(m.feature)) in c for m in missed) for c in captions
+        ), (
+            why,
+            "\n".join(captions),
+        )
+        checked += 1
+    assert checked
 
 
 def test_feedback_of_someone_elses_attempt_is_refused(sample_reports):

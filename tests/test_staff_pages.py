@@ -23,7 +23,7 @@ from tests.helpers.apptest import open_page, tables_showing_none
 from trainer.content import get_bank
 from trainer.data import accounts, interviews, records
 from trainer.data.access import AccessDenied
-from trainer.data.storage import Role
+from trainer.data.storage import AttemptStatus, Role
 from trainer.speech.tts import synthesize
 from trainer.webapp.session import ACTOR_KEY
 from trainer.webapp.text import dimension_title
@@ -570,3 +570,39 @@ def test_a_wrong_code_and_a_task_whose_time_ran_out(database):
     assert "ran out" in at.warning[0].value and "Task 2 of 2" in at.get("progress")[0].proto.text
     progress = interviews.redeem(new.code)
     assert progress.answered == 1 and progress.next_item.position == 1
+
+
+def test_staff_pages_list_each_grammar_error_once(database):
+    """The coach's attempt page (a spoken answer) and the recruiter's candidate page (a
+    typed reply) list each grammar error once, under the answer where it is marked (they
+    listed it again in the machine's report, and in the evidence lines)."""
+    admin = dataworld.admin()
+    coach = dataworld.staff(admin, Role.COACH, "cora")
+    rita = dataworld.staff(admin, Role.RECRUITER, "rita")
+    applicant = dataworld.applicant("Ana")
+    cohort = accounts.create_cohort(admin, "June batch")
+    for person in (coach, applicant):
+        accounts.add_member(admin, cohort.id, person.user_id)
+    # Whisper writes what it hears: errors it does not smooth away
+    said = "The customer don't have his receipt. I have went to the store and it was more better than before."
+    spoken = records.save_attempt(
+        applicant, get_bank().tasks_of_type("open_question")[0].id, recording=synthesize(said, "calm_male")
+    )
+    assert records.score_attempt(spoken).status == AttemptStatus.SCORED
+
+    reply = "Hi Liza, I is sorry your shoes has not arrived. They arrives tomorrow, June 6."
+    template = interviews.create_template(rita, "Chat screen", [CHAT])
+    new = interviews.create_invitation(rita, template.id, "Carl")
+    interviews.give_consent(new.code)
+    typed = interviews.submit_answer(new.code, 0, text=reply)
+    records.score_attempt(typed)
+
+    for actor, attempt_id, at in (
+        (coach, spoken, open_page("views/coach_attempt.py", coach, attempt=spoken)),
+        (rita, typed, open_page("views/recruiter_candidate.py", rita, invitation=new.invitation.id)),
+    ):
+        errors = records.get_attempt(actor, attempt_id).report.grammar_errors()
+        assert len(errors) >= 2, errors
+        shown = texts(at)
+        for error in errors:
+            assert shown.count(md(error.message)) == 1, (at.title[0].value, error.message, shown)

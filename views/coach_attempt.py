@@ -132,7 +132,7 @@ def main() -> None:
     st.dataframe(dimension_rows(detail), hide_index=True, placeholder="")
     override_form(actor, detail)
     with st.expander("The machine's report, with the evidence behind each score"):
-        show_report(detail.report)
+        show_report(detail.report, transcript=False)  # the answer and its grammar errors are above
     comments(actor, detail)
     st.divider()
     if st.button("Mark reviewed", type="primary", disabled=summary.reviewed_at is not None):
