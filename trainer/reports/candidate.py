@@ -120,7 +120,8 @@ def _item(item: interviews.InterviewItem, detail: records.AttemptDetail | None) 
         )
     summary, report = detail.summary, detail.report
     lines = tuple(DimensionLine(d.name, d.score, d.band, d.label, d.machine_band) for d in detail.dimensions.values())
-    highlights, notes = {}, ()
+    highlights: dict[str, list[str]] = {}
+    notes: tuple[str, ...] = ()
     if report is not None and summary.status == AttemptStatus.SCORED:
         highlights = {name: evidence.highlights(dim) for name, dim in report.dimensions.items()}
         notes = tuple(line for dim in report.dimensions.values() for line in evidence.error_lines(dim))
