@@ -185,7 +185,7 @@ def show_dimension(name: str, machine, effective=None) -> None:
             st.caption(f"What band {machine.band + 1} asks for")
             st.dataframe(_checks_table(machine.next_band_checks), hide_index=True, placeholder="")
         if machine.band_checks:
-            st.caption(f"What band {machine.band} asks for, which this answer meets")
+            st.caption(f"What band {machine.band} asks for: every threshold measured is met")
             st.dataframe(_checks_table(machine.band_checks), hide_index=True, placeholder="")
         _dimension_details(name, machine)
         st.caption("All measurements")
