@@ -17,12 +17,13 @@ import soundfile as sf
 from streamlit.testing.v1 import AppTest
 
 from tests.helpers import dataworld
-from tests.helpers.apptest import app, open_page
+from tests.helpers.apptest import app, open_page, tables_showing_none
 from tests.helpers.audio import wav_bytes
 from trainer.content import DIMENSIONS, get_bank
 from trainer.data import accounts, records
 from trainer.data.storage import AttemptStatus, Role
 from trainer.speech.tts import synthesize
+from trainer.webapp.text import escape_markdown, feature_title
 
 APPLICANT_PAGES = ["home", "lessons", "practice", "mock_call", "feedback", "progress", "profile"]
 BANK = get_bank()
@@ -294,6 +295,27 @@ def test_feedback_shows_evidence_coach_bands_and_escaped_comments(sample_reports
     assert first != second
 
 
+def test_feedback_names_the_thresholds_that_kept_each_band_from_the_next(sample_reports):
+    actor = accounts.create_profile("Ria")
+    attempt = dataworld.scored_attempt(actor, sample_reports["chat"])
+    at = open_page("feedback", at=app(actor), attempt=attempt)
+    captions = [c.value for c in at.caption]
+    checked = 0
+    for dimension in sample_reports["chat"][2].dimensions.values():
+        missed = [c for c in dimension.next_band_checks if c.met is False]
+        if not missed:
+            continue
+        why = f"Why band {dimension.band} and not {dimension.band + 1}: band {dimension.band + 1} asks for these"
+        assert any(
+            c.startswith(why) and all(escape_markdown(feature_title(m.feature)) in c for m in missed) for c in captions
+        ), (
+            why,
+            "\n".join(captions),
+        )
+        checked += 1
+    assert checked
+
+
 def test_feedback_of_someone_elses_attempt_is_refused(sample_reports):
     owner = accounts.create_profile("Jon")
     attempt = dataworld.scored_attempt(owner, sample_reports["chat"])
@@ -357,6 +379,37 @@ def test_progress_shows_history_per_dimension_level_over_time_and_export(sample_
     assert all(r["overall_score"] and any(r[f"{d}_band"] for d in DIMENSIONS) for r in rows), rows
     data = json.loads(records.export_json(actor))
     assert len(data["attempts"]) == 2
+
+
+def test_progress_and_its_csv_leave_empty_cells_empty_and_count_a_mock_call_once(sample_reports, spoken):
+    """Answers scored on different dimensions leave cells empty (not "None"); the turns of
+    a mock call are parts of the call: the CSV has one row for the whole call, not one
+    unscored row per turn."""
+    actor = accounts.create_profile("Lea")
+    listening = dataworld.scored_attempt(actor, sample_reports["listening"])
+    chat = dataworld.scored_attempt(actor, sample_reports["chat"])
+    call = records.start_mock_call(actor, BANK.tasks_of_type("role_play")[0].id)
+    for position, line in enumerate(
+        ["Thank you for calling, my name is Lea. How can I help you?", "I am sorry. Let me check your order now."]
+    ):
+        records.save_attempt(
+            actor, kind="mock_call", mock_call_id=call.id, position=position, recording=spoken(line)[0]
+        )
+    whole = records.finish_mock_call(actor, call.id)
+    assert records.score_attempt(whole).status == AttemptStatus.SCORED
+
+    at = open_page("progress", at=app(actor))
+    assert len(at.dataframe[0].value) == 3 and at.dataframe[0].value.isna().to_numpy().any()
+    assert not tables_showing_none(at), tables_showing_none(at)
+
+    text = records.export_csv(actor)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [int(r["attempt_id"]) for r in rows] == [listening, chat, whole]
+    assert all(r["status"] == "scored" and r["overall_score"] for r in rows), rows
+    assert rows[2]["kind"] == "mock_call" and "Let me check your order" in rows[2]["answer"]
+    assert "None" not in text
+    turns = [a for a in json.loads(records.export_json(actor))["attempts"] if a["position"] is not None]
+    assert [(t["mock_call_id"], t["position"]) for t in turns] == [(call.id, 0), (call.id, 1)]  # kept in the JSON
 
 
 # --------------------------------------------------------------------------- lessons

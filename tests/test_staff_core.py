@@ -120,6 +120,26 @@ def test_grammar_spans_follow_the_error_offsets():
     assert [s.text for s in spans if s.error] == ["go", "like"]
 
 
+def test_the_evidence_of_a_band_names_the_thresholds_that_decided_it(sample_reports):
+    """A band's evidence lists first the thresholds of the band above that were missed
+    (why the band is not higher), then those of the band reached, all met. Before, only
+    the latter were listed: 'band 2 (Limited)' beside thresholds that were all met."""
+    seen_missed = 0
+    for _, _, report in sample_reports.values():
+        for dimension in report.dimensions.values():
+            lines = evidence.highlights(dimension)
+            missed, met = evidence.deciding_checks(dimension)
+            assert missed == [c for c in dimension.next_band_checks if c.met is False]
+            if any(c.met is not None for c in dimension.next_band_checks):
+                assert missed, dimension  # the band above was not reached: something was missed
+            expected = [f"not met for band {dimension.band + 1}: {evidence.threshold_text(c)}" for c in missed]
+            expected += [f"met for band {dimension.band}: {evidence.threshold_text(c)}" for c in met]
+            assert lines[: len(expected)] == expected
+            assert all(c.met for c in met) and not any("error " in line for line in lines)
+            seen_missed += len(missed)
+    assert seen_missed  # the sample answers have bands below the top
+
+
 # --------------------------------------------------------------------------- PDF report
 
 
@@ -160,6 +180,15 @@ def test_pdf_report_holds_the_candidates_scores_level_verdict_and_audio_links(re
     # evidence: a threshold that set a band, and the transcript of the spoken answer
     first_check = next(iter(chat_report.dimensions.values())).band_checks[0]
     assert evidence.feature_name(first_check.feature) in text
+    # the thresholds that kept each band from the next one are printed beside it
+    for answer_report in (listening_report, chat_report):
+        for dimension in answer_report.dimensions.values():
+            for check in evidence.deciding_checks(dimension)[0]:
+                line = f"not met for band {dimension.band + 1}: {evidence.threshold_text(check)}"
+                assert " ".join(line.split()) in text, line
+    # each grammar error once, under the grammar line
+    for error in chat_report.grammar_errors():
+        assert text.count(evidence.grammar_error_text(error)) == 1
     assert " ".join(listening_report.transcript.text.split()[:4]) in text
     links = [annotation.get_object()["/A"]["/URI"] for page in pdf.pages for annotation in page.get("/Annots", [])]
     assert links == [candidate_report.audio_link(new.invitation.id, spoken, "https://trainer.example.com")]

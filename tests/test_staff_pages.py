@@ -19,14 +19,14 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from tests.helpers import dataworld
-from tests.helpers.apptest import open_page
+from tests.helpers.apptest import open_page, tables_showing_none
 from trainer.content import get_bank
 from trainer.data import accounts, interviews, records
 from trainer.data.access import AccessDenied
-from trainer.data.storage import Role
+from trainer.data.storage import AttemptStatus, Role
 from trainer.speech.tts import synthesize
 from trainer.webapp.session import ACTOR_KEY
-from trainer.webapp.text import a_role
+from trainer.webapp.text import a_role, dimension_title
 from trainer.webapp.text import escape_markdown as md
 
 pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
@@ -362,6 +362,66 @@ def test_a_coachs_override_and_comment_reach_the_audit_log_and_the_applicant(flo
     assert "This page is for an admin" in at.error[0].value
 
 
+def test_a_band_changed_on_a_dimension_other_than_the_first_is_saved_as_chosen(floor):
+    """The band list follows the dimension chosen (its own labels, its band selected), and
+    the band saved is the one picked, for that dimension, confirmed on the page. (Before:
+    inside one form the list kept the first dimension's labels, and the save stored the
+    chosen dimension's old band without a word.)"""
+    people, attempts, _ = floor
+    coach, attempt_id = people["coach_a"], attempts["app_a"]
+    before = records.get_attempt(coach, attempt_id).dimensions
+    first, dimension = list(before)[0], list(before)[-1]
+    assert dimension != first
+    labels = {b.band: b.label for b in get_bank().get_rubric(dimension).bands}
+    new_band = next(b for b in sorted(labels, reverse=True) if b not in (before[dimension].band, before[first].band))
+    reason = f"Raise {dimension} to {new_band}: precise words the lists do not know"
+
+    at = open_page("views/coach_attempt.py", coach, attempt=attempt_id)
+    next(s for s in at.selectbox if s.label == "Dimension").select(dimension)
+    at.run()
+    band_box = next(s for s in at.selectbox if s.label == "Band")
+    assert band_box.options == [f"{b} · {labels[b]}" for b in sorted(labels)]
+    assert band_box.value == before[dimension].band
+    band_box.select(new_band)
+    next(t for t in at.text_area if t.label.startswith("Reason")).input(reason)
+    next(b for b in at.button if b.label == "Save band").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert [s.value for s in at.success] == [
+        f"Saved: {dimension_title(dimension)} band {new_band} ({labels[new_band]}). The applicant now sees this band."
+    ]
+    stored = records.get_attempt(coach, attempt_id).overrides
+    assert [(o.dimension, o.machine_band, o.coach_band, o.reason) for o in stored] == [
+        (dimension, before[dimension].machine_band, new_band, reason)
+    ]
+    rows = at.dataframe[0].value.set_index("dimension")
+    assert rows.loc[dimension.replace("_", " "), "band"] == new_band
+    assert rows.loc[first.replace("_", " "), "band"] == before[first].band
+    # the page stays on that dimension, now showing the band that counts
+    assert next(s for s in at.selectbox if s.label == "Dimension").value == dimension
+    assert next(s for s in at.selectbox if s.label == "Band").value == new_band
+
+
+def test_results_leave_the_cells_of_a_candidate_not_scored_yet_empty(floor):
+    """A candidate who has not answered has no overall, level or dimension scores: the
+    table and the CSV leave those cells empty (they showed "None")."""
+    people, _, _ = floor
+    recruiter = people["rec_1"]
+    template = next(t for t in interviews.list_templates(recruiter) if t.name == "Screen of rec_1")
+    interviews.create_invitation(recruiter, template.id, "Not Started Yet")
+    at = open_page("views/recruiter_results.py", recruiter)
+    templates = [t.id for t in interviews.list_templates(recruiter, include_archived=True)]
+    at.selectbox[0].select_index(templates.index(template.id)).run()
+    table = at.dataframe[0].value
+    assert list(table["candidate"]) == ["Candidate of rec_1", "Not Started Yet"]
+    assert table.iloc[1][["overall", "level"]].isna().all()
+    assert not tables_showing_none(at), tables_showing_none(at)
+    text = interviews.results_csv(recruiter, template.id)
+    pending = list(csv.DictReader(io.StringIO(text)))[1]
+    assert pending["candidate"] == "Not Started Yet" and pending["overall_score"] == pending["level"] == ""
+    assert "None" not in text
+
+
 # --------------------------------------------------------------------------- recruiter and candidate
 
 
@@ -552,3 +612,39 @@ def test_a_wrong_code_and_a_task_whose_time_ran_out(database):
     assert "ran out" in at.warning[0].value and "Task 2 of 2" in at.get("progress")[0].proto.text
     progress = interviews.redeem(new.code)
     assert progress.answered == 1 and progress.next_item.position == 1
+
+
+def test_staff_pages_list_each_grammar_error_once(database):
+    """The coach's attempt page (a spoken answer) and the recruiter's candidate page (a
+    typed reply) list each grammar error once, under the answer where it is marked (they
+    listed it again in the machine's report, and in the evidence lines)."""
+    admin = dataworld.admin()
+    coach = dataworld.staff(admin, Role.COACH, "cora")
+    rita = dataworld.staff(admin, Role.RECRUITER, "rita")
+    applicant = dataworld.applicant("Ana")
+    cohort = accounts.create_cohort(admin, "June batch")
+    for person in (coach, applicant):
+        accounts.add_member(admin, cohort.id, person.user_id)
+    # Whisper writes what it hears: errors it does not smooth away
+    said = "The customer don't have his receipt. I have went to the store and it was more better than before."
+    spoken = records.save_attempt(
+        applicant, get_bank().tasks_of_type("open_question")[0].id, recording=synthesize(said, "calm_male")
+    )
+    assert records.score_attempt(spoken).status == AttemptStatus.SCORED
+
+    reply = "Hi Liza, I is sorry your shoes has not arrived. They arrives tomorrow, June 6."
+    template = interviews.create_template(rita, "Chat screen", [CHAT])
+    new = interviews.create_invitation(rita, template.id, "Carl")
+    interviews.give_consent(new.code)
+    typed = interviews.submit_answer(new.code, 0, text=reply)
+    records.score_attempt(typed)
+
+    for actor, attempt_id, at in (
+        (coach, spoken, open_page("views/coach_attempt.py", coach, attempt=spoken)),
+        (rita, typed, open_page("views/recruiter_candidate.py", rita, invitation=new.invitation.id)),
+    ):
+        errors = records.get_attempt(actor, attempt_id).report.grammar_errors()
+        assert len(errors) >= 2, errors
+        shown = texts(at)
+        for error in errors:
+            assert shown.count(md(error.message)) == 1, (at.title[0].value, error.message, shown)

@@ -45,6 +45,7 @@ def main() -> None:
             for e in entries
         ],
         hide_index=True,
+        placeholder="",
     )
 
 

@@ -28,6 +28,7 @@ def main() -> None:
             for c in cohorts
         ],
         hide_index=True,
+        placeholder="",
     )
 
     with st.expander("New cohort", expanded=not cohorts):
@@ -50,6 +51,7 @@ def main() -> None:
     st.dataframe(
         [{"name": u.name, "role": ROLE_NAMES[u.role], "login": u.login, "active": u.active} for u in members],
         hide_index=True,
+        placeholder="",
     )
     candidates = [
         u

@@ -97,6 +97,7 @@ def main() -> None:
                     for u in users
                 ],
                 hide_index=True,
+                placeholder="",
             )
         with create:
             create_form(actor)

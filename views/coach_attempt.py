@@ -9,32 +9,62 @@ from trainer.content import get_bank
 from trainer.data import AccessDenied, AttemptKind, AttemptStatus, Role, records
 from trainer.webapp.report_view import dimension_rows, show_answer, show_report
 from trainer.webapp.session import id_param, refuse, require
-from trainer.webapp.text import escape_markdown, when
+from trainer.webapp.text import dimension_title, escape_markdown, when
+
+
+def _saved_key(detail) -> str:
+    return f"override-saved-{detail.id}"
 
 
 def override_form(actor, detail) -> None:
+    """Change one dimension's band, with a reason. The dimension is chosen outside the form,
+    so the page reruns when it changes and the band list below is that dimension's own
+    (its form and widgets are keyed by it): a band picked for one dimension can never be
+    saved for another. After saving, the message is read back from what was stored."""
     names = list(detail.dimensions)
     if not names:
         return
-    with st.form(f"override-{detail.id}", clear_on_submit=True):
-        st.markdown("**Change a band**")
-        cols = st.columns([2, 3])
-        dimension = cols[0].selectbox("Dimension", names, format_func=lambda n: n.replace("_", " "))
-        bands = {b.band: b.label for b in get_bank().get_rubric(dimension).bands}
-        band = cols[1].selectbox(
+    st.markdown("**Change a band**")
+    saved_id = st.session_state.pop(_saved_key(detail), None)
+    stored = next((o for o in detail.overrides if o.id == saved_id), None)
+    if stored is not None:
+        counts = detail.dimensions.get(stored.dimension)
+        if counts is not None and counts.band == stored.coach_band:
+            st.success(
+                f"Saved: {dimension_title(stored.dimension)} band {counts.band} ({escape_markdown(counts.label)}). "
+                "The applicant now sees this band."
+            )
+        else:
+            st.error("The band was saved but another change came after it: see the table above.")
+    dimension = st.selectbox(
+        "Dimension", names, format_func=lambda n: n.replace("_", " "), key=f"override-dimension-{detail.id}"
+    )
+    current = detail.dimensions[dimension]
+    bands = {b.band: b.label for b in get_bank().get_rubric(dimension).bands}
+    options = sorted(bands)
+    st.caption(
+        f"The machine gave {dimension.replace('_', ' ')} band {current.machine_band}; "
+        f"the band that counts now is {current.band} ({escape_markdown(current.label)})."
+    )
+    # keyed by the dimension and by the number of saved changes: after a save the form
+    # starts again from the band that now counts
+    version = f"{detail.id}-{dimension}-{len(detail.overrides)}"
+    with st.form(f"override-{version}", clear_on_submit=True):
+        band = st.selectbox(
             "Band",
-            sorted(bands),
-            index=sorted(bands).index(detail.dimensions[dimension].band),
+            options,
+            index=options.index(current.band) if current.band in options else 0,
             format_func=lambda b: f"{b} · {bands[b]}",
+            key=f"override-band-{version}",
         )
-        reason = st.text_area("Reason (kept in the audit log)", max_chars=2000)
+        reason = st.text_area("Reason (kept in the audit log)", max_chars=2000, key=f"override-reason-{version}")
         if st.form_submit_button("Save band"):
             try:
-                records.override_band(actor, detail.id, dimension, int(band), reason)
+                override = records.override_band(actor, detail.id, dimension, int(band), reason)
             except (ValueError, AccessDenied) as error:
                 st.error(escape_markdown(error))
             else:
-                st.success("Saved. The applicant now sees this band.")
+                st.session_state[_saved_key(detail)] = override.id
                 st.rerun()
 
 
@@ -99,10 +129,10 @@ def main() -> None:
         return
 
     st.subheader("Bands")
-    st.dataframe(dimension_rows(detail), hide_index=True)
+    st.dataframe(dimension_rows(detail), hide_index=True, placeholder="")
     override_form(actor, detail)
     with st.expander("The machine's report, with the evidence behind each score"):
-        show_report(detail.report)
+        show_report(detail.report, transcript=False)  # the answer and its grammar errors are above
     comments(actor, detail)
     st.divider()
     if st.button("Mark reviewed", type="primary", disabled=summary.reviewed_at is not None):

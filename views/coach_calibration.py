@@ -64,6 +64,7 @@ def main() -> None:
             for r in rows
         ],
         hide_index=True,
+        placeholder="",
     )
     st.caption(
         "Kappa: 1 is perfect agreement, 0 is chance; quadratic weights make a two-band disagreement "
@@ -83,6 +84,7 @@ def main() -> None:
     st.dataframe(
         [{"machine band": m, **{f"coach {c}": counts[(m, c)] for c in range(1, 6)}} for m in range(1, 6)],
         hide_index=True,
+        placeholder="",
     )
 
 

@@ -71,6 +71,7 @@ def main() -> None:
             for a in queue
         ],
         hide_index=True,
+        placeholder="",
     )
     chosen = st.selectbox(
         "Attempt to review",

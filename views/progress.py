@@ -113,7 +113,7 @@ def main() -> None:
         st.altair_chart(level_chart(levels), width="stretch")
         if points:
             st.altair_chart(dimension_chart(points), width="stretch")
-        st.dataframe(dimension_table(levels, points), hide_index=True)
+        st.dataframe(dimension_table(levels, points), hide_index=True, placeholder="")
         with st.expander("Open the feedback of an answer"):
             for summary in records.list_attempts(actor, kinds=["practice", "mock_call"], statuses=["scored"], limit=10):
                 st.page_link(

@@ -45,6 +45,7 @@ def main() -> None:
                 for d, v in result.dimensions.items()
             ],
             hide_index=True,
+            placeholder="",
         )
     st.download_button(
         "Download the report (PDF)",
@@ -66,12 +67,9 @@ def main() -> None:
                 continue
             if item.note:
                 st.warning(item.note)
-            show_answer(records.get_attempt(actor, item.attempt_id))
+            show_answer(records.get_attempt(actor, item.attempt_id))  # with its grammar errors, listed once
             for line in item.dimensions:
-                st.markdown(
-                    f"**{escape_markdown(line.name.replace('_', ' '))}**: {line.score:.0f} (band {line.band}, "
-                    f"{escape_markdown(line.label)})"
-                )
+                st.markdown(f"**{escape_markdown(line.text())}**")
                 for text in item.highlights.get(line.name, []):
                     st.caption(escape_markdown(text))
 

@@ -50,6 +50,7 @@ def main() -> None:
             for rank, r in enumerate(results, 1)
         ],
         hide_index=True,
+        placeholder="",
     )
     st.download_button(
         "Download the list (CSV)", table, file_name=f"interview-{template.id}-results.csv", mime="text/csv"

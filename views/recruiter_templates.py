@@ -91,6 +91,7 @@ def main() -> None:
                 for t in templates
             ],
             hide_index=True,
+            placeholder="",
         )
         own = [
             t for t in templates if not t.archived and (t.created_by_id == actor.user_id or actor.role == Role.ADMIN)

@@ -38,3 +38,17 @@ def open_page(page: str, actor=None, *, at: AppTest | None = None, timeout: floa
     at.switch_page(page if page.endswith(".py") else f"views/{page}.py").run()
     assert not at.exception, (page, at.exception)
     return at
+
+
+def tables_showing_none(at: AppTest) -> list[str]:
+    """The tables of the page that would show "None" in a cell: a missing value without an
+    empty placeholder (Streamlit writes "None" for it by default), or the text "None"."""
+    found = []
+    for n, table in enumerate(at.dataframe):
+        frame = table.value
+        missing = bool(frame.isna().to_numpy().any())
+        if missing and not (table.proto.HasField("placeholder") and table.proto.placeholder == ""):
+            found.append(f"table {n}: missing values shown as None:\n{frame}")
+        if (frame.astype(str) == "None").to_numpy().any() and not missing:
+            found.append(f"table {n}: the text None:\n{frame}")
+    return found

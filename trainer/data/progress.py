@@ -22,6 +22,7 @@ from trainer.data.attempts import _detail, _latest_overrides
 from trainer.data.csv_export import to_csv
 from trainer.data.storage import (
     Attempt,
+    AttemptKind,
     AttemptScore,
     AttemptStatus,
     Role,
@@ -176,10 +177,15 @@ CSV_COLUMNS = [
 
 
 def export_csv(actor: Actor, user_id: int | None = None) -> str:
-    """One row per attempt: scores and effective bands per dimension, and the answer
-    (transcript or typed text)."""
+    """One row per answer (a practice answer, a whole mock call, ...):
+    scores and effective bands per dimension, and the answer (transcript or typed text).
+    The turns of a mock call are parts of the call, whose row has their recordings joined
+    and scored as one; they are not rows of their own (they would read as unscored
+    answers). They stay in the JSON export, with their call's id and position."""
     rows = []
     for a in export_data(actor, user_id)["attempts"]:
+        if a["kind"] == AttemptKind.MOCK_CALL and a["position"] is not None:
+            continue
         row = {
             "attempt_id": a["id"],
             "created_at": a["created_at"],

@@ -31,8 +31,15 @@ MAX_ANSWER_CHARS = 700
 class DimensionLine:
     name: str
     score: float
-    band: int
+    band: int  # the band that counts (a coach's, if one changed it)
     label: str
+    machine_band: int  # the band the evidence below it decided
+
+    def text(self) -> str:
+        line = f"{self.name.replace('_', ' ')}: {self.score:.0f} (band {self.band}, {self.label})"
+        if self.band != self.machine_band:
+            line += f"; set by a coach, the machine gave band {self.machine_band}"
+        return line
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,8 @@ class ItemReport:
     overall_score: float | None
     level: str | None
     dimensions: tuple[DimensionLine, ...]
-    highlights: dict[str, list[str]]  # dimension -> evidence lines
+    highlights: dict[str, list[str]]  # dimension -> evidence lines (the thresholds that decided the band first)
+    grammar_notes: tuple[str, ...]  # the answer's grammar errors (the app lists them under the answer)
     answer: str | None  # the transcript or the typed reply
     has_recording: bool
 
@@ -105,14 +113,17 @@ def _item(item: interviews.InterviewItem, detail: records.AttemptDetail | None) 
             None,
             (),
             {},
+            (),
             None,
             False,
         )
     summary, report = detail.summary, detail.report
-    lines = tuple(DimensionLine(d.name, d.score, d.band, d.label) for d in detail.dimensions.values())
-    highlights = {}
+    lines = tuple(DimensionLine(d.name, d.score, d.band, d.label, d.machine_band) for d in detail.dimensions.values())
+    highlights: dict[str, list[str]] = {}
+    notes: tuple[str, ...] = ()
     if report is not None and summary.status == AttemptStatus.SCORED:
         highlights = {name: evidence.highlights(dim) for name, dim in report.dimensions.items()}
+        notes = tuple(line for dim in report.dimensions.values() for line in evidence.error_lines(dim))
     answer = detail.answer_text or (report.transcript.text if report is not None and report.transcript else None)
     note = summary.status_reason if summary.status == AttemptStatus.UNSCORABLE else None
     if summary.status in (AttemptStatus.RECORDED, AttemptStatus.SCORING, AttemptStatus.FAILED):
@@ -129,6 +140,7 @@ def _item(item: interviews.InterviewItem, detail: records.AttemptDetail | None) 
         summary.level,
         lines,
         highlights,
+        notes,
         answer,
         detail.recording_path is not None,
     )
@@ -245,8 +257,9 @@ def render_pdf(report: CandidateReport, app_url: str | None = None) -> bytes:
         )
         write(status + (f" - {item.note}" if item.note else ""))
         for line in item.dimensions:
-            write(f"{line.name.replace('_', ' ')}: {line.score:.0f} (band {line.band}, {line.label})", bold=True)
-            for text in item.highlights.get(line.name, []):
+            write(line.text(), bold=True)
+            notes = item.grammar_notes if line.name == "grammar" else ()
+            for text in [*item.highlights.get(line.name, []), *notes]:
                 write(f"    - {text}", 9, height=4.5)
         if item.answer:
             answer = item.answer if len(item.answer) <= MAX_ANSWER_CHARS else item.answer[:MAX_ANSWER_CHARS] + "..."

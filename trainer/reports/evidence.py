@@ -1,5 +1,5 @@
 """Short, plain-text readings of a report's evidence, for staff: which thresholds set each
-band, the grammar errors, the call moves found and missed, and the transcript cut into
+band (those missed for the band above and those met for the band reached), the grammar errors, the call moves found and missed, and the transcript cut into
 spans around the grammar errors (for highlighting). Used by the coach's attempt page and
 the recruiter's PDF report; no Streamlit here.
 """
@@ -29,7 +29,7 @@ def _number(value) -> str:
 
 
 def threshold_text(check) -> str:
-    """'grammar errors per 100 words 1.82 (band needs <= 3)'."""
+    """'grammar errors per 100 words 1.82 (needs <= 3)'."""
     bounds = []
     if check.min is not None:
         bounds.append(f">= {_number(check.min)}")
@@ -39,21 +39,47 @@ def threshold_text(check) -> str:
     return f"{feature_name(check.feature)} {_number(check.value)} (needs {need})"
 
 
+def deciding_checks(dimension) -> tuple[list, list]:
+    """The thresholds that decided a dimension's band (a scoring.DimensionScore): (those
+    of the band above that were missed, those of the band reached that were met). The
+    band reached has all its measured thresholds met by definition, so they alone never
+    say why the band is not higher: the missed ones of the band above do. Thresholds
+    not measured for this answer are left out (they did not count)."""
+    missed = [c for c in dimension.next_band_checks if c.met is False]
+    met = [c for c in dimension.band_checks if c.met]
+    return missed, met
+
+
+def band_lines(dimension) -> list[str]:
+    """The deciding thresholds as lines: 'not met for band 3: word types 22 (needs >= 30)'
+    first, then 'met for band 2: ...'."""
+    missed, met = deciding_checks(dimension)
+    lines = [f"not met for band {dimension.band + 1}: {threshold_text(c)}" for c in missed]
+    lines += [f"met for band {dimension.band}: {threshold_text(c)}" for c in met]
+    return lines
+
+
 def grammar_error_text(error: GrammarError) -> str:
     suggestions = ", ".join(error.suggestions)
     fix = f" -> {suggestions}" if suggestions else ""
     return f'"{error.text}"{fix}: {error.message}'
 
 
-def highlights(dimension, *, max_items: int = 4) -> list[str]:
-    """A few lines of evidence for one scored dimension (a scoring.DimensionScore)."""
-    lines = [threshold_text(c) for c in dimension.band_checks if c.value is not None]
-    details = dimension.details or {}
+def error_lines(dimension, *, max_items: int = 4) -> list[str]:
+    """The grammar errors of a dimension's evidence (the grammar dimension's), a few."""
     errors = dimension.grammar_errors()
-    if errors:
-        lines += [f"error {grammar_error_text(e)}" for e in errors[:max_items]]
-        if len(errors) > max_items:
-            lines.append(f"... and {len(errors) - max_items} more grammar errors")
+    lines = [f"error {grammar_error_text(e)}" for e in errors[:max_items]]
+    if len(errors) > max_items:
+        lines.append(f"... and {len(errors) - max_items} more grammar errors")
+    return lines
+
+
+def highlights(dimension) -> list[str]:
+    """A few lines of evidence for one scored dimension (a scoring.DimensionScore): the
+    thresholds that decided its band, the call moves, the fillers. Its grammar errors are
+    in ``error_lines`` (a page that shows the answer lists them there, once)."""
+    lines = band_lines(dimension)
+    details = dimension.details or {}
     moves = details.get("moves") or []
     if moves:
         found = [m["move"] for m in moves if m.get("found")]

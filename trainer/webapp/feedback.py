@@ -92,7 +92,7 @@ def show_comparison(detail, earlier: Sequence, points: Sequence, same_task: bool
     if detail.summary.overall_score is not None and previous.overall_score is not None:
         delta = detail.summary.overall_score - previous.overall_score
         st.metric("Overall, against your previous answer", f"{detail.summary.overall_score:.0f}/100", f"{delta:+.0f}")
-    st.dataframe(comparison_rows(detail, earlier[:5], points), hide_index=True)
+    st.dataframe(comparison_rows(detail, earlier[:5], points), hide_index=True, placeholder="")
 
 
 def show_next_lesson(dimensions: dict) -> None:

@@ -1,7 +1,7 @@
 """A scored answer as the pages show it: overall score, level and verdict, each dimension
-with its evidence (measures, the thresholds of its band and of the next), the transcript
-with grammar errors marked, the fluency timeline, the caller's details; and, for the staff,
-the answer itself and the bands with who changed them. The renderers take the data they
+with its evidence (measures, the thresholds that decided its band: those missed for the
+band above, and those of the band reached), the transcript with grammar errors marked,
+the fluency timeline, the caller's details; and, for the staff, the answer itself and the bands with who changed them. The renderers take the data they
 show as arguments (a ``Report``, an ``AttemptDetail``), never session state, so the
 applicant's Feedback page and the coach's and recruiter's pages share them.
 """
@@ -171,12 +171,22 @@ def show_dimension(name: str, machine, effective=None) -> None:
                 f"Your coach {escape_markdown(override.coach_name)} set this band to {override.coach_band} "
                 f"(the machine gave {override.machine_band}): {escape_markdown(override.reason)}"
             )
-        if machine.band_checks:
-            st.caption(f"Why band {machine.band}: the thresholds it asks for")
-            st.dataframe(_checks_table(machine.band_checks), hide_index=True)
-        if machine.next_band_checks:
+        # the thresholds that decided the band: those missed for the band above, then
+        # those of the band reached (all met, else it would not have been reached)
+        missed, _ = evidence.deciding_checks(machine)
+        if missed:
+            names = ", ".join(feature_title(c.feature) for c in missed)
+            st.caption(
+                f"Why band {machine.band} and not {machine.band + 1}: band {machine.band + 1} asks for "
+                f"these, and {escape_markdown(names)} {'is' if len(missed) == 1 else 'are'} not met (❌)"
+            )
+            st.dataframe(_checks_table(machine.next_band_checks), hide_index=True, placeholder="")
+        elif machine.next_band_checks:
             st.caption(f"What band {machine.band + 1} asks for")
-            st.dataframe(_checks_table(machine.next_band_checks), hide_index=True)
+            st.dataframe(_checks_table(machine.next_band_checks), hide_index=True, placeholder="")
+        if machine.band_checks:
+            st.caption(f"What band {machine.band} asks for: every threshold measured is met")
+            st.dataframe(_checks_table(machine.band_checks), hide_index=True, placeholder="")
         _dimension_details(name, machine)
         st.caption("All measurements")
         st.json({"features": machine.features, **machine.details}, expanded=False)
@@ -213,6 +223,7 @@ def _dimension_details(name: str, machine) -> None:
                     for p in key_points.get("points", [])
                 ],
                 hide_index=True,
+                placeholder="",
             )
     elif name == "call_handling":
         moves = details.get("moves") or []
@@ -227,6 +238,7 @@ def _dimension_details(name: str, machine) -> None:
                     for m in moves
                 ],
                 hide_index=True,
+                placeholder="",
             )
 
 
@@ -269,6 +281,12 @@ def show_transcript(report, answer_text: str | None = None) -> None:
             for number, error in enumerate(errors, 1):
                 fix = f" Try: *{escape_markdown(', '.join(error.suggestions[:3]))}*" if error.suggestions else ""
                 st.markdown(f"{number}. **{escape_markdown(error.text)}**: {escape_markdown(error.message)}{fix}")
+    show_reading(report)
+
+
+def show_reading(report) -> None:
+    """For a read-aloud answer: the text read, each word coloured by pronunciation."""
+    pronunciation = report.dimensions.get("pronunciation")
     reading = pronunciation.details.get("words") if pronunciation else None
     if reading:
         st.markdown("**Your reading, word by word**")
@@ -287,14 +305,22 @@ def show_facts(report) -> None:
     if rows:
         captured = sum(r["captured"] for r in rows)
         st.markdown(f"**The caller's details: you captured {captured} of {len(rows)}**")
-        st.dataframe([{**r, "captured": "✅" if r["captured"] else "❌ missed"} for r in rows], hide_index=True)
+        st.dataframe(
+            [{**r, "captured": "✅" if r["captured"] else "❌ missed"} for r in rows], hide_index=True, placeholder=""
+        )
 
 
-def show_report(report, dimensions: dict | None = None, answer_text: str | None = None) -> None:
-    """A whole machine report: scores with evidence, transcript, fluency timeline, facts."""
+def show_report(
+    report, dimensions: dict | None = None, answer_text: str | None = None, *, transcript: bool = True
+) -> None:
+    """A whole machine report: scores with evidence, transcript, fluency timeline, facts.
+    ``transcript=False`` where the page already shows the answer with its grammar errors
+    (``show_answer``): the reading word by word stays, the errors are not listed twice."""
     show_scores(report, dimensions)
-    if report.transcript or answer_text:
+    if transcript and (report.transcript or answer_text):
         show_transcript(report, answer_text)
+    else:
+        show_reading(report)
     show_fluency_timeline(report)
     show_facts(report)
 
