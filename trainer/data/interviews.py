@@ -61,6 +61,10 @@ CODE_LENGTH = 12
 # preparation and answer time, so a recording is not lost to the clock.
 SUBMIT_GRACE = timedelta(minutes=2)
 FINAL_STATUSES = (AttemptStatus.SCORED, AttemptStatus.UNSCORABLE)
+# After a task's answer time, the seconds a candidate still has to press Stop (the recorder
+# then saves what was said) before the task closes unanswered. Not part of the answer time
+# the task states: the clock shows it apart, as "time is up".
+STOP_GRACE_SECONDS = 10
 
 
 class InvitationError(Exception):
@@ -113,6 +117,34 @@ class InterviewItem:
     task_type: str
     prep_seconds: int
     answer_seconds: int
+
+
+@dataclass(frozen=True)
+class ItemClock:
+    """Where a candidate is in one task's time. ``phase``: "preparation", "answer" (the
+    answer time the task states, ``InterviewItem.answer_seconds``), "stop" (the answer time
+    is over; ``STOP_GRACE_SECONDS`` to press Stop) or "closed" (the task closes unanswered).
+    ``seconds`` is the phase's length, ``ends_at`` when it ends (``time.time()`` scale)."""
+
+    phase: str
+    seconds: int
+    ends_at: float
+
+    def seconds_left(self, now: float) -> float:
+        return max(0.0, self.ends_at - now)
+
+
+def item_clock(item: InterviewItem, answer_from: float, now: float) -> ItemClock:
+    """The phase of ``item`` at ``now`` when its answer time starts (or started) at
+    ``answer_from``: preparation until then, then the answer time, then the stop grace."""
+    answer_until = answer_from + item.answer_seconds
+    if now < answer_from:
+        return ItemClock("preparation", item.prep_seconds, answer_from)
+    if now < answer_until:
+        return ItemClock("answer", item.answer_seconds, answer_until)
+    if now < answer_until + STOP_GRACE_SECONDS:
+        return ItemClock("stop", STOP_GRACE_SECONDS, answer_until + STOP_GRACE_SECONDS)
+    return ItemClock("closed", 0, answer_until + STOP_GRACE_SECONDS)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,8 @@ def prompt_audio(task) -> list[tuple[str, str]]:
         return [("Listen", task.text)]
     if task.type == "sentence_build":
         return [("Listen", " ... ".join(task.phrases))]
+    if task.type == "open_question":  # its instructions say "Listen to the question"
+        return [("Listen to the question", task.question)]
     if getattr(task, "scenario", None):
         scenario = get_bank().get_scenario(task.scenario)
         return [(f"Caller, turn {i + 1}", turn.text) for i, turn in enumerate(scenario.turns)]

