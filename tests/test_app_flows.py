@@ -97,3 +97,25 @@ def test_the_clock_of_a_task_runs_preparation_answer_time_then_the_stop_grace():
         ("closed", 0),
     ]
     assert phases[2].seconds_left(start + 19.5) == pytest.approx(0.5)
+
+
+# --------------------------------------------------------------------------- lesson quiz
+
+
+def test_an_untouched_quiz_asks_for_answers_instead_of_marking_them_wrong():
+    lesson = BANK.get_lesson("lesson.u2.opening_closing_verifying")
+    at = open_page("lessons", at=app(accounts.create_profile("Una")), lesson=lesson.id)
+    button(at, "Check my answers").click().run()
+    assert not at.exception
+    assert not any("You got" in m.value for m in [*at.warning, *at.success])
+    numbers = ", ".join(str(n) for n in range(1, len(lesson.quiz) + 1))
+    assert f"Choose an answer to every question first (not answered yet: {numbers})." in [i.value for i in at.info]
+
+    for n, question in enumerate(lesson.quiz, 1):  # all but the last answered: still asked
+        if n < len(lesson.quiz):
+            at.radio(key=f"quiz-{lesson.id}-{n}").set_value(question.answer)
+    button(at, "Check my answers").click().run()
+    assert f"(not answered yet: {len(lesson.quiz)})" in at.info[0].value
+    at.radio(key=f"quiz-{lesson.id}-{len(lesson.quiz)}").set_value(lesson.quiz[-1].answer)
+    button(at, "Check my answers").click().run()
+    assert [s.value for s in at.success] == [f"You got {len(lesson.quiz)} of {len(lesson.quiz)} right."]
