@@ -119,3 +119,53 @@ def test_an_untouched_quiz_asks_for_answers_instead_of_marking_them_wrong():
     at.radio(key=f"quiz-{lesson.id}-{len(lesson.quiz)}").set_value(lesson.quiz[-1].answer)
     button(at, "Check my answers").click().run()
     assert [s.value for s in at.success] == [f"You got {len(lesson.quiz)} of {len(lesson.quiz)} right."]
+
+
+# --------------------------------------------------------------------------- invitations, results
+
+
+def two_invitations():
+    admin = dataworld.admin()
+    rita = dataworld.staff(admin, Role.RECRUITER, "rita")
+    template = interviews.create_template(rita, "Screen", [OPEN_QUESTION])
+    ann = interviews.create_invitation(rita, template.id, "Ann")
+    bob = interviews.create_invitation(rita, template.id, "Bob")
+    return rita, template, ann.invitation, bob.invitation
+
+
+def status_of(rita, invitation_id: int) -> str:
+    return next(i.status for i in interviews.list_invitations(rita) if i.id == invitation_id)
+
+
+def test_withdrawing_a_code_needs_a_choice_and_a_confirmation():
+    rita, _, ann, _ = two_invitations()
+    at = open_page("views/recruiter_invitations.py", rita)
+    chooser = next(s for s in at.selectbox if s.label.startswith("Withdraw a code"))
+    assert chooser.value is None  # nothing chosen beforehand
+    assert not any(b.label.startswith("Withdraw") for b in at.button)
+    chooser.select_index(chooser.options.index("Ann · Screen")).run()
+    button(at, "Withdraw...").click().run()
+    assert status_of(rita, ann.id) == "invited"  # asked, not done
+    assert any(w.value.startswith("Withdraw the code of Ann (Screen)?") for w in at.warning)
+    button(at, "Cancel").click().run()
+    assert status_of(rita, ann.id) == "invited" and not at.warning
+    button(at, "Withdraw...").click().run()
+    button(at, "Yes, withdraw the code").click().run()
+    assert not at.exception
+    assert status_of(rita, ann.id) == "revoked"
+
+
+def test_a_withdrawn_candidate_is_not_ranked_on_results_or_in_the_csv():
+    rita, template, ann, bob = two_invitations()
+    interviews.revoke_invitation(rita, ann.id)
+    results = interviews.interview_results(rita, template.id)
+    assert [(r.candidate_name, r.rank) for r in results] == [("Bob", 1), ("Ann", None)]
+    csv_rows = interviews.results_csv(rita, template.id).splitlines()
+    assert csv_rows[1].startswith("1,Bob,") and csv_rows[2].startswith(",Ann,revoked")
+
+    at = open_page("views/recruiter_results.py", rita)
+    assert not at.exception
+    ranked, withdrawn = (d.value for d in at.dataframe)
+    assert ranked["candidate"].tolist() == ["Bob"] and ranked["rank"].tolist() == [1]
+    assert withdrawn["candidate"].tolist() == ["Ann"] and "rank" not in withdrawn.columns
+    assert "Withdrawn invitations (not ranked; answers already recorded stay)" in [c.value for c in at.caption]

@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -224,6 +224,7 @@ class CandidateResult:
     dimensions: dict[str, float] = field(default_factory=dict)  # mean score per dimension
     passed: bool | None = None  # None until every item is answered and scored
     attempt_ids: tuple[int, ...] = ()
+    rank: int | None = None  # place among the interview's candidates; None: not ranked (withdrawn)
 
     @property
     def pending(self) -> bool:
@@ -763,9 +764,14 @@ def candidate_result(actor: Actor, invitation_id: int) -> CandidateResult:
         return _result(session, invitation, session.get(InterviewTemplate, invitation.template_id))
 
 
+# Invitations whose candidates are not ranked: a withdrawn code is no longer a candidacy.
+UNRANKED_STATUSES = frozenset({"revoked"})
+
+
 def interview_results(actor: Actor, template_id: int) -> list[CandidateResult]:
     """The candidates of one interview (the recruiter's own invitations; an admin's: all),
-    best overall first. Overall is the mean over answered items, an unscorable answer
+    ranked best overall first (``rank`` 1, 2, ...), then the withdrawn invitations, not
+    ranked (``rank`` None). Overall is the mean over answered items, an unscorable answer
     counting 0; ``passed`` is None until every item is answered and scored."""
     with transaction() as session:
         me = acting_user(session, actor)
@@ -774,14 +780,24 @@ def interview_results(actor: Actor, template_id: int) -> list[CandidateResult]:
         if me.role != Role.ADMIN:
             query = query.where(Invitation.recruiter_id == me.id)
         results = [_result(session, i, template) for i in session.scalars(query)]
-    return sorted(results, key=lambda r: (r.overall_score is None, -(r.overall_score or 0), r.candidate_name))
+    ordered = sorted(
+        results,
+        key=lambda r: (
+            r.status in UNRANKED_STATUSES,
+            r.overall_score is None,
+            -(r.overall_score or 0),
+            r.candidate_name,
+        ),
+    )
+    ranked = [r for r in ordered if r.status not in UNRANKED_STATUSES]
+    return [replace(r, rank=n) for n, r in enumerate(ranked, 1)] + ordered[len(ranked) :]
 
 
 def results_csv(actor: Actor, template_id: int) -> str:
     results = interview_results(actor, template_id)
     rows = [
         {
-            "rank": rank,
+            "rank": "" if r.rank is None else r.rank,
             "candidate": r.candidate_name,
             "status": r.status,
             "answered": f"{r.answered}/{r.total}",
@@ -790,7 +806,7 @@ def results_csv(actor: Actor, template_id: int) -> str:
             "passed": {True: "pass", False: "fail", None: "pending"}[r.passed],
             **{f"{d}_score": v for d, v in r.dimensions.items()},
         }
-        for rank, r in enumerate(results, 1)
+        for r in results
     ]
     columns = [
         "rank",
