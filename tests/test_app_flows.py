@@ -169,3 +169,34 @@ def test_a_withdrawn_candidate_is_not_ranked_on_results_or_in_the_csv():
     assert ranked["candidate"].tolist() == ["Bob"] and ranked["rank"].tolist() == [1]
     assert withdrawn["candidate"].tolist() == ["Ann"] and "rank" not in withdrawn.columns
     assert "Withdrawn invitations (not ranked; answers already recorded stay)" in [c.value for c in at.caption]
+
+
+# --------------------------------------------------------------------------- uploads
+
+
+def practice_read_aloud(name: str) -> AppTest:
+    at = open_page("practice", at=app(accounts.create_profile(name)))
+    at.selectbox[0].select("read_aloud").run()
+    assert not at.exception
+    return at
+
+
+def test_the_uploader_states_the_apps_own_size_limit(monkeypatch):
+    from trainer.config import get_settings
+
+    at = practice_read_aloud("Ulla")
+    assert at.file_uploader[0].proto.max_upload_size_mb == 50 == get_settings().max_upload_megabytes
+    monkeypatch.setenv("TRAINER_MAX_UPLOAD_MEGABYTES", "20")
+    get_settings.cache_clear()
+    at = practice_read_aloud("Ugo")
+    assert at.file_uploader[0].proto.max_upload_size_mb == 20
+
+
+def test_a_file_that_is_not_a_recording_is_refused_saying_which_formats_work():
+    at = practice_read_aloud("Tara")
+    at.file_uploader[0].upload("notes.txt", b"my answer as text", "text/plain").run()
+    assert not at.exception
+    (error,) = [e.value for e in at.error]
+    assert error.startswith('A .txt file is not a recording: "notes.txt" cannot be scored.')
+    assert "WAV, FLAC, OGG, WebM, MP3 or M4A" in error
+    assert not any(b.label == "Score my answer" for b in at.button)
