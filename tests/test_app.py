@@ -467,6 +467,7 @@ def test_a_call_ended_early_is_scored_on_the_turns_answered_and_says_which_were_
     at.session_state["mock_call_id"] = call.id
     at = open_page("mock_call", at=at)
     assert any("(turn 4 of 5)" in m.value for m in at.markdown)
+    assert any(c.value.startswith("Ending the call now leaves turns 4 and 5 unanswered.") for c in at.caption)
     button(at, "End the call and get my report").click().run()
     assert not at.exception, at.exception
     assert at.title[0].value == "Feedback"

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from trainer.content import Scenario, Task, get_bank
+from trainer.content import TURN_DIMENSIONS, Scenario, Task, get_bank
 from trainer.features import comprehension, fluency, grammar, pronunciation, vocabulary
 from trainer.scoring import calibration
 from trainer.speech.audio import Audio
@@ -83,12 +83,19 @@ class ScoringContext:
         return [i for i in range(len(scenario.turns)) if i not in self.answered_turns]
 
 
-def _turn_list(numbers: Sequence[int]) -> str:
+def turn_list(numbers: Sequence[int]) -> str:
     """1-based turn numbers in words: "turn 4", "turns 4 and 5", "turns 2, 4 and 5"."""
     shown = [str(n + 1) for n in numbers]
     if len(shown) == 1:
         return f"turn {shown[0]}"
     return f"turns {', '.join(shown[:-1])} and {shown[-1]}"
+
+
+def skipped_turns_rules() -> list[str]:
+    """The rubrics' rules for a call's unanswered turns, in plain words, one per dimension
+    measured on a call's turns (comprehension, call handling)."""
+    bank = get_bank()
+    return [rule.explanation.strip() for d in TURN_DIMENSIONS if (rule := bank.get_rubric(d).skipped_turns) is not None]
 
 
 def turns_evidence(context: ScoringContext, dimension: str, **counted) -> dict:
@@ -103,7 +110,7 @@ def turns_evidence(context: ScoringContext, dimension: str, **counted) -> dict:
         "total": len(scenario.turns),
         "answered": [i + 1 for i in range(len(scenario.turns)) if i not in skipped],
         "skipped": [i + 1 for i in skipped],
-        "skipped_text": _turn_list(skipped) if skipped else "",
+        "skipped_text": turn_list(skipped) if skipped else "",
         "rule": rule.rule,
         "explanation": rule.explanation,
         **counted,
@@ -313,7 +320,7 @@ class ComprehensionStage:
                 return StageResult(
                     unavailable={
                         "comprehension": f"the call ended before the caller gave any of the details to capture "
-                        f"({_turn_list(skipped)} not answered)"
+                        f"({turn_list(skipped)} not answered)"
                     }
                 )
             facts = comprehension.facts_captured(text, counted)
