@@ -509,6 +509,48 @@ def test_a_mock_call_is_answered_turn_by_turn_and_its_report_shows_the_callers_d
     assert records.list_mock_calls(actor)[0].status != "in_progress"
 
 
+OUTAGE_ANSWERS = [  # the agent's side of scenario.internet_outage, turns 1-3 of 5
+    "Thank you for calling. I am sorry your internet is down. May I have your account number and name, please?",
+    "Thank you, Mister Thompson. Can you confirm the service address?",
+    "Thank you. So the service address is 1452 Oak Ridge Drive, Atlanta. Is that right? "
+    "There is an outage in your area, and it should be fixed by six p.m.",
+]
+
+
+@pytest.mark.slow  # scores the call: Whisper and LanguageTool
+def test_a_call_ended_early_is_scored_on_the_turns_answered_and_says_which_were_skipped():
+    actor = accounts.create_profile("Ivo")
+    task = BANK.get_task("task.role_play.003")
+    call = records.start_mock_call(actor, task.id)
+    for position, answer in enumerate(OUTAGE_ANSWERS):
+        recording = synthesize(answer, "calm_female").read_bytes()
+        records.save_attempt(actor, kind="mock_call", mock_call_id=call.id, position=position, recording=recording)
+    at = app(actor)
+    at.session_state["mock_call_id"] = call.id
+    at = open_page("mock_call", at=at)
+    assert any("(turn 4 of 5)" in m.value for m in at.markdown)
+    assert any(c.value.startswith("Ending the call now leaves turns 4 and 5 unanswered.") for c in at.caption)
+    button(at, "End the call and get my report").click().run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Feedback"
+    note = "This call ended early. You answered 3 of the caller's 5 turns: turns 4 and 5 were not answered."
+    assert any(w.value.startswith(note) for w in at.warning), [w.value for w in at.warning]
+    comprehension = next(e for e in at.expander if e.label.startswith("Comprehension: "))
+    assert not comprehension.label.startswith("Comprehension: 0/100"), comprehension.label
+    rules = {d: BANK.get_rubric(d).skipped_turns.explanation.strip() for d in ("comprehension", "call_handling")}
+    assert any(rules["comprehension"] in i.value and "turns 4 and 5" in i.value for i in comprehension.info)
+    call_handling = next(e for e in at.expander if e.label.startswith("Call handling: "))
+    assert any(rules["call_handling"] in i.value for i in call_handling.info)
+    assert not any("key point" in str(d.value) or "Answer match" in str(d.value) for d in comprehension.dataframe)
+    assert any(
+        m.value.startswith("**The caller's details: you captured") and "in the turns you answered" in m.value
+        for m in at.markdown
+    )
+    facts = next(d.value for d in at.dataframe if "the caller said" in d.value.columns)
+    mobile = facts[facts["detail"] == "Mobile number for updates"]
+    assert mobile["captured"].tolist() == ["not counted: turn 5 not answered"], facts
+
+
 def test_someone_elses_unfinished_call_cannot_be_continued():
     owner = accounts.create_profile("Quinn")
     call = records.start_mock_call(owner, "task.role_play.002")

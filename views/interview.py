@@ -18,8 +18,12 @@ from trainer.webapp.resources import score_in_background
 from trainer.webapp.text import escape_markdown
 
 CODE, MIC_OK, STARTED, ANSWERING, MESSAGE = "iv_code", "iv_mic_ok", "iv_started", "iv_answering", "iv_message"
-# After the answer time, a few seconds to press Stop before the task closes unanswered.
-STOP_GRACE_SECONDS = 10
+# What the clock says in each phase of a task's time (interviews.item_clock)
+CLOCK_TEXT = {
+    "preparation": "Preparation: {left} s left",
+    "answer": "Answer time: {left} s left",
+    "stop": "Time is up: press Stop now (this task closes in {left} s)",
+}
 
 CONSENT = """\
 Before you start, please read this.
@@ -65,11 +69,16 @@ def submit(code: str, position: int, key: str, typed: bool) -> None:
 
 
 @st.fragment(run_every=1)
-def countdown(until: float, total: float, label: str) -> None:
-    left = until - time.time()
+def countdown(clock: interviews.ItemClock) -> None:
+    """The phase's seconds left (the page runs again when the phase ends)."""
+    left = clock.seconds_left(time.time())
     if left <= 0:
         st.rerun()
-    st.progress(max(0.0, min(1.0, 1 - left / total)) if total > 0 else 1.0, text=f"{label}: {left:.0f} s left")
+    total = clock.seconds
+    st.progress(
+        max(0.0, min(1.0, 1 - left / total)) if total > 0 else 1.0,
+        text=CLOCK_TEXT[clock.phase].format(left=f"{left:.0f}"),
+    )
 
 
 def enter_code() -> None:
@@ -123,16 +132,16 @@ def run_item(code: str, progress) -> None:
     started = st.session_state.setdefault(STARTED, {}).setdefault(key, now)
     answering = st.session_state.setdefault(ANSWERING, {})
     answer_from = answering.get(key, started + item.prep_seconds)
-    answer_until = answer_from + item.answer_seconds
-    if now >= answer_until + STOP_GRACE_SECONDS:
+    clock = interviews.item_clock(item, answer_from, now)
+    if clock.phase == "closed":
         interviews.submit_no_answer(code, item.position)
         st.session_state[MESSAGE] = ("warning", "The time for that task ran out; it was closed without an answer.")
         st.rerun()
 
     show_task(get_bank().get_task(item.task_id))
-    if now < answer_from:
+    if clock.phase == "preparation":
         st.caption(f"Preparation: {item.prep_seconds} s, then you answer (up to {item.answer_seconds} s).")
-        countdown(answer_from, item.prep_seconds, "Preparation")
+        countdown(clock)
         if st.button("I am ready: answer now", type="primary"):
             answering[key] = time.time()
             st.rerun()
@@ -145,7 +154,7 @@ def run_item(code: str, progress) -> None:
             st.form_submit_button(
                 "Send reply (final)", type="primary", on_click=submit, args=(code, item.position, widget, True)
             )
-        countdown(answer_until + STOP_GRACE_SECONDS, item.answer_seconds + STOP_GRACE_SECONDS, "Answer time")
+        countdown(clock)
     else:
         st.audio_input(
             f"Record your answer (up to {item.answer_seconds} s); it is saved when you stop",
@@ -153,7 +162,7 @@ def run_item(code: str, progress) -> None:
             on_change=submit,
             args=(code, item.position, widget, False),
         )
-        countdown(answer_until + STOP_GRACE_SECONDS, item.answer_seconds + STOP_GRACE_SECONDS, "Answer time")
+        countdown(clock)
 
 
 def main() -> None:

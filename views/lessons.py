@@ -106,6 +106,12 @@ def quiz(lesson) -> None:
         ]
         submitted = st.form_submit_button("Check my answers", type="primary")
     if submitted:  # kept apart from the form's own key, which Streamlit owns
+        unanswered = [n for n, answer in enumerate(picked, 1) if answer is None]
+        if unanswered:
+            st.session_state.pop(f"{key}-checked", None)
+            numbers = ", ".join(str(n) for n in unanswered)
+            st.info(f"Choose an answer to every question first (not answered yet: {numbers}).")
+            return
         st.session_state[f"{key}-checked"] = picked
     answers = st.session_state.get(f"{key}-checked")
     if answers is None:

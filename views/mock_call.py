@@ -6,6 +6,7 @@ import streamlit as st
 
 from trainer.content import get_bank
 from trainer.data import AttemptStatus, CallStatus, records
+from trainer.scoring.stages import skipped_turns_rules, turn_list
 from trainer.webapp.recording import countdown, score_with_status
 from trainer.webapp.resources import play
 from trainer.webapp.session import require_actor, show_error
@@ -154,6 +155,10 @@ def in_call(actor, call_id: int) -> None:
             answer_turn(actor, call, task, current)
     else:
         st.success(f"{scenario.caller.name} has finished. End the call to get your report.")
+    unanswered = [p for p in range(len(scenario.turns)) if p not in takes]
+    if takes and unanswered:
+        rules = " ".join(skipped_turns_rules())
+        st.caption(f"Ending the call now leaves {turn_list(unanswered)} unanswered. {rules}")
     cols = st.columns(2)
     if takes and cols[0].button(
         "End the call and get my report", type="primary" if current >= len(scenario.turns) else "secondary"

@@ -5,7 +5,7 @@ import streamlit as st
 
 from trainer.content import TASK_TYPE_NAMES, get_bank
 from trainer.data import AttemptStatus, answer_limit, records
-from trainer.webapp.recording import AUDIO_TYPES, countdown, score_with_status, show_task
+from trainer.webapp.recording import countdown, score_with_status, show_task, upload_recording
 from trainer.webapp.session import require_actor, show_error
 from trainer.webapp.text import task_label
 
@@ -33,7 +33,7 @@ def typed_reply(actor, task) -> None:
 
 def spoken_answer(actor, task) -> None:
     recording = st.audio_input("Record your answer", sample_rate=16000, key=f"rec-{task.id}")
-    upload = st.file_uploader("...or upload a recording", type=AUDIO_TYPES, key=f"up-{task.id}")
+    upload = upload_recording("...or upload a recording", key=f"up-{task.id}")
     source = recording or upload
     if source is not None and st.button("Score my answer", type="primary"):
         submit(actor, task, recording=source)

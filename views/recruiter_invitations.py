@@ -10,6 +10,7 @@ from trainer.data import AccessDenied, Role, interviews
 from trainer.webapp.session import refuse, require
 from trainer.webapp.text import escape_markdown, when
 
+CONFIRM = "withdraw_confirm"  # session state: the invitation the recruiter is asked to confirm
 STATUS = {
     "invited": "invited",
     "in_progress": "in progress",
@@ -80,19 +81,42 @@ def main() -> None:
     )
     open_ones = [i for i in invitations if i.status in ("invited", "in_progress")]
     if open_ones:
-        cols = st.columns([3, 1])
-        victim = cols[0].selectbox(
-            "Withdraw a code (answers already recorded stay)",
-            open_ones,
-            format_func=lambda i: f"{i.candidate_name} · {i.template_name}",
+        withdraw(actor, open_ones)
+
+
+def withdraw(actor, open_ones) -> None:
+    """Withdraw one code: nothing is chosen beforehand, and the recruiter confirms."""
+    cols = st.columns([3, 1])
+    victim = cols[0].selectbox(
+        "Withdraw a code (answers already recorded stay)",
+        open_ones,
+        index=None,
+        placeholder="Choose an invitation",
+        format_func=lambda i: f"{i.candidate_name} · {i.template_name}",
+    )
+    if victim is None:
+        return
+    if cols[1].button("Withdraw..."):
+        st.session_state[CONFIRM] = victim.id
+    if st.session_state.get(CONFIRM) != victim.id:
+        return
+    with st.container(border=True):
+        st.warning(
+            f"Withdraw the code of {escape_markdown(victim.candidate_name)} ({escape_markdown(victim.template_name)})? "
+            "The code stops working at once and cannot be used again; answers already recorded stay."
         )
-        if cols[1].button("Withdraw"):
+        yes, no = st.columns(2)
+        if yes.button("Yes, withdraw the code", type="primary"):
+            st.session_state.pop(CONFIRM, None)
             try:
                 interviews.revoke_invitation(actor, victim.id)
             except AccessDenied as error:
                 st.error(escape_markdown(error))
             else:
                 st.rerun()
+        if no.button("Cancel"):
+            st.session_state.pop(CONFIRM, None)
+            st.rerun()
 
 
 main()

@@ -35,10 +35,12 @@ def main() -> None:
         {d for r in results for d in r.dimensions},
         key=lambda d: list(results[0].dimensions).index(d) if d in results[0].dimensions else 99,
     )
+    ranked = [r for r in results if r.rank is not None]
+    withdrawn = [r for r in results if r.rank is None]
     st.dataframe(
         [
             {
-                "rank": rank,
+                "rank": r.rank,
                 "candidate": r.candidate_name,
                 "status": r.status.replace("_", " "),
                 "answered": f"{r.answered}/{r.total}",
@@ -47,11 +49,17 @@ def main() -> None:
                 "result": VERDICT[r.passed],
                 **{d.replace("_", " "): r.dimensions.get(d) for d in dimensions},
             }
-            for rank, r in enumerate(results, 1)
+            for r in ranked
         ],
         hide_index=True,
         placeholder="",
     )
+    if withdrawn:
+        st.caption("Withdrawn invitations (not ranked; answers already recorded stay)")
+        st.dataframe(
+            [{"candidate": r.candidate_name, "answered": f"{r.answered}/{r.total}"} for r in withdrawn],
+            hide_index=True,
+        )
     st.download_button(
         "Download the list (CSV)", table, file_name=f"interview-{template.id}-results.csv", mime="text/csv"
     )

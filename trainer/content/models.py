@@ -498,6 +498,15 @@ class Scenario(_Model):
     def display_title(self) -> str:
         return self.title
 
+    def fact_turn(self, fact: Fact) -> int:
+        """The turn (0-based) in which the caller first gives ``fact``: the first turn whose
+        words contain its value (the validator makes sure there is one)."""
+        return next(i for i, turn in enumerate(self.turns) if fact.value in turn.text)
+
+    def move_turns(self, move: str) -> list[int]:
+        """The turns (0-based) a good agent makes ``move`` in reply to (``Turn.expect``)."""
+        return [i for i, turn in enumerate(self.turns) if move in turn.expect]
+
 
 class Threshold(_Model):
     min: float | None = None
@@ -531,6 +540,23 @@ class Band(_Model):
         return value
 
 
+# The dimensions measured on the turns of a call, whose rubric says how turns the applicant
+# never answered (a mock call ended early) count.
+TURN_DIMENSIONS = ("comprehension", "call_handling")
+
+
+class SkippedTurns(_Model):
+    """How a mock call's unanswered turns count on a dimension measured per turn.
+
+    ``left_out``: what the caller says in those turns, and what the agent should do in reply,
+    is not part of the score (you cannot capture a detail you never heard); the dimension is
+    scored on the turns answered. ``count_as_missed``: what the scenario expects of those
+    turns counts as not done (a call ended early was never closed)."""
+
+    rule: Literal["left_out", "count_as_missed"]
+    explanation: Text  # the rule in plain words, shown with the score
+
+
 class Rubric(_Model):
     """How one dimension is banded. A band is reached when all of its thresholds are met,
     checked from band 5 downward; band 1 has none. A threshold on a feature the engine did
@@ -548,6 +574,8 @@ class Rubric(_Model):
     # feature -> [lowest, highest] value it can take (e.g. 0-10 for an estimate on the
     # experts' scale), so the 0-100 score also moves inside band 5 and band 1.
     feature_range: dict[str, tuple[float, float]] = {}
+    # comprehension and call handling: how a mock call's unanswered turns count
+    skipped_turns: SkippedTurns | None = None
     bands: list[Band] = Field(min_length=5, max_length=5)
 
     @model_validator(mode="after")
@@ -556,6 +584,12 @@ class Rubric(_Model):
             raise _at("id", f"must be 'rubric.{self.dimension}' for dimension {self.dimension}")
         if [b.band for b in self.bands] != [5, 4, 3, 2, 1]:
             raise _at("bands", "bands must be listed 5, 4, 3, 2, 1")
+        if self.dimension in TURN_DIMENSIONS and self.skipped_turns is None:
+            raise _at(
+                "skipped_turns", f"{self.dimension} is measured on a call's turns: say how unanswered turns count"
+            )
+        if self.skipped_turns is not None and self.dimension not in TURN_DIMENSIONS:
+            raise _at("skipped_turns", f"{self.dimension} is not measured turn by turn")
         allowed = FEATURES[self.dimension]
         for feature in self.feature_scope:
             if feature not in allowed:

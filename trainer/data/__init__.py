@@ -6,7 +6,14 @@ rules an answer must meet before it is saved. Pages use the modules (``records``
 """
 
 from trainer.data.access import AccessDenied, Actor, NotFound
-from trainer.data.recordings import ANSWER_GRACE_SECONDS, AUDIO_EXTENSIONS, ReplyTooLong, answer_limit
+from trainer.data.recordings import (
+    ANSWER_GRACE_SECONDS,
+    AUDIO_EXTENSIONS,
+    ReplyTooLong,
+    answer_limit,
+    check_upload_name,
+    upload_limit_megabytes,
+)
 from trainer.data.storage import AttemptKind, AttemptStatus, CallStatus, Origin, Role, StorageUnavailable
 
 __all__ = [
@@ -18,6 +25,8 @@ __all__ = [
     "AttemptStatus",
     "CallStatus",
     "NotFound",
+    "check_upload_name",
+    "upload_limit_megabytes",
     "Origin",
     "ReplyTooLong",
     "Role",

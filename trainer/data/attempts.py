@@ -127,6 +127,7 @@ class _Job:
     recording_file: str | None
     answer_text: str | None
     reference_text: str | None
+    answered_turns: tuple[int, ...] | None = None  # a whole mock call: the turns it joined
 
 
 def score_attempt(attempt_id: int, progress: Progress | None = None) -> ScoreOutcome:
@@ -144,7 +145,13 @@ def score_attempt(attempt_id: int, progress: Progress | None = None) -> ScoreOut
             return ScoreOutcome(attempt_id, attempt.status, attempt.status_reason, attempt.status_code)
         attempt.status = AttemptStatus.SCORING
         attempt.scoring_started_at = utcnow()
-        job = _Job(attempt.task_id, attempt.recording_file, attempt.answer_text, attempt.reference_text)
+        job = _Job(
+            attempt.task_id,
+            attempt.recording_file,
+            attempt.answer_text,
+            attempt.reference_text,
+            _answered_turns(session, attempt),
+        )
     try:
         report = _run_scoring(job, progress)
     except Exception as error:  # any failure: keep the attempt, say why, let it be re-scored
@@ -167,7 +174,26 @@ def _run_scoring(job: _Job, progress: Progress | None):
     path = recording_path(job.recording_file) if job.recording_file else None
     if path is None or not path.is_file():
         raise RecordingMissing(f"the recording {job.recording_file} is not in {storage_root()}")
-    return score_file(path, task, reference_text=job.reference_text, progress=progress)
+    return score_file(
+        path, task, reference_text=job.reference_text, progress=progress, answered_turns=job.answered_turns
+    )
+
+
+def _answered_turns(session: Session, attempt: Attempt) -> tuple[int, ...] | None:
+    """For the whole recording of a mock call: the turns (positions) its recording joined,
+    i.e. the call's turns answered with a recording; None for any other attempt."""
+    if attempt.mock_call_id is None or attempt.position is not None:
+        return None
+    positions = session.scalars(
+        select(Attempt.position)
+        .where(
+            Attempt.mock_call_id == attempt.mock_call_id,
+            Attempt.position.is_not(None),
+            Attempt.recording_file.is_not(None),
+        )
+        .distinct()
+    ).all()
+    return tuple(sorted(p for p in positions if p is not None))
 
 
 def _score_snapshot(session: Session, attempt: Attempt) -> dict:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -61,6 +61,10 @@ CODE_LENGTH = 12
 # preparation and answer time, so a recording is not lost to the clock.
 SUBMIT_GRACE = timedelta(minutes=2)
 FINAL_STATUSES = (AttemptStatus.SCORED, AttemptStatus.UNSCORABLE)
+# After a task's answer time, the seconds a candidate still has to press Stop (the recorder
+# then saves what was said) before the task closes unanswered. Not part of the answer time
+# the task states: the clock shows it apart, as "time is up".
+STOP_GRACE_SECONDS = 10
 
 
 class InvitationError(Exception):
@@ -113,6 +117,34 @@ class InterviewItem:
     task_type: str
     prep_seconds: int
     answer_seconds: int
+
+
+@dataclass(frozen=True)
+class ItemClock:
+    """Where a candidate is in one task's time. ``phase``: "preparation", "answer" (the
+    answer time the task states, ``InterviewItem.answer_seconds``), "stop" (the answer time
+    is over; ``STOP_GRACE_SECONDS`` to press Stop) or "closed" (the task closes unanswered).
+    ``seconds`` is the phase's length, ``ends_at`` when it ends (``time.time()`` scale)."""
+
+    phase: str
+    seconds: int
+    ends_at: float
+
+    def seconds_left(self, now: float) -> float:
+        return max(0.0, self.ends_at - now)
+
+
+def item_clock(item: InterviewItem, answer_from: float, now: float) -> ItemClock:
+    """The phase of ``item`` at ``now`` when its answer time starts (or started) at
+    ``answer_from``: preparation until then, then the answer time, then the stop grace."""
+    answer_until = answer_from + item.answer_seconds
+    if now < answer_from:
+        return ItemClock("preparation", item.prep_seconds, answer_from)
+    if now < answer_until:
+        return ItemClock("answer", item.answer_seconds, answer_until)
+    if now < answer_until + STOP_GRACE_SECONDS:
+        return ItemClock("stop", STOP_GRACE_SECONDS, answer_until + STOP_GRACE_SECONDS)
+    return ItemClock("closed", 0, answer_until + STOP_GRACE_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -192,6 +224,7 @@ class CandidateResult:
     dimensions: dict[str, float] = field(default_factory=dict)  # mean score per dimension
     passed: bool | None = None  # None until every item is answered and scored
     attempt_ids: tuple[int, ...] = ()
+    rank: int | None = None  # place among the interview's candidates; None: not ranked (withdrawn)
 
     @property
     def pending(self) -> bool:
@@ -731,9 +764,14 @@ def candidate_result(actor: Actor, invitation_id: int) -> CandidateResult:
         return _result(session, invitation, session.get(InterviewTemplate, invitation.template_id))
 
 
+# Invitations whose candidates are not ranked: a withdrawn code is no longer a candidacy.
+UNRANKED_STATUSES = frozenset({"revoked"})
+
+
 def interview_results(actor: Actor, template_id: int) -> list[CandidateResult]:
     """The candidates of one interview (the recruiter's own invitations; an admin's: all),
-    best overall first. Overall is the mean over answered items, an unscorable answer
+    ranked best overall first (``rank`` 1, 2, ...), then the withdrawn invitations, not
+    ranked (``rank`` None). Overall is the mean over answered items, an unscorable answer
     counting 0; ``passed`` is None until every item is answered and scored."""
     with transaction() as session:
         me = acting_user(session, actor)
@@ -742,14 +780,24 @@ def interview_results(actor: Actor, template_id: int) -> list[CandidateResult]:
         if me.role != Role.ADMIN:
             query = query.where(Invitation.recruiter_id == me.id)
         results = [_result(session, i, template) for i in session.scalars(query)]
-    return sorted(results, key=lambda r: (r.overall_score is None, -(r.overall_score or 0), r.candidate_name))
+    ordered = sorted(
+        results,
+        key=lambda r: (
+            r.status in UNRANKED_STATUSES,
+            r.overall_score is None,
+            -(r.overall_score or 0),
+            r.candidate_name,
+        ),
+    )
+    ranked = [r for r in ordered if r.status not in UNRANKED_STATUSES]
+    return [replace(r, rank=n) for n, r in enumerate(ranked, 1)] + ordered[len(ranked) :]
 
 
 def results_csv(actor: Actor, template_id: int) -> str:
     results = interview_results(actor, template_id)
     rows = [
         {
-            "rank": rank,
+            "rank": "" if r.rank is None else r.rank,
             "candidate": r.candidate_name,
             "status": r.status,
             "answered": f"{r.answered}/{r.total}",
@@ -758,7 +806,7 @@ def results_csv(actor: Actor, template_id: int) -> str:
             "passed": {True: "pass", False: "fail", None: "pending"}[r.passed],
             **{f"{d}_score": v for d, v in r.dimensions.items()},
         }
-        for rank, r in enumerate(results, 1)
+        for r in results
     ]
     columns = [
         "rank",

@@ -10,6 +10,7 @@ or an ``AudioError`` (its ``user_message``)."""
 
 from __future__ import annotations
 
+import math
 import os
 import uuid
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from trainer.data.storage import (
     storage_root,
     utcnow,
 )
-from trainer.speech.audio import AudioTooLongError, _read_bytes, load_audio
+from trainer.speech.audio import AudioTooLongError, NotAudioFileError, _read_bytes, load_audio
 from trainer.speech.textnorm import words
 
 RecordingSource = bytes | bytearray | str | Path | BinaryIO
@@ -144,6 +145,21 @@ def _sniff_extension(data: bytes, filename: str | None) -> str:
             return _CONTAINER_EXTENSIONS[name]
     suffix = Path(filename or "").suffix.lower().lstrip(".")
     return suffix if suffix in AUDIO_EXTENSIONS else "bin"
+
+
+def upload_limit_megabytes() -> int:
+    """The largest upload, in MB, as an uploader states it (the check itself is on the
+    bytes read: ``max_upload_megabytes``)."""
+    return max(1, math.ceil(get_settings().max_upload_megabytes))
+
+
+def check_upload_name(filename: str) -> None:
+    """Refuse an uploaded file whose name is not one of ``AUDIO_EXTENSIONS``, saying which
+    formats are accepted (before anything is saved)."""
+    suffix = Path(filename).suffix.lower().lstrip(".")
+    if suffix not in AUDIO_EXTENSIONS:
+        kind = f"A .{suffix} file" if suffix else "A file without an extension"
+        raise NotAudioFileError(f'{kind} is not a recording: "{filename}" cannot be scored.')
 
 
 def write_recording(data: bytes, user_id: int, filename: str | None = None) -> str:

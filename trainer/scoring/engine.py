@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from trainer.config import get_settings
 from trainer.content import Task, get_bank
@@ -128,9 +128,12 @@ def score(
     reference_text: str | None = None,
     transcript: Transcript | None = None,
     progress: Progress | None = None,
+    answered_turns: Sequence[int] | None = None,
 ) -> Report:
     """Score a spoken answer. ``task`` is a task from the bank (or its id); without one the
-    answer is scored as free speech, or as read aloud when ``reference_text`` is given."""
+    answer is scored as free speech, or as read aloud when ``reference_text`` is given.
+    ``answered_turns``: for a mock call, the caller's turns (0-based) it answered; the
+    others count as the rubrics' ``skipped_turns`` rules say (None: the whole call)."""
     if isinstance(task, str):
         task = get_bank().get_task(task)
     if task is not None and task.type == "chat_reply":
@@ -169,7 +172,14 @@ def score(
             )
 
     weights = _weights(task, reference_text)
-    context = ScoringContext(weights, audio=audio, transcript=transcript, task=task, reference_text=reference_text)
+    context = ScoringContext(
+        weights,
+        audio=audio,
+        transcript=transcript,
+        task=task,
+        reference_text=reference_text,
+        answered_turns=None if answered_turns is None else tuple(answered_turns),
+    )
     _finish(report, _measure(context, report, progress), weights, task_type, progress)
     return report
 
@@ -244,7 +254,12 @@ def _finish(
 
 
 def score_file(
-    path, task: Task | str | None = None, *, reference_text: str | None = None, progress: Progress | None = None
+    path,
+    task: Task | str | None = None,
+    *,
+    reference_text: str | None = None,
+    progress: Progress | None = None,
+    answered_turns: Sequence[int] | None = None,
 ) -> Report:
     """Load and score a file; a recording we cannot use becomes a not-scorable report."""
     task_obj = get_bank().get_task(task) if isinstance(task, str) else task
@@ -254,4 +269,4 @@ def score_file(
     except AudioError as error:
         report = Report(task_id=task_obj.id if task_obj else None, task_type=task_type, scorable=False)
         return _unscorable(report, error.code, error.user_message)
-    return score(audio, task_obj, reference_text=reference_text, progress=progress)
+    return score(audio, task_obj, reference_text=reference_text, progress=progress, answered_turns=answered_turns)

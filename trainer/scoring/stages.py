@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from trainer.content import Scenario, Task, get_bank
+from trainer.content import TURN_DIMENSIONS, Scenario, Task, get_bank
 from trainer.features import comprehension, fluency, grammar, pronunciation, vocabulary
 from trainer.scoring import calibration
 from trainer.speech.audio import Audio
@@ -52,6 +52,9 @@ class ScoringContext:
     task: Task | None = None
     reference_text: str | None = None  # the text a read-aloud or repeat answer says
     typed_text: str | None = None  # a typed answer (chat replies)
+    # a mock call: the caller's turns (0-based) the applicant answered; None when the answer
+    # covers the whole call (an uploaded recording of it, or no call at all)
+    answered_turns: tuple[int, ...] | None = None
     # what the stages that ran before measured, by dimension (filled in by the engine)
     measured: dict[str, Measurement] = field(default_factory=dict)
 
@@ -70,6 +73,48 @@ class ScoringContext:
     def scenario(self) -> Scenario | None:
         scenario_id = getattr(self.task, "scenario", None)
         return get_bank().get_scenario(scenario_id) if scenario_id else None
+
+    def skipped_turns(self) -> list[int]:
+        """The scenario's turns (0-based) the applicant did not answer (none unless a mock
+        call says which turns were answered)."""
+        scenario = self.scenario
+        if scenario is None or self.answered_turns is None:
+            return []
+        return [i for i in range(len(scenario.turns)) if i not in self.answered_turns]
+
+
+def turn_list(numbers: Sequence[int]) -> str:
+    """1-based turn numbers in words: "turn 4", "turns 4 and 5", "turns 2, 4 and 5"."""
+    shown = [str(n + 1) for n in numbers]
+    if len(shown) == 1:
+        return f"turn {shown[0]}"
+    return f"turns {', '.join(shown[:-1])} and {shown[-1]}"
+
+
+def skipped_turns_rules() -> list[str]:
+    """The rubrics' rules for a call's unanswered turns, in plain words, one per dimension
+    measured on a call's turns (comprehension, call handling)."""
+    bank = get_bank()
+    return [rule.explanation.strip() for d in TURN_DIMENSIONS if (rule := bank.get_rubric(d).skipped_turns) is not None]
+
+
+def turns_evidence(context: ScoringContext, dimension: str, **counted) -> dict:
+    """What a call's report says about its turns on ``dimension``: how many, which were
+    answered and skipped (1-based), the rubric's rule for skipped turns and its words."""
+    scenario = context.scenario
+    assert scenario is not None
+    skipped = context.skipped_turns()
+    rule = get_bank().get_rubric(dimension).skipped_turns
+    assert rule is not None, f"rubric.{dimension} needs a skipped_turns rule"
+    return {
+        "total": len(scenario.turns),
+        "answered": [i + 1 for i in range(len(scenario.turns)) if i not in skipped],
+        "skipped": [i + 1 for i in skipped],
+        "skipped_text": turn_list(skipped) if skipped else "",
+        "rule": rule.rule,
+        "explanation": rule.explanation,
+        **counted,
+    }
 
 
 @dataclass
@@ -258,7 +303,27 @@ class ComprehensionStage:
             evidence["key_points"] = coverage.evidence()
         scenario = context.scenario
         if scenario is not None and task.type == "role_play":
-            facts = comprehension.facts_captured(text, scenario.facts)
+            skipped = context.skipped_turns()
+            rule = get_bank().get_rubric("comprehension").skipped_turns
+            counted = list(scenario.facts)
+            left_out = []
+            if skipped and rule is not None and rule.rule == "left_out":
+                counted = [f for f in scenario.facts if scenario.fact_turn(f) not in skipped]
+                left_out = [
+                    {"label": f.label, "expected": f.value, "turn": scenario.fact_turn(f) + 1}
+                    for f in scenario.facts
+                    if scenario.fact_turn(f) in skipped
+                ]
+            if skipped:
+                evidence["turns"] = turns_evidence(context, "comprehension", facts_left_out=left_out)
+            if not counted:
+                return StageResult(
+                    unavailable={
+                        "comprehension": f"the call ended before the caller gave any of the details to capture "
+                        f"({turn_list(skipped)} not answered)"
+                    }
+                )
+            facts = comprehension.facts_captured(text, counted)
             features.update(facts.features())
             evidence["facts"] = facts.evidence()
         return _one("comprehension", features, evidence)
@@ -276,8 +341,28 @@ class CallHandlingStage:
     def measure(self, context: ScoringContext) -> StageResult:
         scenario = context.scenario
         expected = scenario.moves if scenario else getattr(context.task, "expected_moves", [])
+        skipped = context.skipped_turns()
+        rule = get_bank().get_rubric("call_handling").skipped_turns
+        left_out: list[str] = []
+        if scenario is not None and skipped and rule is not None and rule.rule == "left_out":
+            # a move only ever expected in reply to skipped turns is not asked for
+            def only_skipped(move) -> bool:
+                turns = scenario.move_turns(move.move)
+                return bool(turns) and all(t in skipped for t in turns)
+
+            left_out = [m.move for m in scenario.moves if only_skipped(m)]
+            expected = [m for m in scenario.moves if m.move not in left_out]
         measured = comprehension.call_moves(context.text, expected, get_bank().phrasebank)
-        return _one("call_handling", measured.features(), measured.evidence())
+        evidence = measured.evidence()
+        if scenario is not None and skipped:
+            expected_there = [
+                m.move for m in scenario.moves if m.required and any(t in skipped for t in scenario.move_turns(m.move))
+            ]
+            missed_there = [m for m in expected_there if m in evidence["missing_required"]]
+            evidence["turns"] = turns_evidence(
+                context, "call_handling", moves_left_out=left_out, moves_missed_in_skipped_turns=missed_there
+            )
+        return _one("call_handling", measured.features(), evidence)
 
 
 register(GrammarStage())

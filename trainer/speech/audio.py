@@ -66,6 +66,13 @@ class UnreadableAudioError(AudioError):
     advice = "Please upload a WAV, FLAC, OGG, WebM, MP3 or M4A file, or record in the browser."
 
 
+class NotAudioFileError(AudioError):
+    """An upload whose name says it is not a recording (a .txt, a .pdf...)."""
+
+    code = "not_audio"
+    advice = UnreadableAudioError.advice
+
+
 class NoSpeechError(AudioError):
     code = "no_speech"
     advice = "Speak clearly and close to the microphone, and check that it is not muted."

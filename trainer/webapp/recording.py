@@ -11,7 +11,8 @@ import re
 import streamlit as st
 
 from trainer.content import get_bank
-from trainer.data import AUDIO_EXTENSIONS, AttemptStatus, records
+from trainer.data import AUDIO_EXTENSIONS, AttemptStatus, check_upload_name, records, upload_limit_megabytes
+from trainer.speech.audio import AudioError
 from trainer.webapp.resources import play, warm_grammar, warm_recogniser
 
 AUDIO_TYPES = list(AUDIO_EXTENSIONS)  # what an upload may be: what the data layer keeps
@@ -34,6 +35,8 @@ def prompt_audio(task) -> list[tuple[str, str]]:
         return [("Listen", task.text)]
     if task.type == "sentence_build":
         return [("Listen", " ... ".join(task.phrases))]
+    if task.type == "open_question":  # its instructions say "Listen to the question"
+        return [("Listen to the question", task.question)]
     if getattr(task, "scenario", None):
         scenario = get_bank().get_scenario(task.scenario)
         return [(f"Caller, turn {i + 1}", turn.text) for i, turn in enumerate(scenario.turns)]
@@ -61,6 +64,28 @@ def show_task(task, telephone: bool = False) -> None:
     for label, text in prompt_audio(task):
         st.caption(label)
         play(text, voice, telephone)
+
+
+def upload_recording(label: str, key: str):
+    """A file uploader for a recorded answer, with the app's own size limit (the data
+    layer's ``max_upload_megabytes``) and formats. Any file is let through to the page (the
+    browser's own refusal of another type is a small red icon nobody reads), so a file that
+    is not a recording is refused here, saying which formats work. Returns the upload, or
+    None."""
+    upload = st.file_uploader(
+        label,
+        key=key,
+        max_upload_size=upload_limit_megabytes(),
+        help=f"A recording: {', '.join(AUDIO_TYPES)}.",
+    )
+    if upload is None:
+        return None
+    try:
+        check_upload_name(upload.name)
+    except AudioError as error:
+        st.error(error.user_message)
+        return None
+    return upload
 
 
 def time_limits_text(prep_seconds: int, answer_seconds: int, typed: bool = False) -> str:

@@ -143,6 +143,8 @@ def _bound(check) -> str:
 
 
 def _checks_table(checks) -> list[dict]:
+    """The thresholds measured for this answer (one on a feature this kind of answer does
+    not have, such as key points on a call, is skipped by the rubric: not shown)."""
     return [
         {
             "measure": feature_title(c.feature),
@@ -151,7 +153,29 @@ def _checks_table(checks) -> list[dict]:
             "met": "✅" if c.met else ("❌" if c.met is False else "not measured"),
         }
         for c in checks
+        if c.value is not None
     ]
+
+
+def skipped_turns(report) -> dict | None:
+    """The turns evidence of a mock call that was not answered to the end (the first
+    dimension that has it), or None."""
+    for dimension in report.dimensions.values() if report else ():
+        turns = dimension.details.get("turns")
+        if turns and turns.get("skipped"):
+            return turns
+    return None
+
+
+def skipped_turns_note(report) -> str | None:
+    """'You answered 3 of the caller's 5 turns: turns 4 and 5 were not answered.'"""
+    turns = skipped_turns(report)
+    if turns is None:
+        return None
+    return (
+        f"You answered {len(turns['answered'])} of the caller's {turns['total']} turns: "
+        f"{turns['skipped_text']} {'was' if len(turns['skipped']) == 1 else 'were'} not answered."
+    )
 
 
 def show_dimension(name: str, machine, effective=None) -> None:
@@ -171,22 +195,27 @@ def show_dimension(name: str, machine, effective=None) -> None:
                 f"Your coach {escape_markdown(override.coach_name)} set this band to {override.coach_band} "
                 f"(the machine gave {override.machine_band}): {escape_markdown(override.reason)}"
             )
+        turns = machine.details.get("turns")
+        if turns and turns.get("skipped"):
+            # the rule's words come from the rubric (lessons/), like the band descriptors
+            st.info(f"Not answered: {turns['skipped_text']} of {turns['total']}. {turns['explanation'].strip()}")
         # the thresholds that decided the band: those missed for the band above, then
         # those of the band reached (all met, else it would not have been reached)
         missed, _ = evidence.deciding_checks(machine)
+        above = _checks_table(machine.next_band_checks)
         if missed:
             names = ", ".join(feature_title(c.feature) for c in missed)
             st.caption(
                 f"Why band {machine.band} and not {machine.band + 1}: band {machine.band + 1} asks for "
                 f"these, and {escape_markdown(names)} {'is' if len(missed) == 1 else 'are'} not met (❌)"
             )
-            st.dataframe(_checks_table(machine.next_band_checks), hide_index=True, placeholder="")
-        elif machine.next_band_checks:
+            st.dataframe(above, hide_index=True, placeholder="")
+        elif above:
             st.caption(f"What band {machine.band + 1} asks for")
-            st.dataframe(_checks_table(machine.next_band_checks), hide_index=True, placeholder="")
-        if machine.band_checks:
+            st.dataframe(above, hide_index=True, placeholder="")
+        if reached := _checks_table(machine.band_checks):
             st.caption(f"What band {machine.band} asks for: every threshold measured is met")
-            st.dataframe(_checks_table(machine.band_checks), hide_index=True, placeholder="")
+            st.dataframe(reached, hide_index=True, placeholder="")
         _dimension_details(name, machine)
         st.caption("All measurements")
         st.json({"features": machine.features, **machine.details}, expanded=False)
@@ -253,6 +282,8 @@ def show_scores(report, dimensions: dict | None = None) -> None:
     cols[0].metric("Overall", f"{overall.score:.0f}/100")
     cols[1].metric("Level", overall.level)
     cols[2].metric(f"Hiring bar {overall.hiring_bar}", overall.verdict)
+    if note := skipped_turns_note(report):
+        st.warning(f"This call ended early. {note} How that counts is shown with each score below.")
     for name, machine in report.dimensions.items():
         show_dimension(name, machine, (dimensions or {}).get(name))
     for name, why in report.unavailable.items():
@@ -300,13 +331,34 @@ def show_fluency_timeline(report) -> None:
         st.altair_chart(chart, width="stretch")
 
 
+def left_out_fact_rows(report) -> list[dict]:
+    """The caller's details given in turns the applicant did not answer (not counted)."""
+    turns = skipped_turns(report) or {}
+    return [
+        {
+            "detail": f["label"],
+            "the caller said": f["expected"],
+            "captured": f"not counted: turn {f['turn']} not answered",
+            "you said": "",
+        }
+        for f in turns.get("facts_left_out") or []
+    ]
+
+
 def show_facts(report) -> None:
     rows = fact_rows(report)
+    left_out = left_out_fact_rows(report)
     if rows:
         captured = sum(r["captured"] for r in rows)
-        st.markdown(f"**The caller's details: you captured {captured} of {len(rows)}**")
+        heard = " in the turns you answered" if left_out else ""
+        st.markdown(f"**The caller's details: you captured {captured} of {len(rows)}{heard}**")
+    elif left_out:
+        st.markdown("**The caller's details: the call ended before the caller gave any**")
+    if rows or left_out:
         st.dataframe(
-            [{**r, "captured": "✅" if r["captured"] else "❌ missed"} for r in rows], hide_index=True, placeholder=""
+            [{**r, "captured": "✅" if r["captured"] else "❌ missed"} for r in rows] + left_out,
+            hide_index=True,
+            placeholder="",
         )
 
 
