@@ -8,6 +8,7 @@ across a refresh. The data-layer rules and the cookie routes are in tests/test_w
 from __future__ import annotations
 
 import re
+import time
 from urllib.parse import urlparse
 
 import pytest
@@ -208,3 +209,18 @@ def test_open_practice_keeps_the_chosen_profile_across_a_refresh(app_server, ope
     assert app.page.get_by_text("Welcome, Rosa Refresh").count() == 1, "a refresh forgot the profile"
     app.screenshot(tmp_path / "profile-after-refresh.png")
     assert not blocked
+
+
+def test_the_server_loads_the_speech_model_and_starts_the_grammar_server_when_it_starts(app_server):
+    """Not in the first person's answer (it took 23 s there): the server's warm-up does it,
+    beside its start. Polls the server's log for the warm-up's lines (as StreamlitServer
+    polls its health), for at most five minutes."""
+    wanted = ("warm-up: content ready", "warm-up: speech model ready", "warm-up: grammar server ready")
+    deadline = time.monotonic() + 300
+    text = ""
+    while time.monotonic() < deadline:
+        text = app_server.log_path.read_text(errors="replace")
+        if all(line in text for line in wanted) or "not ready" in text:
+            break
+        time.sleep(0.25)
+    assert "not ready" not in text and all(line in text for line in wanted), app_server.log_tail()

@@ -59,6 +59,7 @@ def main() -> None:
         st.dataframe(
             [{"candidate": r.candidate_name, "answered": f"{r.answered}/{r.total}"} for r in withdrawn],
             hide_index=True,
+            placeholder="",
         )
     st.download_button(
         "Download the list (CSV)", table, file_name=f"interview-{template.id}-results.csv", mime="text/csv"

@@ -9,7 +9,6 @@ in trainer.data.web_sessions; the pages' side is trainer.webapp.session.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,12 +20,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from streamlit.logger import get_logger
 
 from trainer.config import get_settings
 from trainer.data import web_sessions
 from trainer.webapp.session import SESSION_COOKIE
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)  # Streamlit's logging set-up: the lines reach the server's output
 
 
 def _same_origin(request: Request) -> bool:
