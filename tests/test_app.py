@@ -287,6 +287,22 @@ def test_feedback_shows_evidence_coach_bands_and_escaped_comments(sample_reports
     assert first != second
 
 
+def test_feedback_shows_how_a_compensatory_score_adds_up(sample_reports):
+    """Issue 16: the vocabulary score of a typed chat reply is a weighted mean; the feedback
+    lists each measure, its value and the points it adds."""
+    applicant = accounts.create_profile("Ola")
+    attempt = dataworld.scored_attempt(applicant, sample_reports["chat"])
+    at = open_page("feedback", at=app(applicant), attempt=attempt)
+    assert not at.exception and not at.error
+    vocabulary = next(e for e in at.expander if e.label.startswith("Vocabulary: "))
+    assert any("How the score of" in c.value for c in vocabulary.caption)
+    table = next(d.value for d in vocabulary.dataframe if "points" in d.value.columns)
+    measures = table["measure"].tolist()
+    assert "call-centre phrases used" in measures and "variety of words (MATTR, 30-word window)" in measures
+    parts = sample_reports["chat"][2].dimensions["vocabulary"].details["components"]
+    assert len(table) == len(parts)
+
+
 def test_feedback_of_someone_elses_attempt_is_refused(sample_reports):
     owner = accounts.create_profile("Jon")
     attempt = dataworld.scored_attempt(owner, sample_reports["chat"])
