@@ -275,15 +275,17 @@ def test_feedback_shows_evidence_coach_bands_and_escaped_comments(sample_reports
     cohort = accounts.create_cohort(root, "June")
     accounts.add_member(root, cohort.id, applicant.user_id)
     accounts.add_member(root, cohort.id, coach.user_id)
-    records.override_band(coach, second, "vocabulary", 2, "Too few words of your own")
+    # a listening answer is too short to judge vocabulary (issue 16): the coach sets comprehension
+    records.override_band(coach, second, "comprehension", 2, "Too few words of your own")
     records.add_comment(coach, second, "**Good** <b>job</b> [click](javascript:alert(1))")
 
     at = open_page("feedback", at=app(applicant), attempt=second)
     assert not at.error, [e.value for e in at.error]
-    vocabulary = next(e for e in at.expander if e.label.startswith("Vocabulary: "))
-    assert "band 2" in vocabulary.label and "set by your coach" in vocabulary.label
-    assert any("Too few words of your own" in i.value for i in vocabulary.info)
     comprehension = next(e for e in at.expander if e.label.startswith("Comprehension: "))
+    assert "band 2" in comprehension.label and "set by your coach" in comprehension.label
+    assert any("Too few words of your own" in i.value for i in comprehension.info)
+    assert not any(e.label.startswith("Vocabulary: ") for e in at.expander)
+    assert any("not enough words to judge vocabulary" in w.value for w in at.warning)
     assert comprehension.dataframe, "no thresholds table behind the comprehension band"
     comment = next(m.value for m in at.markdown if "javascript" in m.value)
     assert comment.startswith(r"\*\*Good\*\* \<b\>job\<\/b\> \[click\]\(javascript")
@@ -291,7 +293,7 @@ def test_feedback_shows_evidence_coach_bands_and_escaped_comments(sample_reports
     # compared with the first answer to the same task
     assert any(m.label.startswith("Overall, against your previous answer") for m in at.metric)
     table = next(d.value for d in at.dataframe if "this one" in d.value.columns)
-    assert len(table) == 2 and table["Vocabulary"].tolist()[0] == 2
+    assert len(table) == 2 and table["Comprehension"].tolist()[0] == 2
     assert first != second
 
 
@@ -314,6 +316,22 @@ def test_feedback_names_the_thresholds_that_kept_each_band_from_the_next(sample_
         )
         checked += 1
     assert checked
+
+
+def test_feedback_shows_how_a_compensatory_score_adds_up(sample_reports):
+    """Issue 16: the vocabulary score of a typed chat reply is a weighted mean; the feedback
+    lists each measure, its value and the points it adds."""
+    applicant = accounts.create_profile("Ola")
+    attempt = dataworld.scored_attempt(applicant, sample_reports["chat"])
+    at = open_page("feedback", at=app(applicant), attempt=attempt)
+    assert not at.exception and not at.error
+    vocabulary = next(e for e in at.expander if e.label.startswith("Vocabulary: "))
+    assert any("How the score of" in c.value for c in vocabulary.caption)
+    table = next(d.value for d in vocabulary.dataframe if "points" in d.value.columns)
+    measures = table["measure"].tolist()
+    assert "call-centre phrases used" in measures and "variety of words (MATTR, 30-word window)" in measures
+    parts = sample_reports["chat"][2].dimensions["vocabulary"].details["components"]
+    assert len(table) == len(parts)
 
 
 def test_feedback_of_someone_elses_attempt_is_refused(sample_reports):

@@ -267,8 +267,12 @@ def test_one_rubric_per_dimension(bank):
         assert r.bands[-1].thresholds == {}
         assert r.bands[0].score_range[1] == 100 and r.bands[-1].score_range[0] == 0
         for band in r.bands[:-1]:
-            assert band.thresholds, (r.id, band.band)
+            # a compensatory rubric (issue 16) bands by its score, not by thresholds
+            assert bool(band.thresholds) != bool(r.compensatory), (r.id, band.band)
             assert set(band.thresholds) <= set(FEATURES[r.dimension]), (r.id, band.band)
+        if r.compensatory:
+            assert {c.feature for c in r.compensatory.components} <= set(FEATURES[r.dimension]), r.id
+            assert all(c.source for c in r.compensatory.components), r.id
         for band in r.bands:
             assert "you" in band.descriptor.lower(), (r.id, band.band)
 
@@ -361,6 +365,18 @@ def test_validators_reject_bad_items():
     rubric["bands"][0]["thresholds"]["mean_length_of_run"] = {"min": 1}  # below band 4
     with pytest.raises(ValueError, match="min is below"):
         Rubric.model_validate(rubric)
+    vocabulary = yaml.safe_load((ROOT / "rubrics" / "vocabulary.yaml").read_text())
+    Rubric.model_validate(vocabulary)
+    for change, message in (
+        (lambda r: r["compensatory"]["components"][0].update(feature="speech_rate_wpm"), "not a vocabulary feature"),
+        (lambda r: r["compensatory"]["components"][0].update(weight=0), "greater than 0"),
+        (lambda r: r["compensatory"]["components"][0].update(full=0.6), "must differ"),
+        (lambda r: r["bands"][0].update(thresholds={"mattr": {"min": 0.8}}), "no thresholds"),
+    ):
+        broken = yaml.safe_load((ROOT / "rubrics" / "vocabulary.yaml").read_text())
+        change(broken)
+        with pytest.raises(ValueError, match=message):
+            Rubric.model_validate(broken)
     scenario = yaml.safe_load((ROOT / "scenarios" / "order_tracking.yaml").read_text())
     scenario["facts"][1]["value"] = "SN-999999"
     with pytest.raises(ValueError, match="does not appear"):

@@ -173,7 +173,12 @@ def test_typed_chat_reply():
 
 
 def test_cli_score_json(tmp_path):
-    path = synthesize("Yesterday I call the customer and he are very angry about his bill.", "calm_male")
+    # 30 words or more: a shorter answer is too short to judge vocabulary (issue 16)
+    path = synthesize(
+        "Yesterday I call the customer and he are very angry about his bill. I explained that the "
+        "payment arrived late, and I offered to send a new invoice today so he can check every charge.",
+        "calm_male",
+    )
     result = subprocess.run(
         [sys.executable, "-m", "trainer.cli", "score", str(path), "--json"], capture_output=True, text=True, timeout=600
     )

@@ -1,4 +1,4 @@
-"""Vocabulary features: word types, MTLD, CEFR share from cefrpy, call-centre phrases."""
+"""Vocabulary features: word types, MTLD, MATTR, HD-D, frequency norms (wordfreq), CEFR share\nfrom cefrpy, call-centre phrases; the compensatory vocabulary rubric (issue 16)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ import pytest
 
 from trainer.features.vocabulary import (
     FEATURE_NAMES,
+    MATTR_WINDOW,
     MTLD_THRESHOLD,
     cefr_level,
+    hdd,
+    mattr,
     measure_vocabulary,
     mtld,
     stem,
@@ -128,3 +131,115 @@ def test_stem_brings_forms_together():
     assert stem("pizzas") == stem("pizza") and stem("stopped") == stem("stop")
     assert stem("called") == stem("call") and stem("parties") == stem("party")
     assert stem("walked") != stem("talked")
+
+
+# --------------------------------------------------------------------------- issue 16
+
+
+def test_mattr_and_hdd_agree_with_hand_computation():
+    # MATTR, window 3 over "a b a b c": windows aba, bab, abc -> (2/3 + 2/3 + 3/3) / 3
+    assert mattr(["a", "b", "a", "b", "c"], window=3) == pytest.approx(7 / 9)
+    assert mattr(["a", "b", "a"], window=5) == pytest.approx(2 / 3)  # shorter than a window: TTR
+    assert mattr([]) == 0.0
+    # HD-D, draws of 2 from "a a b": P(a drawn) = 1, P(b drawn) = 1 - C(2,2)/C(3,2) = 2/3
+    assert hdd(["a", "a", "b"], sample=2) == pytest.approx((1 + 2 / 3) / 2)
+    # against scipy's hypergeometric distribution on a real text (McCarthy & Jarvis 2007)
+    from scipy.stats import hypergeom
+
+    words = (BASIC + " " + ADVANCED).lower().replace(".", "").replace(",", "").split()
+    counts = {w: words.count(w) for w in set(words)}
+    expected = sum(1 - hypergeom.pmf(0, len(words), f, 42) for f in counts.values()) / 42
+    assert hdd(words) == pytest.approx(expected)
+    assert MATTR_WINDOW == 30
+
+
+def test_mattr_holds_at_short_lengths():
+    # the same speakers' words, 60 or 240 of them: MATTR barely moves, the TTR falls
+    from trainer.content.samples import load_manifest
+    from trainer.features.vocabulary import words_of
+
+    good = [s.text for s in load_manifest() if s.kind == "answer" and s.quality == "good" and not s.telephone]
+    words = words_of(" ".join(good))
+    short, long_ = words[:60], words[:240]
+    assert len(long_) == 240
+    assert abs(mattr(short) - mattr(long_)) < 0.08
+    assert len(set(short)) / len(short) - len(set(long_)) / len(long_) > 0.1
+
+
+def test_frequency_norms_and_cefr_profile(bank):
+    basic = measure_vocabulary(BASIC, bank.phrasebank)
+    advanced = measure_vocabulary(ADVANCED, bank.phrasebank)
+    assert advanced.mean_zipf_content < basic.mean_zipf_content
+    assert advanced.share_beyond_2k > basic.share_beyond_2k
+    assert advanced.share_beyond_2k >= advanced.share_beyond_5k > 0 and basic.share_beyond_5k == 0.0
+    assert sum(advanced.cefr_profile.values()) == advanced.content_word_count
+    assert "discrepancy" in advanced.rare_words
+    # a misspelling is not a rare word
+    typo = measure_vocabulary("I realy want the becuase refund", bank.phrasebank)
+    assert typo.unrated_words == ["realy", "becuase"]
+    assert typo.rare_words == ["refund"] and typo.share_beyond_5k == 0.5  # of refund, want
+
+
+GOOD_OPEN_ANSWER = (
+    "I want to work in a call center because I enjoy helping people and solving problems. I studied "
+    "for two years at college, and I use English every day, so I think I can talk to customers clearly. "
+    "I also like working in a team. In the future, I would like to become a team leader or a trainer."
+)
+
+
+def _vocabulary_band(bank, text: str, task_type: str = "open_question"):
+    from trainer.scoring.banding import band_dimension
+
+    return band_dimension(bank.get_rubric("vocabulary"), measure_vocabulary(text).features(), task_type, 0.25)
+
+
+def test_good_sample_answer_reaches_band_3(bank):
+    from trainer.content.samples import load_manifest, sample_path
+
+    spoken = next(s.text for s in load_manifest() if s.path == sample_path("task.open_question.001", "good"))
+    assert " ".join(spoken.split()) == GOOD_OPEN_ANSWER
+    good = _vocabulary_band(bank, GOOD_OPEN_ANSWER)
+    assert good.band >= 3, good.details["components"]
+    weak_text = next(s.text for s in load_manifest() if s.path == sample_path("task.open_question.001", "weak"))
+    assert _vocabulary_band(bank, weak_text).score < good.score
+
+
+def test_evidence_lists_each_component_and_its_points(bank):
+    scored = _vocabulary_band(bank, GOOD_OPEN_ANSWER)
+    parts = scored.details["components"]
+    assert [p["feature"] for p in parts] == ["mattr", "share_beyond_2k", "share_above_a2"]  # no phrases here
+    assert sum(p["points"] for p in parts) == pytest.approx(scored.score, abs=0.1)
+    assert scored.band_checks == [] and scored.next_band_checks == []
+    role_play = _vocabulary_band(bank, ADVANCED, "role_play")
+    assert "call_centre_phrases" in [p["feature"] for p in role_play.details["components"]]
+
+
+def test_more_sophistication_never_lowers_the_score(bank):
+    rubric = bank.get_rubric("vocabulary")
+    base = measure_vocabulary(GOOD_OPEN_ANSWER).features()
+    for component in rubric.compensatory.components:
+        low, high = sorted((component.zero, component.full))
+        step = (high - low) / 10
+        values = [low - step + i * step for i in range(13)]
+        if component.full < component.zero:
+            values.reverse()  # lower is better: walk toward better
+        scores = [rubric.compensatory_score(base | {component.feature: v}, "role_play")[0] for v in values]
+        assert scores == sorted(scores), component.feature
+    # and on text: rarer words for the same ideas
+    richer = GOOD_OPEN_ANSWER.replace("helping people", "assisting people").replace(
+        "solving problems", "resolving complaints"
+    )
+    assert _vocabulary_band(bank, richer).score > _vocabulary_band(bank, GOOD_OPEN_ANSWER).score
+
+
+def test_short_answer_is_not_judged_instead_of_a_low_band(bank):
+    from trainer.scoring.stages import STAGES, ScoringContext
+
+    stage = STAGES["vocabulary"]
+    short = stage.measure(ScoringContext({"vocabulary": 1.0}, typed_text="Sure, I can check your order for you now."))
+    assert short.measured == {}
+    assert short.unavailable["vocabulary"].startswith("not enough words to judge vocabulary")
+    assert "9 words" in short.unavailable["vocabulary"]
+    enough = stage.measure(ScoringContext({"vocabulary": 1.0}, typed_text=GOOD_OPEN_ANSWER))
+    assert "vocabulary" in enough.measured and not enough.unavailable
+    assert bank.get_rubric("vocabulary").compensatory.min_words == 30

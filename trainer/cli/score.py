@@ -55,6 +55,9 @@ def render_text(report: Report) -> str:
         for c in missed[:3]:
             bound = f">= {c.min:g}" if c.min is not None else f"<= {c.max:g}"
             lines.append(f"      to reach band {d.band + 1}: {c.feature} {bound} (yours: {c.value:.2f})")
+        if d.details.get("components"):
+            parts = ", ".join(f"{c['feature']} {c['value']:g}: {c['points']:.1f}" for c in d.details["components"])
+            lines.append(f"      points: {parts}")
         for target, estimate in (d.details.get("calibration") or {}).items():
             lines.append("      " + _calibration_line(target, estimate))
     for name, why in report.unavailable.items():

@@ -120,7 +120,7 @@ def task_type_name(task_type: str) -> str:
 # The features the scoring engine computes, per rubric dimension. Rubric thresholds may
 # only name these.
 FEATURES: dict[str, tuple[str, ...]] = {
-    "grammar": ("grammar_errors_per_100_words",),
+    "grammar": ("grammar_errors_per_100_words", "structure_variety", "subordinators_per_100_words"),
     "fluency": (
         "speech_rate_wpm",
         "articulation_rate_wpm",
@@ -139,7 +139,13 @@ FEATURES: dict[str, tuple[str, ...]] = {
     "vocabulary": (
         "word_types",
         "lexical_diversity_mtld",
+        "mattr",
+        "hdd",
         "share_above_a2",
+        "share_b2_plus",
+        "mean_zipf_content",
+        "share_beyond_2k",
+        "share_beyond_5k",
         "call_centre_phrases",
     ),
     "comprehension": ("key_point_coverage", "answer_match", "facts_captured"),
@@ -557,10 +563,46 @@ class SkippedTurns(_Model):
     explanation: Text  # the rule in plain words, shown with the score
 
 
+class Component(_Model):
+    """One feature of a compensatory rule: its value is placed on 0-1 between ``zero`` (the
+    value that earns nothing) and ``full`` (the value that earns the whole weight), linearly
+    and clipped. ``full`` below ``zero`` means lower values are better (error rates)."""
+
+    feature: str
+    weight: float = Field(gt=0)
+    zero: float
+    full: float
+    source: Text  # where the anchors come from (a published norm or a stated principle)
+
+    @model_validator(mode="after")
+    def _anchors(self) -> Component:
+        if self.zero == self.full:
+            raise ValueError("'zero' and 'full' must differ")
+        return self
+
+    def share(self, value: float) -> float:
+        """0-1: how far ``value`` has gone from ``zero`` to ``full``; monotone in value."""
+        return min(max((value - self.zero) / (self.full - self.zero), 0.0), 1.0)
+
+
+class Compensatory(_Model):
+    """A dimension scored as a weighted mean of its features (each placed on 0-1 by its
+    component), times 100: a strong feature makes up for a weak one, and a better value of
+    any feature never lowers the score. The band is the one whose score_range holds the
+    score. Components on features not computed for an answer (``feature_scope``) are left
+    out and the weights of the others rescaled. Below ``min_words`` words the dimension is
+    not judged at all (the report says why) instead of getting a low band."""
+
+    min_words: int = Field(default=0, ge=0)
+    components: list[Component] = Field(min_length=1)
+    note: Text
+
+
 class Rubric(_Model):
-    """How one dimension is banded. A band is reached when all of its thresholds are met,
-    checked from band 5 downward; band 1 has none. A threshold on a feature the engine did
-    not compute for a response (see ``feature_scope``) is skipped."""
+    """How one dimension is banded. Either by thresholds: a band is reached when all of its
+    thresholds are met, checked from band 5 downward; band 1 has none. A threshold on a
+    feature the engine did not compute for a response (see ``feature_scope``) is skipped.
+    Or by a ``compensatory`` rule (then no band has thresholds): see ``Compensatory``."""
 
     id: Id
     kind: Literal["rubric"]
@@ -577,6 +619,7 @@ class Rubric(_Model):
     # comprehension and call handling: how a mock call's unanswered turns count
     skipped_turns: SkippedTurns | None = None
     bands: list[Band] = Field(min_length=5, max_length=5)
+    compensatory: Compensatory | None = None
 
     @model_validator(mode="after")
     def _coherent(self) -> Rubric:
@@ -607,6 +650,15 @@ class Rubric(_Model):
                     )
         if self.bands[-1].thresholds:
             raise _at("bands[4].thresholds", "band 1 must have no thresholds")
+        if self.compensatory is not None:
+            for i, component in enumerate(self.compensatory.components):
+                if component.feature not in allowed:
+                    raise _at(
+                        f"compensatory.components[{i}].feature",
+                        f"not a {self.dimension} feature (use {', '.join(allowed)})",
+                    )
+            if any(band.thresholds for band in self.bands):
+                raise _at("bands", "a compensatory rubric bands by score: its bands have no thresholds")
         if self.bands[0].score_range[1] != 100 or self.bands[-1].score_range[0] != 0:
             raise _at("bands", "score ranges must run from 0 (band 1) to 100 (band 5)")
         for i, (upper, lower) in enumerate(zip(self.bands, self.bands[1:])):
@@ -634,8 +686,45 @@ class Rubric(_Model):
     def display_title(self) -> str:
         return self.title
 
+    def applies(self, feature: str, features: dict[str, float], task_type: str | None) -> bool:
+        """Whether a feature counts for this answer: measured, and in its task-type scope."""
+        scope = self.feature_scope.get(feature)
+        return feature in features and not (task_type and scope and task_type not in scope)
+
+    def compensatory_score(self, features: dict[str, float], task_type: str | None = None) -> tuple[float, list[dict]]:
+        """The 0-100 score of a compensatory rubric and each component's part in it (value,
+        anchors, 0-1 share, weight, points): the points add up to the score."""
+        assert self.compensatory is not None
+        used = [c for c in self.compensatory.components if self.applies(c.feature, features, task_type)]
+        total = sum(c.weight for c in used)
+        parts = []
+        for c in used:
+            share = c.share(features[c.feature])
+            parts.append(
+                {
+                    "feature": c.feature,
+                    "value": features[c.feature],
+                    "zero": c.zero,
+                    "full": c.full,
+                    "share": round(share, 4),
+                    "weight": round(c.weight / total, 4),
+                    "points": round(100 * share * c.weight / total, 2),
+                }
+            )
+        return (100 * sum(c.share(features[c.feature]) * c.weight for c in used) / total if total else 0.0), parts
+
+    def band_for_score(self, score: float) -> Band:
+        """The band whose score_range holds ``score`` (a range's top belongs to the band above)."""
+        for band in self.bands:
+            if score >= band.score_range[0]:
+                return band
+        return self.bands[-1]
+
     def band_for(self, features: dict[str, float], task_type: str | None = None) -> Band:
-        """The highest band whose thresholds the features meet (skipped when not computed)."""
+        """The highest band whose thresholds the features meet (skipped when not computed);
+        for a compensatory rubric, the band of the score."""
+        if self.compensatory is not None:
+            return self.band_for_score(self.compensatory_score(features, task_type)[0])
         for band in self.bands:
             ok = True
             for name, threshold in band.thresholds.items():

@@ -1,4 +1,5 @@
-"""Vocabulary features: word types, MTLD, share of words above A2, call-centre phrases.
+"""Vocabulary features: word types, lexical diversity (MTLD, MATTR, HD-D), sophistication
+from frequency norms (wordfreq) and from the CEFR word lists (cefrpy), call-centre phrases.
 
 ``measure_vocabulary(text, phrasebank=None) -> VocabularyResult``; without a phrase bank the
 project's ``lessons/phrasebank.yaml`` is used.
@@ -24,6 +25,27 @@ project's ``lessons/phrasebank.yaml`` is used.
   words means "not in the learner lists" rather than "mastery level"; such words count as
   above A2, which is what the feature asks, but it means "jeepney" or "courier" count as
   advanced.
+- ``mattr``: moving-average type-token ratio (Covington & McFall 2010): the mean TTR of every
+  window of ``MATTR_WINDOW`` (30) consecutive words. Unlike MTLD or the plain TTR it does not
+  drift with the length of the text, as long as the text is at least one window long: the
+  window is the shortest answer whose vocabulary is judged (``min_words`` of the vocabulary
+  rubric), so every judged answer is measured the same way. A shorter text gets its TTR.
+- ``hdd``: HD-D (McCarthy & Jarvis 2007), the expected TTR of a random draw of 42 words
+  (hypergeometric): the sum over types of the probability that the type is in the draw,
+  divided by 42. Texts under 42 words draw all their words (= TTR). Reported for comparison.
+  Both are small implementations checked by hand in tests/test_vocabulary.py; the
+  ``lexicalrichness`` package would bring matplotlib, nltk and textblob for two formulas.
+- Frequency norms (``wordfreq``, its English list ships in the package: Zipf = log10 of
+  occurrences per billion words, 7 for "the", 3 for a word met once in a million words;
+  Van Heuven et al. 2014 call Zipf 1-3 low-frequency and 4-7 high-frequency words):
+  ``mean_zipf_content`` is the mean Zipf of the content-word tokens (lower = rarer words);
+  ``share_beyond_2k`` and ``share_beyond_5k`` are the shares of content-word tokens that are
+  not among the 2,000 (5,000) most frequent English word forms, the frequency-band idea of
+  Laufer & Nation's (1995) Lexical Frequency Profile on wordfreq's list of forms. All three
+  are taken over the *rated* content words (those cefrpy knows), so a misspelling ("becuase")
+  or a brand name does not count as a rare word.
+- ``cefr_profile`` (evidence): how many content-word tokens cefrpy rates at each level
+  A1..C2, and unknown. ``share_b2_plus``: the share rated B2 or above, over rated words.
 - ``call_centre_phrases``: distinct phrase-bank items used: vocabulary terms ("refund",
   "tracking number", "AHT") and call-move phrases ("thank you for calling", "let me
   confirm"), not the politeness words (those are ``politeness_markers`` in call handling).
@@ -33,6 +55,7 @@ project's ``lessons/phrasebank.yaml`` is used.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -46,12 +69,27 @@ if TYPE_CHECKING:  # pragma: no cover
 
 MTLD_THRESHOLD = 0.72  # McCarthy & Jarvis 2010 factor size
 MTLD_RELIABLE_WORDS = 50  # below this MTLD is reported but flagged unreliable
+MATTR_WINDOW = 30  # words; = the vocabulary rubric's min_words (see module doc)
+HDD_SAMPLE = 42  # McCarthy & Jarvis 2007
+FREQUENT_FORMS = (2000, 5000)  # frequency bands of share_beyond_2k / share_beyond_5k
+B2_LEVEL = 4
 ABOVE_A2_LEVEL = 3  # cefrpy levels: A1=1, A2=2, B1=3, B2=4, C1=5, C2=6
 MIN_CONTENT_WORD_LETTERS = 2
 # Move phrases of the phrase bank that are not call-centre vocabulary.
 PHRASE_MOVES_EXCLUDED = ("politeness",)
 
-FEATURE_NAMES = ("word_types", "lexical_diversity_mtld", "share_above_a2", "call_centre_phrases")
+FEATURE_NAMES = (
+    "word_types",
+    "lexical_diversity_mtld",
+    "mattr",
+    "hdd",
+    "share_above_a2",
+    "share_b2_plus",
+    "mean_zipf_content",
+    "share_beyond_2k",
+    "share_beyond_5k",
+    "call_centre_phrases",
+)
 
 _WORD_RE = re.compile(r"[a-z]+(?:['’][a-z]+)*")
 
@@ -93,6 +131,59 @@ def _mtld_one_way(words: list[str], threshold: float) -> float:
     if count > 0:
         factors += (1.0 - ttr) / (1.0 - threshold)
     return len(words) / max(factors, 1.0)
+
+
+def mattr(words: list[str], window: int = MATTR_WINDOW) -> float:
+    """Moving-average TTR (Covington & McFall 2010); a text shorter than the window: its TTR."""
+    if not words:
+        return 0.0
+    if len(words) <= window:
+        return len(set(words)) / len(words)
+    counts: dict[str, int] = {}
+    for word in words[:window]:
+        counts[word] = counts.get(word, 0) + 1
+    total = len(counts)
+    for i in range(window, len(words)):
+        out, new = words[i - window], words[i]
+        counts[out] -= 1
+        if not counts[out]:
+            del counts[out]
+        counts[new] = counts.get(new, 0) + 1
+        total += len(counts)
+    return total / (len(words) - window + 1) / window
+
+
+def hdd(words: list[str], sample: int = HDD_SAMPLE) -> float:
+    """HD-D (McCarthy & Jarvis 2007): expected TTR of a random draw of ``sample`` words."""
+    n = len(words)
+    if not n:
+        return 0.0
+    draw = min(sample, n)
+    counts: dict[str, int] = {}
+    for word in words:
+        counts[word] = counts.get(word, 0) + 1
+    absent_all = math.comb(n, draw)
+    present = sum(1.0 - math.comb(n - f, draw) / absent_all for f in counts.values())
+    return present / draw
+
+
+@lru_cache(maxsize=1)
+def _wordfreq():
+    import wordfreq
+
+    return wordfreq
+
+
+@lru_cache(maxsize=4)
+def frequent_forms(n: int) -> frozenset[str]:
+    """The ``n`` most frequent English word forms in wordfreq's list."""
+    return frozenset(_wordfreq().top_n_list("en", n))
+
+
+@lru_cache(maxsize=50000)
+def zipf(word: str) -> float:
+    """wordfreq's Zipf value of an English word form (0 when the list does not have it)."""
+    return float(_wordfreq().zipf_frequency(word, "en"))
 
 
 @lru_cache(maxsize=1)
@@ -160,6 +251,14 @@ class VocabularyResult:
     unrated_words: list[str]  # content words cefrpy does not know (types)
     share_above_a2: float
     phrases: list[PhraseUse] = field(default_factory=list)
+    mattr: float = 0.0
+    hdd: float = 0.0
+    share_b2_plus: float = 0.0
+    mean_zipf_content: float = 0.0
+    share_beyond_2k: float = 0.0
+    share_beyond_5k: float = 0.0
+    cefr_profile: dict[str, int] = field(default_factory=dict)
+    rare_words: list[str] = field(default_factory=list)  # content words beyond the 5k, types
 
     @property
     def call_centre_phrases(self) -> int:
@@ -169,7 +268,13 @@ class VocabularyResult:
         return {
             "word_types": float(self.word_types),
             "lexical_diversity_mtld": round(self.lexical_diversity_mtld, 4),
+            "mattr": round(self.mattr, 4),
+            "hdd": round(self.hdd, 4),
             "share_above_a2": round(self.share_above_a2, 4),
+            "share_b2_plus": round(self.share_b2_plus, 4),
+            "mean_zipf_content": round(self.mean_zipf_content, 3),
+            "share_beyond_2k": round(self.share_beyond_2k, 4),
+            "share_beyond_5k": round(self.share_beyond_5k, 4),
             "call_centre_phrases": float(self.call_centre_phrases),
         }
 
@@ -190,6 +295,10 @@ class VocabularyResult:
             "unrated_words": list(self.unrated_words),
             "call_centre_phrases": [asdict(p) for p in self.phrases],
             "cefr_source": "cefrpy (lowest level over parts of speech)",
+            "cefr_profile": dict(self.cefr_profile),
+            "rare_words": list(self.rare_words),
+            "mattr_window": MATTR_WINDOW,
+            "frequency_source": "wordfreq (English, Zipf scale)",
         }
 
     def to_dict(self) -> dict:
@@ -252,15 +361,25 @@ def measure_vocabulary(text: str, phrasebank: PhraseBank | None = None) -> Vocab
     rated: list[str] = []
     above: list[str] = []
     unrated: list[str] = []
+    profile = {name: 0 for name in CEFR_NAMES.values()} | {"unknown": 0}
+    b2_plus = 0
     for word in content:
         level = cefr_level(word)
         if level is None:
+            profile["unknown"] += 1
             if word not in unrated:
                 unrated.append(word)
             continue
+        profile[CEFR_NAMES[level]] += 1
         rated.append(word)
         if level >= ABOVE_A2_LEVEL:
             above.append(word)
+        if level >= B2_LEVEL:
+            b2_plus += 1
+    top_2k, top_5k = (frequent_forms(n) for n in FREQUENT_FORMS)
+    # rated words only: a misspelling or a brand name is not a rare word
+    beyond_2k = [w for w in rated if w not in top_2k]
+    beyond_5k = [w for w in rated if w not in top_5k]
     return VocabularyResult(
         word_count=len(words),
         word_types=len(set(words)),
@@ -272,4 +391,12 @@ def measure_vocabulary(text: str, phrasebank: PhraseBank | None = None) -> Vocab
         unrated_words=unrated,
         share_above_a2=len(above) / len(rated) if rated else 0.0,
         phrases=find_call_centre_phrases(text, phrasebank) if phrasebank is not None else [],
+        mattr=mattr(words),
+        hdd=hdd(words),
+        share_b2_plus=b2_plus / len(rated) if rated else 0.0,
+        mean_zipf_content=sum(zipf(w) for w in rated) / len(rated) if rated else 0.0,
+        share_beyond_2k=len(beyond_2k) / len(rated) if rated else 0.0,
+        share_beyond_5k=len(beyond_5k) / len(rated) if rated else 0.0,
+        cefr_profile=profile,
+        rare_words=list(dict.fromkeys(beyond_5k)),
     )

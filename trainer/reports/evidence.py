@@ -52,7 +52,17 @@ def deciding_checks(dimension) -> tuple[list, list]:
 
 def band_lines(dimension) -> list[str]:
     """The deciding thresholds as lines: 'not met for band 3: word types 22 (needs >= 30)'
-    first, then 'met for band 2: ...'."""
+    first, then 'met for band 2: ...'; for a compensatory rubric, each measure's points."""
+    components = dimension.details.get("components")
+    if components:  # a compensatory rubric: no thresholds, each measure adds its points
+        lines = [
+            f"{feature_name(c['feature'])} {_number(c['value'])}: {_number(c['points'])} of "
+            f"{_number(100 * c['weight'])} points"
+            for c in components
+        ]
+        if dimension.details.get("next_band_at") is not None:
+            lines.append(f"band {dimension.band + 1} from {_number(dimension.details['next_band_at'])}/100")
+        return lines
     missed, met = deciding_checks(dimension)
     lines = [f"not met for band {dimension.band + 1}: {threshold_text(c)}" for c in missed]
     lines += [f"met for band {dimension.band}: {threshold_text(c)}" for c in met]

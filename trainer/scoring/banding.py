@@ -69,7 +69,11 @@ def band_dimension(
 ) -> DimensionScore:
     """Band with the rubric; place the 0-100 score inside the band's range by how far the
     features have gone toward the next band's thresholds (from this band's thresholds, or
-    the feature's range in band 1), so progress shows before a band changes."""
+    the feature's range in band 1), so progress shows before a band changes. A compensatory
+    rubric scores the weighted mean of its components instead, and its evidence lists each
+    component's part (``details["components"]``)."""
+    if rubric.compensatory is not None:
+        return _compensatory(rubric, features, task_type, weight, details)
     band = rubric.band_for(features, task_type)
     index = next(i for i, b in enumerate(rubric.bands) if b.band == band.band)
     reached = threshold_checks(rubric, index, features, task_type)
@@ -95,3 +99,18 @@ def rubric_task_type(task_type: str) -> str:
     """A free answer with no task is banded like an open question (same weights, and the
     rubrics' feature scopes name task types)."""
     return "open_question" if task_type == "free_answer" else task_type
+
+
+def _compensatory(
+    rubric: Rubric, features: dict[str, float], task_type: str, weight: float, details: dict | None
+) -> DimensionScore:
+    score, parts = rubric.compensatory_score(features, task_type)
+    score = round(score, 1)
+    band = rubric.band_for_score(score)
+    above = next((b for b in reversed(rubric.bands) if b.band == band.band + 1), None)
+    evidence = dict(details or {})
+    evidence["components"] = parts
+    evidence["next_band_at"] = above.score_range[0] if above else None
+    return DimensionScore(
+        rubric.dimension, score, band.band, band.label, band.descriptor.strip(), weight, features, [], [], evidence
+    )

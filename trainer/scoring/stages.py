@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from trainer.content import TURN_DIMENSIONS, Scenario, Task, get_bank
-from trainer.features import comprehension, fluency, grammar, pronunciation, vocabulary
+from trainer.features import comprehension, fluency, grammar, grammar_range, pronunciation, vocabulary
 from trainer.scoring import calibration
 from trainer.speech.audio import Audio
 from trainer.speech.transcript import Transcript
@@ -158,7 +158,8 @@ def register(stage: Stage) -> Stage:
 
 
 class GrammarStage:
-    """Grammar errors a listener could hear (LanguageTool), per 100 words."""
+    """Grammar errors a listener could hear (LanguageTool), per 100 words, and the range of
+    structures used (``trainer.features.grammar_range``)."""
 
     name = "grammar"
     dimensions = ("grammar",)
@@ -171,13 +172,15 @@ class GrammarStage:
             checked = grammar.check_grammar(context.text)
         except grammar.GrammarUnavailable as error:
             return StageResult(unavailable={"grammar": str(error)})
+        scope = grammar_range.measure_range(context.text)
         return _one(
             "grammar",
-            {"grammar_errors_per_100_words": checked.errors_per_100_words},
+            {"grammar_errors_per_100_words": checked.errors_per_100_words, **scope.features()},
             {
                 "errors": [e.to_dict() for e in checked.errors],
                 "word_count": checked.word_count,
                 "checker": checked.server_version,
+                "range": scope.evidence(),
             },
         )
 
@@ -264,7 +267,8 @@ class CalibrationStage:
 
 
 class VocabularyStage:
-    """Range (MTLD), words above A2 and the call-centre phrases used."""
+    """Variety, sophistication (frequency norms, CEFR lists) and the call-centre phrases
+    used; an answer shorter than the rubric's ``min_words`` is not judged."""
 
     name = "vocabulary"
     dimensions = ("vocabulary",)
@@ -274,6 +278,14 @@ class VocabularyStage:
 
     def measure(self, context: ScoringContext) -> StageResult:
         measured = vocabulary.measure_vocabulary(context.text, get_bank().phrasebank)
+        rule = get_bank().get_rubric("vocabulary").compensatory
+        if rule is not None and measured.word_count < rule.min_words:
+            return StageResult(
+                unavailable={
+                    "vocabulary": f"not enough words to judge vocabulary ({measured.word_count} words; "
+                    f"at least {rule.min_words} are needed)"
+                }
+            )
         return _one("vocabulary", measured.features(), measured.evidence())
 
 

@@ -216,9 +216,32 @@ def show_dimension(name: str, machine, effective=None) -> None:
         if reached := _checks_table(machine.band_checks):
             st.caption(f"What band {machine.band} asks for: every threshold measured is met")
             st.dataframe(reached, hide_index=True, placeholder="")
+        if machine.details.get("components"):
+            _components(machine)
         _dimension_details(name, machine)
         st.caption("All measurements")
         st.json({"features": machine.features, **machine.details}, expanded=False)
+
+
+def _components(machine) -> None:
+    """A compensatory score: each measure, its value and the points it adds to the score."""
+    next_at = machine.details.get("next_band_at")
+    caption = f"How the score of {machine.score:.0f} adds up"
+    if next_at is not None:
+        caption += f" (band {machine.band + 1} starts at {next_at:g})"
+    st.caption(caption)
+    st.dataframe(
+        [
+            {
+                "measure": feature_title(c["feature"]),
+                "yours": _number(c["value"]),
+                "counts in full at": _number(c["full"]),
+                "points": f"{c['points']:.1f} of {100 * c['weight']:.0f}",
+            }
+            for c in machine.details["components"]
+        ],
+        hide_index=True,
+    )
 
 
 def _dimension_details(name: str, machine) -> None:
