@@ -32,14 +32,14 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def accounts_world(app_database, sample_reports):
     """An admin, a coach and an applicant with passwords, in one cohort; the applicant's
-    attempt on a listening task with its real report. Returns (coach, applicant, attempt id)."""
+    attempt on a chat task with its real report (several dimensions: grammar, call handling, ...). Returns (coach, applicant, attempt id)."""
     admin = dataworld.admin()
     coach = dataworld.staff(admin, Role.COACH, "cora", name="Cora Coach")
     applicant = dataworld.staff(admin, Role.APPLICANT, "ana", name="Ana Reyes")
     cohort = accounts.create_cohort(admin, "November batch")
     for person in (coach, applicant):
         accounts.add_member(admin, cohort.id, person.user_id)
-    attempt_id = dataworld.scored_attempt(applicant, sample_reports["listening"])
+    attempt_id = dataworld.scored_attempt(applicant, sample_reports["chat"])
     return coach, applicant, attempt_id
 
 
@@ -106,7 +106,7 @@ def test_a_coachs_band_and_comment_reach_the_applicant(browser, accounts_server,
     labels = {b.band: b.label for b in get_bank().get_rubric(dimension).bands}
     new_band = next(b for b in sorted(labels) if b not in (before[dimension].band, before[first].band))
     reason = f"Set {dimension_title(dimension).lower()} to {new_band}: checked against the recording"
-    comment = "Clear answer. Next time add the colour and the size of the jacket."
+    comment = "Polite and clear. Next time confirm the order number before you promise a refund."
 
     # -- the coach
     page, blocked = browser()

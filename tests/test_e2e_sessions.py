@@ -165,6 +165,7 @@ def test_a_new_tab_shares_the_sign_in_and_a_sign_out_in_one_tab_ends_it_in_the_o
 
     # the first tab (the one that signed in) is signed out at its next step
     first.page.get_by_test_id("stSidebarNav").get_by_role("link", name="Calibration").click()
+    first.page.get_by_role("heading", name="Sign in").wait_for(timeout=first.timeout_ms)
     first.wait_until_idle()
     assert signed_in_as(first) is None
     assert first.title() == "Sign in"
