@@ -154,6 +154,22 @@ def keep_offline(context, allowed_origin: str) -> list[str]:
 
 # -- page objects -------------------------------------------------------------------------
 
+# Counts the script runs a page starts: every change of stApp's script state to "running".
+_RUN_COUNTER = """() => {
+  if (!window.__trainerRuns) {
+    const runs = (window.__trainerRuns = {started: 0});
+    const app = document.querySelector("[data-testid='stApp']");
+    // Each record holds the value before its change: the value after is the next record's
+    // old value, or the current one for the last record.
+    new MutationObserver((records) => {
+      const after = records.slice(1).map((r) => r.oldValue);
+      after.push(app.getAttribute("data-test-script-state"));
+      runs.started += after.filter((value) => value === "running").length;
+    }).observe(app, {attributes: true, attributeOldValue: true, attributeFilter: ["data-test-script-state"]});
+  }
+  return window.__trainerRuns.started;
+}"""
+
 
 class StreamlitPage:
     """Any page of the app: navigation, waiting for reruns, widgets by label, screenshots."""
@@ -181,6 +197,10 @@ class StreamlitPage:
         def arrived(url: str) -> bool:
             return urlparse(url).path.rstrip("/") == target
 
+        if arrived(self.page.url):
+            self.wait_until_idle()
+            return self
+        runs = self.runs_started()
         for _ in range(3):
             link.click()
             try:
@@ -188,8 +208,35 @@ class StreamlitPage:
                 break
             except PlaywrightTimeoutError:
                 continue
-        self.wait_until_idle()
+        self.wait_for_rerun(runs)
         return self
+
+    def runs_started(self) -> int:
+        """How many script runs this page has started since it was loaded (counted by a
+        MutationObserver on ``stApp``'s ``data-test-script-state``; installed on first call).
+        Read it before an action, then ``wait_for_rerun(runs)`` waits for the run the action
+        caused rather than for a fixed time."""
+        return self.page.evaluate(_RUN_COUNTER)
+
+    def wait_for_rerun(self, after: int, timeout_ms: float | None = None) -> None:
+        """Until a script run started after ``runs_started()`` returned ``after`` has finished.
+        A widget value set from the browser (a recording uploaded, say) reaches the server
+        some time after the click: ``wait_until_idle`` alone may look before that run starts."""
+        timeout = timeout_ms or self.timeout_ms
+        self.page.wait_for_function(
+            """n => window.__trainerRuns && window.__trainerRuns.started > n && document.querySelector(
+                   "[data-testid='stApp']").getAttribute("data-test-script-state") === 'notRunning'""",
+            arg=after,
+            timeout=timeout,
+        )
+        self.wait_until_idle(timeout)
+
+    def wait_for_rerun_unless_in_form(self, widget, after: int) -> None:
+        """After changing ``widget``: the page runs again, unless the widget is inside an
+        st.form (a form sends its values only when submitted)."""
+        if widget.locator("xpath=ancestor::*[@data-testid='stForm']").count():
+            return
+        self.wait_for_rerun(after)
 
     def wait_until_idle(self, timeout_ms: float | None = None) -> None:
         """Until the script run that the last action started has finished and no element is
@@ -210,10 +257,74 @@ class StreamlitPage:
         from playwright.sync_api import expect
 
         box = self.page.get_by_role("combobox", name=label, exact=True)
+        current = box.input_value()
+        if option == current if isinstance(option, str) else option.search(current):
+            return  # picking it again would not run the page
+        runs = self.runs_started()
         box.click()
         self.page.get_by_role("option", name=option, exact=isinstance(option, str)).first.click()
         expect(box).to_have_value(option, timeout=self.timeout_ms)
+        self.wait_for_rerun_unless_in_form(box, runs)
+
+    def click(self, name: str) -> None:
+        """Click the button named ``name`` and wait for the page run it starts."""
+        runs = self.runs_started()
+        self.button(name).click()
+        self.wait_for_rerun(runs)
+
+    def multiselect(self, label: str, option: str | re.Pattern, search: str | None = None) -> None:
+        """Add an option to the multiselect labelled ``label``: type ``search`` (default: the
+        option's text) to filter the list, then pick the option."""
+        box = self.page.get_by_test_id("stMultiSelect").filter(
+            has=self.page.get_by_test_id("stWidgetLabel").filter(has_text=label)
+        )
+        field = box.get_by_role("combobox")
+        runs = self.runs_started()
+        field.click()
+        field.fill(search if search is not None else str(option))
+        self.page.get_by_role("option", name=option, exact=isinstance(option, str)).first.click()
+        field.press("Escape")
+        self.wait_for_rerun_unless_in_form(field, runs)
+
+    def fill(self, label: str, text: str) -> None:
+        """Type into the text box or text area labelled ``label`` (replacing what is there)."""
+        self.page.get_by_role("textbox", name=label, exact=True).fill(text)
+
+    def tab(self, name: str) -> None:
+        self.page.get_by_role("tab", name=name, exact=True).click()
         self.wait_until_idle()
+
+    def sign_in(self, login: str, password: str) -> StreamlitPage:
+        """Fill the sign-in form on this page ("Login", "Password", button "Sign in") as a
+        user does and wait until the sidebar says who is signed in."""
+        self.page.get_by_role("textbox", name="Login", exact=True).fill(login)
+        self.page.get_by_role("textbox", name="Password", exact=True).fill(password)
+        self.button("Sign in").click()
+        self.signed_in_caption().wait_for(timeout=self.timeout_ms)
+        self.wait_until_idle()
+        return self
+
+    def signed_in_caption(self):
+        return self.page.get_by_test_id("stSidebar").get_by_text("Signed in as")
+
+    def table(self, index: int = 0) -> list[dict[str, str]]:
+        """The rows of the ``index``-th st.dataframe on the page as {column: text}. The grid
+        draws on a canvas; its accessible table (the rows in view) holds the same text."""
+        grid = self.page.get_by_test_id("stDataFrame").nth(index).locator("table").first
+        grid.wait_for(state="attached", timeout=self.timeout_ms)
+        columns = [c.strip() for c in grid.locator("thead th").all_inner_texts()]
+        return [
+            dict(zip(columns, [c.strip() for c in row.locator("td").all_inner_texts()]))
+            for row in grid.locator("tbody tr").all()
+        ]
+
+    def download(self, button: str) -> tuple[str, bytes]:
+        """Click the download button named ``button``; (suggested file name, content)."""
+        with self.page.expect_download(timeout=self.timeout_ms) as started:
+            self.button(button).click()
+        download = started.value
+        path = download.path()
+        return download.suggested_filename, Path(path).read_bytes()
 
     def button(self, name: str):
         return self.page.get_by_role("button", name=name, exact=True)
@@ -280,9 +391,11 @@ class AudioRecorder:
         minutes, seconds = self.widget.get_by_test_id("stAudioInputWaveformTimeCode").inner_text().split(":")
         return int(minutes) * 60 + int(seconds)
 
-    def record(self, seconds: float) -> None:
+    def record(self, seconds: float, until=None) -> None:
         """Press Record, let the fake microphone play for ``seconds`` (by the widget's own
-        clock), press Stop, and wait until the recording is uploaded and the page rerun."""
+        clock), press Stop, and wait until the recording is uploaded and the page has run
+        with it; or, on a page that also reruns on its own (a countdown fragment), until the
+        locator ``until`` shows what that run puts on the page."""
         widget = self.widget
         widget.get_by_role("button", name="Record", exact=True).click()
         stop = widget.get_by_role("button", name="Stop recording", exact=True)
@@ -293,9 +406,16 @@ class AudioRecorder:
             if time.monotonic() > deadline:
                 raise AssertionError(f"the recorder's clock stopped at {self.seconds_shown()} s")
             self.owner.page.wait_for_timeout(100)
+        runs = self.owner.runs_started()
         stop.click()
         widget.get_by_role("button", name="Play", exact=True).wait_for(timeout=self.owner.timeout_ms)
-        self.owner.wait_until_idle()
+        if until is not None:
+            until.wait_for(timeout=self.owner.timeout_ms)
+            self.owner.wait_until_idle()
+        else:
+            # Play shows at once, while the recording is still being uploaded; the page
+            # runs again only once the upload is done.
+            self.owner.wait_for_rerun(runs)
 
 
 class PracticePage(StreamlitPage):
