@@ -83,6 +83,7 @@ def hiring_server(tmp_path_factory):
         grammar.server().ensure_running()  # shared with the suite and left running, as app_server does
     except grammar.GrammarUnavailable:
         pass
+    whisper = resolve_whisper_model()  # the suite's unpacked model: before the data folder changes
     data = tmp_path_factory.mktemp("hiring-app")
     with pytest.MonkeyPatch.context() as env:
         env.setenv("TRAINER_DATA_DIR", str(data))
@@ -90,7 +91,7 @@ def hiring_server(tmp_path_factory):
         for name in ("DATABASE_URL", "TRAINER_DATABASE_URL"):
             env.delenv(name, raising=False)
         env.setenv("TRAINER_OPEN_PRACTICE", "false")
-        server = StreamlitServer(data, env={"TRAINER_WHISPER_MODEL": resolve_whisper_model()})
+        server = StreamlitServer(data, env={"TRAINER_WHISPER_MODEL": whisper})
         env.setenv("TRAINER_APP_URL", server.url)
         server.env["TRAINER_APP_URL"] = server.url
         get_settings.cache_clear()

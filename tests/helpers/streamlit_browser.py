@@ -408,13 +408,14 @@ class AudioRecorder:
             self.owner.page.wait_for_timeout(100)
         runs = self.owner.runs_started()
         stop.click()
-        widget.get_by_role("button", name="Play", exact=True).wait_for(timeout=self.owner.timeout_ms)
         if until is not None:
+            # Not Play: the run with the recording may replace the recorder before it is seen.
             until.wait_for(timeout=self.owner.timeout_ms)
             self.owner.wait_until_idle()
         else:
-            # Play shows at once, while the recording is still being uploaded; the page
-            # runs again only once the upload is done.
+            # Play shows while the recording is still on its way to the server; the page
+            # runs with it later.
+            widget.get_by_role("button", name="Play", exact=True).wait_for(timeout=self.owner.timeout_ms)
             self.owner.wait_for_rerun(runs)
 
 
