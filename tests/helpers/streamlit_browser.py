@@ -215,7 +215,11 @@ class StreamlitPage:
         """How many script runs this page has started since it was loaded (counted by a
         MutationObserver on ``stApp``'s ``data-test-script-state``; installed on first call).
         Read it before an action, then ``wait_for_rerun(runs)`` waits for the run the action
-        caused rather than for a fixed time."""
+        caused rather than for a fixed time. Read once the page is not running: a run asked
+        for during another one continues it without a new "running" (nothing to count)."""
+        self.page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
+            timeout=self.timeout_ms
+        )
         return self.page.evaluate(_RUN_COUNTER)
 
     def wait_for_rerun(self, after: int, timeout_ms: float | None = None) -> None:
@@ -318,13 +322,18 @@ class StreamlitPage:
             for row in grid.locator("tbody tr").all()
         ]
 
-    def download(self, button: str) -> tuple[str, bytes]:
-        """Click the download button named ``button``; (suggested file name, content)."""
+    def download(self, button: str, reruns: bool = True) -> tuple[str, bytes]:
+        """Click the download button named ``button``; (suggested file name, content). A
+        download button runs the page again (st.download_button's default ``on_click``):
+        that run is waited for unless ``reruns`` is False."""
+        runs = self.runs_started()
         with self.page.expect_download(timeout=self.timeout_ms) as started:
             self.button(button).click()
         download = started.value
-        path = download.path()
-        return download.suggested_filename, Path(path).read_bytes()
+        content = Path(download.path()).read_bytes()
+        if reruns:
+            self.wait_for_rerun(runs)
+        return download.suggested_filename, content
 
     def button(self, name: str):
         return self.page.get_by_role("button", name=name, exact=True)
