@@ -429,7 +429,11 @@ def test_recruiter_invites_a_candidate_and_reads_the_ranking(browse, admin, shot
         assert f"{number_}. {task_type_name(task.type)}: {task.display_title}" in flat
         transcript = flat.split(f"{number_}. {task_type_name(task.type)}: {task.display_title}", 1)[1]
         transcript = transcript.split("Transcript:", 1)[1].split("Listen to the recording", 1)[0]
-        assert words(transcript) == words(said), (transcript, said)  # each answer has its own speech
+        # Each answer holds its own sentence, whole and in order. Whisper may add a "you" in
+        # the second of silence before Stop (seen once in nine runs), so not "nothing else".
+        heard, expected = words(transcript), words(said)
+        assert any(heard[i : i + len(expected)] == expected for i in range(len(heard))), (transcript, said)
+        assert len(heard) <= len(expected) + 1, (transcript, said)
     # One link per answer, to this server, through sign-in, naming this invitation and answer.
     assert len(links) == 2, links
     for link, attempt_id in zip(links, attempt_ids):
