@@ -131,9 +131,11 @@ def launch_chromium(playwright, executable: str, microphone: Path | None = None,
     if microphone is not None:
         args += MICROPHONE_FLAGS + [f"--use-file-for-fake-audio-capture={microphone}%noloop"]
     profile = user_data_dir or Path(tempfile.mkdtemp(prefix="chromium-profile-"))
-    return playwright.chromium.launch_persistent_context(
+    context = playwright.chromium.launch_persistent_context(
         str(profile), executable_path=executable, args=args, headless=True, viewport=VIEWPORT
     )
+    context.add_init_script(RUN_COUNTER_SCRIPT)  # before any page of the app opens
+    return context
 
 
 def keep_offline(context, allowed_origin: str) -> list[str]:
@@ -154,21 +156,45 @@ def keep_offline(context, allowed_origin: str) -> list[str]:
 
 # -- page objects -------------------------------------------------------------------------
 
-# Counts the script runs a page starts: every change of stApp's script state to "running".
-_RUN_COUNTER = """() => {
-  if (!window.__trainerRuns) {
-    const runs = (window.__trainerRuns = {started: 0});
-    const app = document.querySelector("[data-testid='stApp']");
-    // Each record holds the value before its change: the value after is the next record's
-    // old value, or the current one for the last record.
-    new MutationObserver((records) => {
-      const after = records.slice(1).map((r) => r.oldValue);
-      after.push(app.getAttribute("data-test-script-state"));
-      runs.started += after.filter((value) => value === "running").length;
-    }).observe(app, {attributes: true, attributeOldValue: true, attributeFilter: ["data-test-script-state"]});
+# Counts the script runs the server reports finished to this page: the ForwardMsgs with a
+# ``script_finished`` field (number 6), except "finished early for a rerun" (2), which the
+# rerun's own message follows. Read off the WebSocket, not the DOM: a quick run can go
+# from "running" back to "notRunning" in one React render, and a run asked for during
+# another continues it without a new "running". Installed before the page's own scripts
+# (launch_chromium adds it to every context).
+RUN_COUNTER_SCRIPT = """(() => {
+  if (window.__trainerRuns) return;
+  const runs = (window.__trainerRuns = {finished: 0});
+  const SCRIPT_FINISHED = 6, FINISHED_EARLY_FOR_RERUN = 2;
+  function finishedRun(buffer) {  // a ForwardMsg's top-level fields, read as protobuf
+    const bytes = new Uint8Array(buffer);
+    let i = 0;
+    const varint = () => {
+      let value = 0, scale = 1, byte;
+      do { byte = bytes[i++]; value += (byte & 0x7f) * scale; scale *= 128; } while (byte & 0x80 && i < bytes.length);
+      return value;
+    };
+    while (i < bytes.length) {
+      const key = varint(), field = Math.floor(key / 8), wire = key % 8;
+      if (field === SCRIPT_FINISHED && wire === 0) return varint() !== FINISHED_EARLY_FOR_RERUN;
+      if (wire === 0) varint();
+      else if (wire === 1) i += 8;
+      else if (wire === 2) { const length = varint(); i += length; }
+      else if (wire === 5) i += 4;
+      else return false;
+    }
+    return false;
   }
-  return window.__trainerRuns.started;
-}"""
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("message", (event) => {
+        if (event.data instanceof ArrayBuffer && finishedRun(event.data)) runs.finished += 1;
+      });
+    }
+  };
+})();"""
 
 
 class StreamlitPage:
@@ -200,7 +226,7 @@ class StreamlitPage:
         if arrived(self.page.url):
             self.wait_until_idle()
             return self
-        runs = self.runs_started()
+        runs = self.runs_finished()
         for _ in range(3):
             link.click()
             try:
@@ -211,28 +237,25 @@ class StreamlitPage:
         self.wait_for_rerun(runs)
         return self
 
-    def runs_started(self) -> int:
-        """How many script runs this page has started since it was loaded (counted by a
-        MutationObserver on ``stApp``'s ``data-test-script-state``; installed on first call).
-        Read it before an action, then ``wait_for_rerun(runs)`` waits for the run the action
-        caused rather than for a fixed time. Read once the page is not running: a run asked
-        for during another one continues it without a new "running" (nothing to count)."""
+    def runs_finished(self) -> int:
+        """How many script runs the server has reported finished to this page since it was
+        loaded (``RUN_COUNTER_SCRIPT``). Read it before an action, then ``wait_for_rerun(runs)``
+        waits for the run the action caused rather than for a fixed time. Read once the page
+        is not running, so that a run still going does not pass for the action's."""
         self.page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
             timeout=self.timeout_ms
         )
-        return self.page.evaluate(_RUN_COUNTER)
+        count = self.page.evaluate("() => window.__trainerRuns && window.__trainerRuns.finished")
+        if count is None:
+            raise RuntimeError("the run counter is missing: open pages in a context made by launch_chromium")
+        return count
 
     def wait_for_rerun(self, after: int, timeout_ms: float | None = None) -> None:
-        """Until a script run started after ``runs_started()`` returned ``after`` has finished.
+        """Until a script run has finished since ``runs_finished()`` returned ``after``.
         A widget value set from the browser (a recording uploaded, say) reaches the server
         some time after the click: ``wait_until_idle`` alone may look before that run starts."""
         timeout = timeout_ms or self.timeout_ms
-        self.page.wait_for_function(
-            """n => window.__trainerRuns && window.__trainerRuns.started > n && document.querySelector(
-                   "[data-testid='stApp']").getAttribute("data-test-script-state") === 'notRunning'""",
-            arg=after,
-            timeout=timeout,
-        )
+        self.page.wait_for_function("n => window.__trainerRuns.finished > n", arg=after, timeout=timeout)
         self.wait_until_idle(timeout)
 
     def wait_for_rerun_unless_in_form(self, widget, after: int) -> None:
@@ -264,7 +287,7 @@ class StreamlitPage:
         current = box.input_value()
         if option == current if isinstance(option, str) else option.search(current):
             return  # picking it again would not run the page
-        runs = self.runs_started()
+        runs = self.runs_finished()
         box.click()
         self.page.get_by_role("option", name=option, exact=isinstance(option, str)).first.click()
         expect(box).to_have_value(option, timeout=self.timeout_ms)
@@ -272,7 +295,7 @@ class StreamlitPage:
 
     def click(self, name: str) -> None:
         """Click the button named ``name`` and wait for the page run it starts."""
-        runs = self.runs_started()
+        runs = self.runs_finished()
         self.button(name).click()
         self.wait_for_rerun(runs)
 
@@ -283,7 +306,7 @@ class StreamlitPage:
             has=self.page.get_by_test_id("stWidgetLabel").filter(has_text=label)
         )
         field = box.get_by_role("combobox")
-        runs = self.runs_started()
+        runs = self.runs_finished()
         field.click()
         field.fill(search if search is not None else str(option))
         self.page.get_by_role("option", name=option, exact=isinstance(option, str)).first.click()
@@ -326,7 +349,7 @@ class StreamlitPage:
         """Click the download button named ``button``; (suggested file name, content). A
         download button runs the page again (st.download_button's default ``on_click``):
         that run is waited for unless ``reruns`` is False."""
-        runs = self.runs_started()
+        runs = self.runs_finished()
         with self.page.expect_download(timeout=self.timeout_ms) as started:
             self.button(button).click()
         download = started.value
@@ -415,7 +438,7 @@ class AudioRecorder:
             if time.monotonic() > deadline:
                 raise AssertionError(f"the recorder's clock stopped at {self.seconds_shown()} s")
             self.owner.page.wait_for_timeout(100)
-        runs = self.owner.runs_started()
+        runs = self.owner.runs_finished()
         stop.click()
         if until is not None:
             # Not Play: the run with the recording may replace the recorder before it is seen.
