@@ -38,6 +38,18 @@ What we found out getting this to work (Chromium 156, Streamlit 1.67, Playwright
   replaces widgets whose key changed (the recorder's key holds the task id); a click during
   that rerun lands on the old widget and does nothing. ``wait_until_idle`` waits for
   ``stApp[data-test-script-state=notRunning]`` and no ``[data-stale=true]`` element.
+- Waiting for the run an action starts. A new widget value travels to the server as a
+  message; the page shows "running" only once the server starts the run. This test once
+  failed ("Score my answer" not visible) because ``record`` returned when Play showed and
+  the page had looked idle for 250 ms: on a busy machine the run with the recording had
+  not started yet. Actions that run the page (``select``, ``go_to``, ``click``, ``record``,
+  ``download``) now wait for a run that finished after the action (``wait_for_rerun``),
+  counted from the server's "script finished" messages on the WebSocket (a script added to
+  every context by ``launch_chromium``). Counting "running" in the DOM was tried first and
+  missed runs: a quick run can go from running back to not running in one render, and a
+  run asked for during another continues it unseen. Widgets inside an st.form do not run
+  the page. tests/test_e2e_hiring.py holds the page's messages back 1 s to check that
+  ``record`` waits for its run.
 - Screenshots: Streamlit scrolls inside its main section, so ``full_page`` alone captures
   one screen; the viewport is grown to the content's height first.
 - Timing (2 cores). The whole test takes 22-27 s once LanguageTool runs. The first scoring

@@ -648,3 +648,27 @@ def test_staff_pages_list_each_grammar_error_once(database):
         shown = texts(at)
         for error in errors:
             assert shown.count(md(error.message)) == 1, (at.title[0].value, error.message, shown)
+
+
+# --------------------------------------------------------------------------- cohorts
+
+
+def test_saved_members_are_shown_at_once_and_leave_the_add_list(database):
+    """Save members reruns the page: the members table and the lists must come from the
+    cohort as saved, not from the cohort object the select box kept from before."""
+    admin = dataworld.admin()
+    cohort = accounts.create_cohort(admin, "June voice batch")
+    coach = dataworld.staff(admin, Role.COACH, "carlo", "Carlo Mendoza")
+    at = open_page("views/admin_cohorts.py", admin)
+    assert at.dataframe[1].value.empty  # no members yet
+    add = next(m for m in at.multiselect if m.label == "Add people")
+    add.set_value([next(o for o in add.options if o.startswith("Carlo Mendoza"))])
+    at.run()
+    next(b for b in at.button if b.label == "Save members").click()
+    at.run()
+    assert not at.exception and not at.error
+    (saved,) = accounts.list_cohorts(admin)
+    assert saved.id == cohort.id and set(saved.member_ids) == {coach.user_id}
+    assert list(at.dataframe[1].value["name"]) == ["Carlo Mendoza"]
+    add = next(m for m in at.multiselect if m.label == "Add people")
+    assert not any(o.startswith("Carlo Mendoza") for o in add.options) and not add.value

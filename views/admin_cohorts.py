@@ -45,7 +45,10 @@ def main() -> None:
     if not cohorts:
         return
 
-    cohort = st.selectbox("Cohort", cohorts, format_func=lambda c: c.name)
+    # By id: a select box of objects hands back the one it kept from an earlier run, which
+    # would show the members as they were before "Save members".
+    by_id = {c.id: c for c in cohorts}
+    cohort = by_id[st.selectbox("Cohort", list(by_id), format_func=lambda i: by_id[i].name)]
     st.subheader(f"Members of {escape_markdown(cohort.name)}")
     members = [people[i] for i in cohort.member_ids if i in people]
     st.dataframe(

@@ -132,9 +132,11 @@ def launch_chromium(playwright, executable: str, microphone: Path | None = None,
     if microphone is not None:
         args += MICROPHONE_FLAGS + [f"--use-file-for-fake-audio-capture={microphone}%noloop"]
     profile = user_data_dir or Path(tempfile.mkdtemp(prefix="chromium-profile-"))
-    return playwright.chromium.launch_persistent_context(
+    context = playwright.chromium.launch_persistent_context(
         str(profile), executable_path=executable, args=args, headless=True, viewport=VIEWPORT
     )
+    context.add_init_script(RUN_COUNTER_SCRIPT)  # before any page of the app opens
+    return context
 
 
 def keep_offline(context, allowed_origin: str) -> list[str]:
@@ -154,6 +156,46 @@ def keep_offline(context, allowed_origin: str) -> list[str]:
 
 
 # -- page objects -------------------------------------------------------------------------
+
+# Counts the script runs the server reports finished to this page: the ForwardMsgs with a
+# ``script_finished`` field (number 6), except "finished early for a rerun" (2), which the
+# rerun's own message follows. Read off the WebSocket, not the DOM: a quick run can go
+# from "running" back to "notRunning" in one React render, and a run asked for during
+# another continues it without a new "running". Installed before the page's own scripts
+# (launch_chromium adds it to every context).
+RUN_COUNTER_SCRIPT = """(() => {
+  if (window.__trainerRuns) return;
+  const runs = (window.__trainerRuns = {finished: 0});
+  const SCRIPT_FINISHED = 6, FINISHED_EARLY_FOR_RERUN = 2;
+  function finishedRun(buffer) {  // a ForwardMsg's top-level fields, read as protobuf
+    const bytes = new Uint8Array(buffer);
+    let i = 0;
+    const varint = () => {
+      let value = 0, scale = 1, byte;
+      do { byte = bytes[i++]; value += (byte & 0x7f) * scale; scale *= 128; } while (byte & 0x80 && i < bytes.length);
+      return value;
+    };
+    while (i < bytes.length) {
+      const key = varint(), field = Math.floor(key / 8), wire = key % 8;
+      if (field === SCRIPT_FINISHED && wire === 0) return varint() !== FINISHED_EARLY_FOR_RERUN;
+      if (wire === 0) varint();
+      else if (wire === 1) i += 8;
+      else if (wire === 2) { const length = varint(); i += length; }
+      else if (wire === 5) i += 4;
+      else return false;
+    }
+    return false;
+  }
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("message", (event) => {
+        if (event.data instanceof ArrayBuffer && finishedRun(event.data)) runs.finished += 1;
+      });
+    }
+  };
+})();"""
 
 
 class StreamlitPage:
@@ -182,6 +224,10 @@ class StreamlitPage:
         def arrived(url: str) -> bool:
             return urlparse(url).path.rstrip("/") == target
 
+        if arrived(self.page.url):
+            self.wait_until_idle()
+            return self
+        runs = self.runs_finished()
         for _ in range(3):
             link.click()
             try:
@@ -189,8 +235,36 @@ class StreamlitPage:
                 break
             except PlaywrightTimeoutError:
                 continue
-        self.wait_until_idle()
+        self.wait_for_rerun(runs)
         return self
+
+    def runs_finished(self) -> int:
+        """How many script runs the server has reported finished to this page since it was
+        loaded (``RUN_COUNTER_SCRIPT``). Read it before an action, then ``wait_for_rerun(runs)``
+        waits for the run the action caused rather than for a fixed time. Read once the page
+        is not running, so that a run still going does not pass for the action's."""
+        self.page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
+            timeout=self.timeout_ms
+        )
+        count = self.page.evaluate("() => window.__trainerRuns && window.__trainerRuns.finished")
+        if count is None:
+            raise RuntimeError("the run counter is missing: open pages in a context made by launch_chromium")
+        return count
+
+    def wait_for_rerun(self, after: int, timeout_ms: float | None = None) -> None:
+        """Until a script run has finished since ``runs_finished()`` returned ``after``.
+        A widget value set from the browser (a recording uploaded, say) reaches the server
+        some time after the click: ``wait_until_idle`` alone may look before that run starts."""
+        timeout = timeout_ms or self.timeout_ms
+        self.page.wait_for_function("n => window.__trainerRuns.finished > n", arg=after, timeout=timeout)
+        self.wait_until_idle(timeout)
+
+    def wait_for_rerun_unless_in_form(self, widget, after: int) -> None:
+        """After changing ``widget``: the page runs again, unless the widget is inside an
+        st.form (a form sends its values only when submitted)."""
+        if widget.locator("xpath=ancestor::*[@data-testid='stForm']").count():
+            return
+        self.wait_for_rerun(after)
 
     def wait_until_idle(self, timeout_ms: float | None = None) -> None:
         """Until the script run that the last action started has finished and no element is
@@ -211,10 +285,79 @@ class StreamlitPage:
         from playwright.sync_api import expect
 
         box = self.page.get_by_role("combobox", name=label, exact=True)
+        current = box.input_value()
+        if option == current if isinstance(option, str) else option.search(current):
+            return  # picking it again would not run the page
+        runs = self.runs_finished()
         box.click()
         self.page.get_by_role("option", name=option, exact=isinstance(option, str)).first.click()
         expect(box).to_have_value(option, timeout=self.timeout_ms)
+        self.wait_for_rerun_unless_in_form(box, runs)
+
+    def click(self, name: str) -> None:
+        """Click the button named ``name`` and wait for the page run it starts."""
+        runs = self.runs_finished()
+        self.button(name).click()
+        self.wait_for_rerun(runs)
+
+    def multiselect(self, label: str, option: str | re.Pattern, search: str | None = None) -> None:
+        """Add an option to the multiselect labelled ``label``: type ``search`` (default: the
+        option's text) to filter the list, then pick the option."""
+        box = self.page.get_by_test_id("stMultiSelect").filter(
+            has=self.page.get_by_test_id("stWidgetLabel").filter(has_text=label)
+        )
+        field = box.get_by_role("combobox")
+        runs = self.runs_finished()
+        field.click()
+        field.fill(search if search is not None else str(option))
+        self.page.get_by_role("option", name=option, exact=isinstance(option, str)).first.click()
+        field.press("Escape")
+        self.wait_for_rerun_unless_in_form(field, runs)
+
+    def fill(self, label: str, text: str) -> None:
+        """Type into the text box or text area labelled ``label`` (replacing what is there)."""
+        self.page.get_by_role("textbox", name=label, exact=True).fill(text)
+
+    def tab(self, name: str) -> None:
+        self.page.get_by_role("tab", name=name, exact=True).click()
         self.wait_until_idle()
+
+    def sign_in(self, login: str, password: str) -> StreamlitPage:
+        """Fill the sign-in form on this page ("Login", "Password", button "Sign in") as a
+        user does and wait until the sidebar says who is signed in."""
+        self.page.get_by_role("textbox", name="Login", exact=True).fill(login)
+        self.page.get_by_role("textbox", name="Password", exact=True).fill(password)
+        self.button("Sign in").click()
+        self.signed_in_caption().wait_for(timeout=self.timeout_ms)
+        self.wait_until_idle()
+        return self
+
+    def signed_in_caption(self):
+        return self.page.get_by_test_id("stSidebar").get_by_text("Signed in as")
+
+    def table(self, index: int = 0) -> list[dict[str, str]]:
+        """The rows of the ``index``-th st.dataframe on the page as {column: text}. The grid
+        draws on a canvas; its accessible table (the rows in view) holds the same text."""
+        grid = self.page.get_by_test_id("stDataFrame").nth(index).locator("table").first
+        grid.wait_for(state="attached", timeout=self.timeout_ms)
+        columns = [c.strip() for c in grid.locator("thead th").all_inner_texts()]
+        return [
+            dict(zip(columns, [c.strip() for c in row.locator("td").all_inner_texts()]))
+            for row in grid.locator("tbody tr").all()
+        ]
+
+    def download(self, button: str, reruns: bool = True) -> tuple[str, bytes]:
+        """Click the download button named ``button``; (suggested file name, content). A
+        download button runs the page again (st.download_button's default ``on_click``):
+        that run is waited for unless ``reruns`` is False."""
+        runs = self.runs_finished()
+        with self.page.expect_download(timeout=self.timeout_ms) as started:
+            self.button(button).click()
+        download = started.value
+        content = Path(download.path()).read_bytes()
+        if reruns:
+            self.wait_for_rerun(runs)
+        return download.suggested_filename, content
 
     def button(self, name: str):
         return self.page.get_by_role("button", name=name, exact=True)
@@ -281,9 +424,11 @@ class AudioRecorder:
         minutes, seconds = self.widget.get_by_test_id("stAudioInputWaveformTimeCode").inner_text().split(":")
         return int(minutes) * 60 + int(seconds)
 
-    def record(self, seconds: float) -> None:
+    def record(self, seconds: float, until=None) -> None:
         """Press Record, let the fake microphone play for ``seconds`` (by the widget's own
-        clock), press Stop, and wait until the recording is uploaded and the page rerun."""
+        clock), press Stop, and wait until the recording is uploaded and the page has run
+        with it; or, on a page that also reruns on its own (a countdown fragment), until the
+        locator ``until`` shows what that run puts on the page."""
         widget = self.widget
         widget.get_by_role("button", name="Record", exact=True).click()
         stop = widget.get_by_role("button", name="Stop recording", exact=True)
@@ -294,9 +439,17 @@ class AudioRecorder:
             if time.monotonic() > deadline:
                 raise AssertionError(f"the recorder's clock stopped at {self.seconds_shown()} s")
             self.owner.page.wait_for_timeout(100)
+        runs = self.owner.runs_finished()
         stop.click()
-        widget.get_by_role("button", name="Play", exact=True).wait_for(timeout=self.owner.timeout_ms)
-        self.owner.wait_until_idle()
+        if until is not None:
+            # Not Play: the run with the recording may replace the recorder before it is seen.
+            until.wait_for(timeout=self.owner.timeout_ms)
+            self.owner.wait_until_idle()
+        else:
+            # Play shows while the recording is still on its way to the server; the page
+            # runs with it later.
+            widget.get_by_role("button", name="Play", exact=True).wait_for(timeout=self.owner.timeout_ms)
+            self.owner.wait_for_rerun(runs)
 
 
 class PracticePage(StreamlitPage):
