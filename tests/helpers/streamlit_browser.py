@@ -288,9 +288,18 @@ class StreamlitPage:
         current = box.input_value()
         if option == current if isinstance(option, str) else option.search(current):
             return  # picking it again would not run the page
+        from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
         runs = self.runs_finished()
-        box.click()
-        self.page.get_by_role("option", name=option, exact=isinstance(option, str)).first.click()
+        choice = self.page.get_by_role("option", name=option, exact=isinstance(option, str)).first
+        for _ in range(3):  # a click that lands while the box is being replaced opens nothing
+            box.click()
+            try:
+                choice.wait_for(timeout=self.timeout_ms / 3)
+                break
+            except PlaywrightTimeoutError:
+                continue
+        choice.click()
         expect(box).to_have_value(option, timeout=self.timeout_ms)
         self.wait_for_rerun_unless_in_form(box, runs)
 
