@@ -434,7 +434,8 @@ def test_recruiter_invites_a_candidate_and_reads_the_ranking(browse, admin, shot
         heard, expected = words(transcript), words(said)
         assert any(heard[i : i + len(expected)] == expected for i in range(len(heard))), (transcript, said)
         assert len(heard) <= len(expected) + 1, (transcript, said)
-    # One link per answer, to this server, through sign-in, naming this invitation and answer.
+    # One link per answer, to this server's candidate page (directly, or through sign-in with
+    # next=: the sign-in rework changes which), naming this invitation and this answer.
     assert len(links) == 2, links
     for link, attempt_id in zip(links, attempt_ids):
         parts = urlparse(link)

@@ -12,6 +12,7 @@ import time
 from urllib.parse import urlparse
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.helpers import dataworld
 from tests.helpers.streamlit_browser import StreamlitPage, StreamlitServer, keep_offline, launch_chromium
@@ -193,7 +194,9 @@ def test_a_bookmarked_page_asks_for_a_sign_in_then_opens_with_its_parameters(acc
     other = StreamlitPage(browser(server).new_page(), server.url).open("sign_in")
     sign_in(other, "cora")
     other.open("recruiter_results")
-    assert other.errors() == ["This page is for a recruiter or an admin. You are signed in as a coach."]
+    expect(other.page.get_by_test_id("stAlertContentError")).to_have_text(
+        "This page is for a recruiter or an admin. You are signed in as a coach.", timeout=other.timeout_ms
+    )
     assert not other.page.get_by_text("Page not found").count()
 
 
