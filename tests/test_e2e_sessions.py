@@ -203,7 +203,7 @@ def test_a_bookmarked_page_asks_for_a_sign_in_then_opens_with_its_parameters(acc
 def test_open_practice_keeps_the_chosen_profile_across_a_refresh(app_server, open_browser, tmp_path):
     context, blocked = open_browser()
     app = StreamlitPage(context.new_page(), app_server.url).open("profile")
-    app.page.get_by_label("Your name", exact=True).last.fill("Rosa Refresh")
+    app.page.get_by_role("textbox", name="Your name").fill("Rosa Refresh")  # not the picker's combobox
     app.button("Create my profile").click()
     app.page.get_by_text("Welcome, Rosa Refresh").wait_for(timeout=app.timeout_ms)
     wait_for_cookie(app)
