@@ -61,7 +61,7 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from trainer.content import get_bank
+from trainer.content import FEATURES, get_bank
 from trainer.features.lexical import STOP_WORDS, canonical_hesitation, stem
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -78,18 +78,7 @@ MIN_CONTENT_WORD_LETTERS = 2
 # Move phrases of the phrase bank that are not call-centre vocabulary.
 PHRASE_MOVES_EXCLUDED = ("politeness",)
 
-FEATURE_NAMES = (
-    "word_types",
-    "lexical_diversity_mtld",
-    "mattr",
-    "hdd",
-    "share_above_a2",
-    "share_b2_plus",
-    "mean_zipf_content",
-    "share_beyond_2k",
-    "share_beyond_5k",
-    "call_centre_phrases",
-)
+FEATURE_NAMES = FEATURES["vocabulary"]  # the content model's list: rubrics may name only these
 
 _WORD_RE = re.compile(r"[a-z]+(?:['’][a-z]+)*")
 
