@@ -8,7 +8,6 @@ by hand (``pytestmark``) or, when they use one of ``SLOW_FIXTURES``, here at col
 
 from __future__ import annotations
 
-import contextlib
 import os
 from pathlib import Path
 
@@ -308,7 +307,7 @@ def open_browser(playwright_driver, chromium_executable, app_server, tmp_path):
     microphone plays the WAV ``microphone`` once; every request not to the app is aborted
     and listed in ``blocked``. Closed after the test, with a screenshot of each page it left
     open (``last-page-N.png`` in the test's tmp_path) to see what a failure looked like."""
-    from tests.helpers.streamlit_browser import keep_offline, launch_chromium
+    from tests.helpers.streamlit_browser import close_with_screenshots, keep_offline, launch_chromium
 
     contexts = []
 
@@ -320,8 +319,4 @@ def open_browser(playwright_driver, chromium_executable, app_server, tmp_path):
         return context, keep_offline(context, app_server.url)
 
     yield launch
-    for n, context in enumerate(contexts):
-        for m, page in enumerate(context.pages):
-            with contextlib.suppress(Exception):  # a crashed page must not hide the test's error
-                page.screenshot(path=str(tmp_path / f"last-page-{n}-{m}.png"), full_page=True)
-        context.close()
+    close_with_screenshots(contexts, tmp_path)

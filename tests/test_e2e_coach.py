@@ -20,7 +20,13 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import dataworld
-from tests.helpers.streamlit_browser import StreamlitPage, StreamlitServer, keep_offline, launch_chromium
+from tests.helpers.streamlit_browser import (
+    StreamlitPage,
+    StreamlitServer,
+    close_with_screenshots,
+    keep_offline,
+    launch_chromium,
+)
 from trainer.content import get_bank
 from trainer.data import accounts, records
 from trainer.data.storage import Role
@@ -74,24 +80,12 @@ def browser(playwright_driver, chromium_executable, accounts_server, tmp_path):
         return (context.pages[0] if context.pages else context.new_page()), blocked
 
     yield launch
-    for n, context in enumerate(contexts):
-        for m, page in enumerate(context.pages):
-            with contextlib.suppress(Exception):
-                page.screenshot(path=str(tmp_path / f"last-page-{n}-{m}.png"), full_page=True)
-        context.close()
+    close_with_screenshots(contexts, tmp_path)
 
 
 def sign_in(page, url: str, login: str) -> StreamlitPage:
     """Through the sign-in form, as a user does; then wait for the sidebar to say so."""
-    from playwright.sync_api import expect
-
-    app = StreamlitPage(page, url).open()
-    page.get_by_role("textbox", name="Login").fill(login)
-    page.get_by_role("textbox", name="Password").fill(dataworld.PASSWORD)
-    app.button("Sign in").click()
-    expect(page.get_by_test_id("stSidebar").get_by_text("Signed in as")).to_be_visible(timeout=app.timeout_ms)
-    app.wait_until_idle()
-    return app
+    return StreamlitPage(page, url).open().sign_in(login, dataworld.PASSWORD)
 
 
 def test_a_coachs_band_and_comment_reach_the_applicant(browser, accounts_server, accounts_world, tmp_path):

@@ -46,6 +46,7 @@ from tests.helpers.streamlit_browser import (
     AudioRecorder,
     StreamlitPage,
     StreamlitServer,
+    close_with_screenshots,
     keep_offline,
     launch_chromium,
     microphone_wav,
@@ -127,15 +128,8 @@ def browse(playwright_driver, chromium_executable, hiring_server, tmp_path):
         return StreamlitPage(page, hiring_server.url, timeout_ms=timeout_ms).open()
 
     yield launch
-    blocked = []
-    for n, (context, refused) in enumerate(opened):
-        for m, page in enumerate(context.pages):
-            try:
-                page.screenshot(path=str(tmp_path / f"last-page-{n}-{m}.png"), full_page=True)
-            except Exception:  # noqa: BLE001 - a crashed page must not hide the test's error
-                pass
-        context.close()
-        blocked += refused
+    close_with_screenshots([context for context, _ in opened], tmp_path)
+    blocked = [url for _, refused in opened for url in refused]
     assert not blocked, f"the page tried to reach the network: {blocked}"
 
 

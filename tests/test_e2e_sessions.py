@@ -15,7 +15,13 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.helpers import dataworld
-from tests.helpers.streamlit_browser import StreamlitPage, StreamlitServer, keep_offline, launch_chromium
+from tests.helpers.streamlit_browser import (
+    StreamlitPage,
+    StreamlitServer,
+    close_with_screenshots,
+    keep_offline,
+    launch_chromium,
+)
 from trainer.data import web_sessions
 from trainer.data.storage import Role
 from trainer.webapp.session import SESSION_COOKIE
@@ -70,21 +76,11 @@ def browser(playwright_driver, chromium_executable, tmp_path):
         return context
 
     yield launch
-    for n, context in enumerate(contexts):
-        for m, page in enumerate(context.pages):
-            try:
-                page.screenshot(path=str(tmp_path / f"last-page-{n}-{m}.png"), full_page=True)
-            except Exception:  # noqa: BLE001 - a crashed page must not hide the test's error
-                pass
-        context.close()
+    close_with_screenshots(contexts, tmp_path)
 
 
 def sign_in(app: StreamlitPage, login: str) -> None:
-    app.page.get_by_label("Login", exact=True).fill(login)
-    app.page.get_by_label("Password", exact=True).fill(dataworld.PASSWORD)
-    app.button("Sign in").click()
-    app.page.get_by_test_id("stSidebar").get_by_text("Signed in as").wait_for(timeout=app.timeout_ms)
-    app.wait_until_idle()
+    app.sign_in(login, dataworld.PASSWORD)
 
 
 def signed_in_as(app: StreamlitPage) -> str | None:

@@ -9,6 +9,7 @@ the docstring of tests/test_e2e_browser.py.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -137,6 +138,16 @@ def launch_chromium(playwright, executable: str, microphone: Path | None = None,
     )
     context.add_init_script(RUN_COUNTER_SCRIPT)  # before any page of the app opens
     return context
+
+
+def close_with_screenshots(contexts, folder: Path) -> None:
+    """Close the browsers a test opened, with a screenshot of each page left open
+    (``last-page-N-M.png`` in ``folder``) to see what a failure looked like."""
+    for n, context in enumerate(contexts):
+        for m, page in enumerate(context.pages):
+            with contextlib.suppress(Exception):  # a crashed page must not hide the test's error
+                page.screenshot(path=str(folder / f"last-page-{n}-{m}.png"), full_page=True)
+        context.close()
 
 
 def keep_offline(context, allowed_origin: str) -> list[str]:

@@ -27,7 +27,7 @@ SSO_ERROR_KEY = "sso_error"
 # The cookie that carries a browser's session token (set by trainer.webapp.server).
 SESSION_COOKIE = "trainer_session"
 # A one-time code the next run hands to /auth/session (the page itself cannot set a cookie).
-HANDOFF_KEY = "sign_in_handoff"
+HANDOFF_KEY = "sign_in_handoff"  # True until the next run has handed the code to the browser
 GRANT_KEY = "sign_in_code"  # the code this tab signed in with: it follows that session
 SIGN_OUT_KEY = "sign_out_pending"
 PAGE_KEY = "current_page"  # the url path of the page this run shows (app.py sets it)
@@ -143,16 +143,15 @@ def start_session(actor: Actor) -> None:
     st.session_state[ACTOR_KEY] = actor
     code = web_sessions.grant_sign_in(actor)
     st.session_state[GRANT_KEY] = code
-    st.session_state[HANDOFF_KEY] = code
+    st.session_state[HANDOFF_KEY] = True
 
 
 def persist_sign_in() -> None:
     """app.py, every run: hand a fresh sign-in's code to /auth/session, which sets the
     session cookie, or ask it to drop the cookie after a sign-out. Streamlit pages cannot
     set cookies (they talk over a websocket); a same-origin request from the page can."""
-    code = st.session_state.pop(HANDOFF_KEY, None)
-    if code is not None:
-        _post_from_browser("/auth/session", {"code": code})
+    if st.session_state.pop(HANDOFF_KEY, False):
+        _post_from_browser("/auth/session", {"code": st.session_state[GRANT_KEY]})
     if st.session_state.pop(SIGN_OUT_KEY, None):
         _post_from_browser("/auth/sign-out", {})
 
