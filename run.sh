@@ -37,8 +37,9 @@ apt_install() {
 install_system_packages() {
   # espeak-ng: caller voices (pyttsx3) and test speech; sox: audio checks in tests;
   # ffmpeg: command-line decoding fallback; libsndfile1: soundfile;
-  # fonts-dejavu-core: a Unicode font for the PDF candidate reports (any script in a name).
-  apt_install espeak-ng libespeak-ng1 sox libsndfile1 ffmpeg fonts-dejavu-core
+  # fonts-dejavu-core: a Unicode font for the PDF candidate reports (any script in a name);
+  # redis-server: the scoring queue's broker (the app starts its own, trainer.jobs).
+  apt_install espeak-ng libespeak-ng1 sox libsndfile1 ffmpeg fonts-dejavu-core redis-server
   command -v java >/dev/null || apt_install openjdk-17-jre-headless
   command -v mvn >/dev/null || apt_install maven
 }

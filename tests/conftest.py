@@ -30,6 +30,9 @@ def pytest_configure(config):
     # accounts the tests make do not each cost a real password hash (the commands the tests
     # run inherit it; tests/test_accounts.py checks the default profile).
     os.environ.setdefault("TRAINER_PASSWORD_HASH_PROFILE", "test")
+    # Pages run in this process (AppTest) score inline; the app in the browser and
+    # tests/test_jobs.py run the real queue: Redis and worker processes.
+    os.environ.setdefault("TRAINER_SCORING", "inline")
     get_settings.cache_clear()
 
 
@@ -287,6 +290,7 @@ def app_server(tmp_path_factory):
         "TRAINER_WHISPER_MODEL": resolve_whisper_model(),
         "TRAINER_OPEN_PRACTICE": "true",
         "TRAINER_STORAGE_DIR": str(folder),
+        "TRAINER_SCORING": "queue",  # the one-machine default: Redis and a worker, started by the app
     }
     server = StreamlitServer(folder, env=env).start()
     yield server

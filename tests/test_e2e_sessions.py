@@ -211,11 +211,18 @@ def test_open_practice_keeps_the_chosen_profile_across_a_refresh(app_server, ope
     assert not blocked
 
 
-def test_the_server_loads_the_speech_model_and_starts_the_grammar_server_when_it_starts(app_server):
-    """Not in the first person's answer (it took 23 s there): the server's warm-up does it,
-    beside its start. Polls the server's log for the warm-up's lines (as StreamlitServer
-    polls its health), for at most five minutes."""
-    wanted = ("warm-up: content ready", "warm-up: speech model ready", "warm-up: grammar server ready")
+def test_the_server_starts_its_scoring_worker_with_the_speech_model_and_the_grammar_server(app_server):
+    """Not in the first person's answer (it took 23 s there): the server starts the scoring
+    queue and its worker, which loads the speech model and starts the grammar server
+    before its first job. Polls the server's log (the worker writes there too) for their
+    lines (as StreamlitServer polls its health), for at most five minutes."""
+    wanted = (
+        "warm-up: content ready",
+        "scoring queue ready: 1 worker process(es)",
+        "worker warm-up: speech model ready",
+        "worker warm-up: grammar server ready",
+        "worker ready",
+    )
     deadline = time.monotonic() + 300
     text = ""
     while time.monotonic() < deadline:

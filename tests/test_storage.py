@@ -213,13 +213,31 @@ def test_an_error_while_scoring_leaves_a_failed_attempt_that_can_be_rescored(dat
     assert records.get_attempt(applicant, attempt_id).summary.status_reason is None
 
 
-def test_a_missing_recording_fails_with_the_reason(database, sample_reports):
+def test_a_missing_recording_fails_with_the_reason(database, sample_reports, monkeypatch):
     task_id, path, _ = sample_reports["listening"]
     applicant = dataworld.applicant("Maria")
+    monkeypatch.setenv("TRAINER_RECORDINGS_STORE", "folder")
+    get_settings.cache_clear()
     attempt_id = records.save_attempt(applicant, task_id, recording=path)
     records.get_attempt(applicant, attempt_id).recording_path.unlink()
     outcome = records.score_attempt(attempt_id)
     assert outcome.status == AttemptStatus.FAILED and "RecordingMissing" in outcome.reason
+
+
+def test_a_worker_without_the_file_reads_the_recording_from_the_database(database, sample_reports, monkeypatch):
+    """With recordings in the database (the default on PostgreSQL), a machine that lacks
+    the file (a worker elsewhere) scores the answer from the stored bytes."""
+    task_id, path, _ = sample_reports["listening"]
+    applicant = dataworld.applicant("Maria")
+    monkeypatch.setenv("TRAINER_RECORDINGS_STORE", "database")
+    get_settings.cache_clear()
+    attempt_id = records.save_attempt(applicant, task_id, recording=path)
+    stored = records.get_attempt(applicant, attempt_id).recording_path
+    original = stored.read_bytes()
+    stored.unlink()
+    outcome = records.score_attempt(attempt_id)
+    assert outcome.status == AttemptStatus.SCORED, outcome
+    assert stored.read_bytes() == original
 
 
 def test_an_unusable_recording_is_kept_and_marked_unscorable(database, spoken):

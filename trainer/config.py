@@ -89,6 +89,25 @@ class Settings(BaseSettings):
     # Load the speech model and start the grammar server when the web server starts, so the
     # first answer does not wait for them.
     warm_up_on_start: bool = True
+    # Scoring: "queue" hands each saved answer to worker processes through a message broker
+    # (trainer.jobs); "inline" scores it in the web process that saved it (the old path,
+    # for a quick look without workers and for page tests).
+    scoring: str = "queue"
+    # The broker's URL (redis://host:6379/0). Empty: the app starts its own Redis in
+    # storage_dir, reachable by this machine only (the one-machine default).
+    broker_url: str = ""
+    # Worker processes the web server starts on its own machine (0 on a web-only machine,
+    # when `trainer worker` runs elsewhere); threads per worker, 0: one per core.
+    embedded_workers: int = 1
+    worker_threads: int = 0
+    # Tries per answer before it is "scoring failed" (a killed worker counts as a try).
+    scoring_tries: int = 3
+    # A job whose worker sent no heartbeat for this long goes back to the queue.
+    job_visibility_seconds: float = 30.0
+    # Where recordings live: "folder" (storage_dir/recordings, one machine), "database"
+    # (also in the database, so workers on other machines can read them), "auto": the
+    # database when it is not SQLite.
+    recordings_store: str = "auto"
 
     @classmethod
     def settings_customise_sources(

@@ -7,7 +7,7 @@ import streamlit as st
 from trainer.content import get_bank
 from trainer.data import AttemptStatus, records
 from trainer.webapp.feedback import show_feedback
-from trainer.webapp.recording import score_with_status, show_task
+from trainer.webapp.recording import show_task, submit_for_scoring, wait_for_report
 from trainer.webapp.session import require_actor, show_error
 from trainer.webapp.text import attempt_title, status_of
 
@@ -92,10 +92,14 @@ def main() -> None:
     elif detail.reference_text:
         with st.expander("The text you read"):
             st.write(detail.reference_text)
+    state = records.queue_state(summary.id)
+    if state.status == AttemptStatus.SCORING or state.place is not None:
+        wait_for_report(summary.id)
+        return
     if summary.status in (AttemptStatus.RECORDED, AttemptStatus.FAILED) and summary.user_id == actor.user_id:
         if st.button("Score it now", type="primary"):
-            outcome = score_with_status(summary.id, spoken=detail.answer_text is None)
-            if outcome.status == AttemptStatus.SCORED:
+            outcome = submit_for_scoring(summary.id, spoken=detail.answer_text is None)
+            if outcome is None or outcome.status == AttemptStatus.SCORED:
                 st.rerun()
     try:
         earlier, same_task = earlier_attempts(actor, summary)

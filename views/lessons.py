@@ -5,7 +5,7 @@ import streamlit as st
 
 from trainer.content import get_bank
 from trainer.data import AttemptStatus, records
-from trainer.webapp.recording import score_with_status
+from trainer.webapp.recording import submit_for_scoring, wait_for_report
 from trainer.webapp.report_view import show_scores, show_transcript
 from trainer.webapp.resources import play
 from trainer.webapp.session import require_actor, show_error
@@ -79,7 +79,7 @@ def spoken_item(actor, key: str, item) -> None:
         except Exception as error:  # noqa: BLE001 - unreadable (AudioError), storage: said kindly
             show_error(error)
             return
-        score_with_status(attempt_id)
+        submit_for_scoring(attempt_id)
         st.session_state[f"{key}-attempt"] = attempt_id
     attempt_id = st.session_state.get(f"{key}-attempt")
     if attempt_id is None:
@@ -92,6 +92,10 @@ def spoken_item(actor, key: str, item) -> None:
     if detail.summary.status == AttemptStatus.SCORED and detail.report is not None:
         show_scores(detail.report, detail.dimensions)
         show_transcript(detail.report)
+    elif detail.summary.status in (AttemptStatus.RECORDED, AttemptStatus.SCORING):
+        wait_for_report(attempt_id)
+    elif detail.summary.status_reason:
+        st.warning(detail.summary.status_reason)
     st.page_link(
         "views/feedback.py", label="Full feedback on this reading", icon="📝", query_params={"attempt": str(attempt_id)}
     )

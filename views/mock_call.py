@@ -7,7 +7,7 @@ import streamlit as st
 from trainer.content import get_bank
 from trainer.data import AttemptStatus, CallStatus, records
 from trainer.scoring.stages import skipped_turns_rules, turn_list
-from trainer.webapp.recording import countdown, score_with_status
+from trainer.webapp.recording import countdown, submit_for_scoring
 from trainer.webapp.resources import play
 from trainer.webapp.session import require_actor, show_error
 from trainer.webapp.text import escape_markdown
@@ -114,8 +114,8 @@ def finish(actor, call) -> None:
         show_error(error)
         return
     st.session_state.pop(CALL, None)
-    outcome = score_with_status(whole_id, label="Scoring the whole call...")
-    if outcome.status == AttemptStatus.SCORED:
+    outcome = submit_for_scoring(whole_id, label="Scoring the whole call...")
+    if outcome is None or outcome.status == AttemptStatus.SCORED:
         st.switch_page("views/feedback.py", query_params={"attempt": str(whole_id)})
     st.page_link("views/feedback.py", label="See this call", icon="📝", query_params={"attempt": str(whole_id)})
 

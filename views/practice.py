@@ -1,11 +1,11 @@
 """Practice: any task from the bank, answered by voice (recorded or uploaded) or, for chat
-replies, typed; saved, scored stage by stage, then shown on the Feedback page."""
+replies, typed; saved and queued for scoring, then followed on the Feedback page."""
 
 import streamlit as st
 
 from trainer.content import TASK_TYPE_NAMES, get_bank
 from trainer.data import AttemptStatus, answer_limit, records
-from trainer.webapp.recording import countdown, score_with_status, show_task, upload_recording
+from trainer.webapp.recording import countdown, show_task, submit_for_scoring, upload_recording
 from trainer.webapp.session import require_actor, show_error
 from trainer.webapp.text import task_label
 
@@ -17,8 +17,8 @@ def submit(actor, task, *, recording=None, text=None) -> None:
     except Exception as error:  # noqa: BLE001 - AudioError (too long...), ValueError (too many words...), storage: said kindly
         show_error(error)
         return
-    outcome = score_with_status(attempt_id, spoken=recording is not None)
-    if outcome.status == AttemptStatus.SCORED:
+    outcome = submit_for_scoring(attempt_id, spoken=recording is not None)
+    if outcome is None or outcome.status == AttemptStatus.SCORED:  # queued: Feedback shows its progress
         st.switch_page("views/feedback.py", query_params={"attempt": str(attempt_id)})
     st.page_link("views/feedback.py", label="See this answer", icon="📝", query_params={"attempt": str(attempt_id)})
 

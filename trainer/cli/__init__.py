@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "trainer.cli.db",
     "trainer.cli.users",
     "trainer.cli.rescore",
+    "trainer.cli.worker",
 ]
 
 

@@ -15,6 +15,9 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--unfinished", action="store_true", help="every attempt that is recorded, still 'scoring' or failed"
     )
+    parser.add_argument(
+        "--here", action="store_true", help="score in this process, not on the workers (the default without a queue)"
+    )
     parser.set_defaults(handler=_cli_rescore)
 
 
@@ -23,6 +26,8 @@ def _cli_rescore(args) -> int:
     if not ids:
         print("nothing to rescore: give attempt ids or --unfinished", file=sys.stderr)
         return 2
+    if not args.here and _queue_reachable():
+        return _queue(ids)
     worst = 0
     for attempt_id in ids:
         try:
@@ -41,4 +46,31 @@ def _cli_rescore(args) -> int:
         print(line)
         if outcome.status == AttemptStatus.FAILED:
             worst = max(worst, 1)
+    return worst
+
+
+def _queue_reachable() -> bool:
+    from trainer.config import get_settings
+    from trainer.jobs import broker_url
+
+    return get_settings().scoring == "queue" and bool(broker_url())
+
+
+def _queue(ids: list[int]) -> int:
+    """Hand the attempts to the workers; a broker that does not answer: score them here."""
+    from trainer.jobs import QueueUnavailable, submit
+
+    worst = 0
+    for attempt_id in ids:
+        try:
+            queued = submit(attempt_id)
+        except NotFound as error:
+            print(f"attempt {attempt_id}: {error}", file=sys.stderr)
+            worst = max(worst, 2)
+            continue
+        except QueueUnavailable as error:
+            print(f"attempt {attempt_id}: not queued ({error}); run with --here to score it in this process")
+            worst = max(worst, 1)
+            continue
+        print(f"attempt {attempt_id}: {'queued for the workers' if queued else 'nothing to score'}")
     return worst

@@ -5,21 +5,31 @@
     outcome = score_attempt(attempt_id, progress=status.write)                # ScoreOutcome (no scores)
     detail = get_attempt(actor, attempt_id)                                   # AttemptDetail, checked
 
-A recording is written to ``storage_dir/recordings/`` and its attempt row committed before
-scoring starts, so a crash during scoring loses nothing: the attempt stays ``scoring`` (or
-``failed`` with the reason) and ``trainer rescore ATTEMPT_ID`` scores it again.
+A recording is written to ``storage_dir/recordings/`` (and, for workers on other machines,
+the database) and its attempt row committed before scoring starts, so a crash during
+scoring loses nothing: the attempt stays ``scoring`` (or ``failed`` with the reason) and
+``trainer rescore ATTEMPT_ID`` scores it again.
+
+Workers (trainer.jobs) score in steps: ``queue_attempt`` (a new job token), ``claim_attempt``
+(one more try), ``note_stage``, ``run_job``, then ``record_report`` with the token or
+``release_attempt``. Only the run holding the current token stores a report, so a job
+delivered twice (a worker killed mid-job) still ends with exactly one.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from trainer.config import get_settings
 from trainer.content import get_bank
 from trainer.data.access import (
     AccessDenied,
@@ -43,7 +53,7 @@ from trainer.data.attempt_views import (
     ScoreOutcome,
 )
 from trainer.data.interviews import visible_invitation
-from trainer.data.recordings import RecordingSource, prepare_answer
+from trainer.data.recordings import RecordingSource, fetch_recording, prepare_answer
 from trainer.data.storage import (
     Attempt,
     AttemptKind,
@@ -122,7 +132,13 @@ def save_attempt(
 
 
 @dataclass(frozen=True)
-class _Job:
+class ScoringJob:
+    """What a worker needs to score an attempt: nothing in it lives only on the web machine
+    (the recording is fetched from the database when this machine lacks it)."""
+
+    attempt_id: int
+    token: str
+    try_number: int
     task_id: str | None
     recording_file: str | None
     answer_text: str | None
@@ -130,53 +146,209 @@ class _Job:
     answered_turns: tuple[int, ...] | None = None  # a whole mock call: the turns it joined
 
 
-def score_attempt(attempt_id: int, progress: Progress | None = None) -> ScoreOutcome:
-    """Score a saved attempt (again) with trainer.scoring and store the report.
+@dataclass(frozen=True)
+class QueueState:
+    """Where an answer is on its way to a report, for the page that waits for it."""
 
-    The attempt is marked ``scoring`` (committed) first. An error while scoring leaves it
-    ``failed`` with the error as the reason; a process that dies leaves it ``scoring``.
-    Either way the recording and row are kept, and this function (or ``trainer rescore``)
-    can run again. Returns the outcome without scores: read those with ``get_attempt``."""
+    attempt_id: int
+    status: AttemptStatus
+    place: int | None  # waiting for a worker: 1 is next; None once a worker has it
+    stage: str | None  # the scoring stage a worker has reached ("transcribing", ...)
+    tries: int
+    reason: str | None  # why the last try failed, or why the answer cannot be scored
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (AttemptStatus.SCORED, AttemptStatus.UNSCORABLE, AttemptStatus.FAILED)
+
+
+def queue_attempt(attempt_id: int) -> str | None:
+    """Mark a saved attempt as waiting to be scored, with a new job token (an earlier job
+    for it can then no longer store a report). Returns the token to send with the job, or
+    None when there is nothing to score (an interview item left unanswered)."""
     with transaction() as session:
         attempt = session.get(Attempt, attempt_id)
         if attempt is None:
             raise NotFound(f"There is no attempt {attempt_id}.")
-        if attempt.recording_file is None and attempt.answer_text is None:  # an interview item left unanswered
-            return ScoreOutcome(attempt_id, attempt.status, attempt.status_reason, attempt.status_code)
-        attempt.status = AttemptStatus.SCORING
-        attempt.scoring_started_at = utcnow()
-        job = _Job(
+        if attempt.recording_file is None and attempt.answer_text is None:
+            return None
+        attempt.job_token = uuid.uuid4().hex
+        attempt.status = AttemptStatus.RECORDED
+        attempt.queued_at = utcnow()
+        attempt.scoring_stage = None
+        attempt.scoring_tries = 0
+        attempt.status_code = attempt.status_reason = None
+        return attempt.job_token
+
+
+def _rows(result) -> int:
+    """Rows an UPDATE changed (SQLAlchemy's CursorResult.rowcount)."""
+    return int(result.rowcount)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def claim_attempt(attempt_id: int, token: str) -> ScoringJob | None:
+    """Take the job ``token`` for ``attempt_id`` (status ``scoring``, one more try). None when
+    the token is no longer current (the report is stored, or a newer job replaced it) or
+    the attempt has had every try (``scoring_tries``): it then ends ``failed``."""
+    stale_before = utcnow() - timedelta(seconds=get_settings().job_visibility_seconds)
+    with transaction() as session:
+        taken = session.execute(
+            update(Attempt)
+            .where(
+                Attempt.id == attempt_id,
+                Attempt.job_token == token,
+                # not while another run of this job is alive (a resent duplicate)
+                or_(Attempt.status != AttemptStatus.SCORING, Attempt.scoring_started_at < stale_before),
+            )
+            .values(
+                status=AttemptStatus.SCORING,
+                scored_by=worker_name(),
+                scoring_tries=Attempt.scoring_tries + 1,
+                scoring_started_at=utcnow(),
+                scoring_stage="starting",
+            )
+        )
+        if _rows(taken) != 1:
+            return None
+        attempt = session.get_one(Attempt, attempt_id)
+        session.refresh(attempt)
+        tries = get_settings().scoring_tries
+        if attempt.scoring_tries > tries:
+            _end_failed(attempt, f"scoring stopped {tries} times before it finished (a worker was stopped or crashed)")
+            return None
+        return ScoringJob(
+            attempt.id,
+            token,
+            attempt.scoring_tries,
             attempt.task_id,
             attempt.recording_file,
             attempt.answer_text,
             attempt.reference_text,
             _answered_turns(session, attempt),
         )
-    try:
-        report = _run_scoring(job, progress)
-    except Exception as error:  # any failure: keep the attempt, say why, let it be re-scored
-        log.exception("scoring attempt %s failed", attempt_id)
-        reason = f"{type(error).__name__}: {error}"
-        with transaction() as session:
-            attempt = session.get(Attempt, attempt_id)
-            attempt.status = AttemptStatus.FAILED
-            attempt.status_code = "scoring_error"
+
+
+def note_stage(attempt_id: int, token: str, stage: str) -> None:
+    """Record the scoring stage a worker has reached, for the waiting page."""
+    with transaction() as session:
+        session.execute(
+            update(Attempt).where(Attempt.id == attempt_id, Attempt.job_token == token).values(scoring_stage=stage)
+        )
+
+
+def release_attempt(attempt_id: int, token: str, reason: str, final: bool) -> ScoreOutcome:
+    """A try failed with ``reason``: back in the queue to be tried again, or (``final``)
+    ``failed`` with the reason, to be rescored by hand."""
+    with transaction() as session:
+        attempt = session.get(Attempt, attempt_id)
+        if attempt is None or attempt.job_token != token:
+            status = attempt.status if attempt is not None else AttemptStatus.FAILED
+            return ScoreOutcome(attempt_id, status)
+        if final:
+            _end_failed(attempt, reason)
+        else:
+            attempt.status = AttemptStatus.RECORDED
+            attempt.scoring_stage = "waiting to try again"
             attempt.status_reason = reason
-        return ScoreOutcome(attempt_id, AttemptStatus.FAILED, reason, "scoring_error")
-    return record_report(attempt_id, report)
+        return ScoreOutcome(attempt_id, attempt.status, attempt.status_reason, attempt.status_code)
 
 
-def _run_scoring(job: _Job, progress: Progress | None):
+def _end_failed(attempt: Attempt, reason: str) -> None:
+    attempt.status = AttemptStatus.FAILED
+    attempt.status_code = "scoring_error"
+    attempt.status_reason = reason
+    attempt.scoring_stage = None
+    attempt.job_token = None
 
+
+def queue_state(attempt_id: int) -> QueueState:
+    """The attempt's status, its place among the answers waiting for a worker, and the stage
+    its worker has reached."""
+    with transaction() as session:
+        attempt = session.get(Attempt, attempt_id)
+        if attempt is None:
+            raise NotFound(f"There is no attempt {attempt_id}.")
+        place = None
+        if attempt.status == AttemptStatus.RECORDED and attempt.queued_at is not None:
+            ahead = session.scalar(
+                select(func.count())
+                .select_from(Attempt)
+                .where(
+                    Attempt.status == AttemptStatus.RECORDED,
+                    Attempt.job_token.is_not(None),
+                    Attempt.queued_at < attempt.queued_at,
+                )
+            )
+            place = int(ahead or 0) + 1
+        return QueueState(
+            attempt.id,
+            attempt.status,
+            place,
+            attempt.scoring_stage,
+            attempt.scoring_tries,
+            attempt.status_reason,
+        )
+
+
+def waiting_attempt_ids() -> list[int]:
+    """Attempts queued or being scored, oldest first: a worker that starts sends their jobs
+    again, in case the broker lost them (a job already done is skipped by its token)."""
+    with transaction() as session:
+        return list(
+            session.scalars(
+                select(Attempt.id)
+                .where(
+                    Attempt.job_token.is_not(None),
+                    Attempt.status.in_([AttemptStatus.RECORDED, AttemptStatus.SCORING]),
+                )
+                .order_by(Attempt.queued_at)
+            )
+        )
+
+
+def current_token(attempt_id: int) -> str | None:
+    with transaction() as session:
+        return session.scalar(select(Attempt.job_token).where(Attempt.id == attempt_id))
+
+
+def run_job(job: ScoringJob, progress: Progress | None = None) -> Report:
+    """Score what a claimed job holds (no database writes)."""
     task = get_bank().get_task(job.task_id) if job.task_id else None
     if job.answer_text is not None:
         return score_text(job.answer_text, task, progress=progress)
-    path = recording_path(job.recording_file) if job.recording_file else None
-    if path is None or not path.is_file():
-        raise RecordingMissing(f"the recording {job.recording_file} is not in {storage_root()}")
+    path = fetch_recording(job.recording_file) if job.recording_file else None
+    if path is None:
+        raise RecordingMissing(f"the recording {job.recording_file} is not in {storage_root()} nor in the database")
     return score_file(
         path, task, reference_text=job.reference_text, progress=progress, answered_turns=job.answered_turns
     )
+
+
+def score_attempt(attempt_id: int, progress: Progress | None = None) -> ScoreOutcome:
+    """Score a saved attempt (again) here and now, in this process, and store the report:
+    the inline path (``scoring = "inline"``, ``trainer rescore --here``); workers do the same
+    steps one by one (trainer.jobs).
+
+    The attempt is marked ``scoring`` (committed) first. An error while scoring leaves it
+    ``failed`` with the error as the reason; a process that dies leaves it ``scoring``.
+    Either way the recording and row are kept, and it can be scored again. Returns the
+    outcome without scores: read those with ``get_attempt``."""
+    token = queue_attempt(attempt_id)
+    job = claim_attempt(attempt_id, token) if token is not None else None
+    if token is None or job is None:
+        state = queue_state(attempt_id)
+        return ScoreOutcome(attempt_id, state.status, state.reason)
+    try:
+        report = run_job(job, progress)
+    except Exception as error:  # any failure: keep the attempt, say why, let it be re-scored
+        log.exception("scoring attempt %s failed", attempt_id)
+        return release_attempt(attempt_id, token, f"{type(error).__name__}: {error}", final=True)
+    stored = record_report(attempt_id, report, token=token)
+    return stored if stored is not None else ScoreOutcome(attempt_id, queue_state(attempt_id).status)
 
 
 def _answered_turns(session: Session, attempt: Attempt) -> tuple[int, ...] | None:
@@ -211,14 +383,27 @@ def _score_snapshot(session: Session, attempt: Attempt) -> dict:
     }
 
 
-def record_report(attempt_id: int, report: Report) -> ScoreOutcome:
+def record_report(attempt_id: int, report: Report, token: str | None = None) -> ScoreOutcome | None:
     """Store a ``scoring.Report`` as the attempt's result: the report JSON, overall score
-    and level, one row per dimension. Replacing an earlier result is audited."""
+    and level, one row per dimension. Replacing an earlier result is audited.
+
+    With the job's ``token``, only while that token is current, and it is used up in the
+    same transaction: of two runs of one job, the second stores nothing and gets None."""
     with transaction() as session:
+        if token is not None:
+            taken = session.execute(
+                update(Attempt).where(Attempt.id == attempt_id, Attempt.job_token == token).values(job_token=None)
+            )
+            if _rows(taken) != 1:
+                return None
         attempt = session.get(Attempt, attempt_id)
         if attempt is None:
             raise NotFound(f"There is no attempt {attempt_id}.")
         previous = _score_snapshot(session, attempt) if attempt.scored_at is not None else None
+        if token is not None:
+            session.refresh(attempt)
+        attempt.job_token = None
+        attempt.scoring_stage = None
         attempt.report = report.to_dict()
         attempt.engine_version = report.engine_version
         attempt.scored_at = utcnow()

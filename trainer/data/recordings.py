@@ -24,8 +24,11 @@ from trainer.data.storage import (
     Attempt,
     AttemptKind,
     AttemptStatus,
+    RecordingBlob,
+    database_url,
     recording_path,
     storage_root,
+    transaction,
     utcnow,
 )
 from trainer.speech.audio import AudioTooLongError, NotAudioFileError, _read_bytes, load_audio
@@ -89,6 +92,11 @@ class PreparedAnswer:
     def discard(self) -> None:
         if self.recording_file:
             recording_path(self.recording_file).unlink(missing_ok=True)
+            if recordings_in_database():
+                with transaction() as session:
+                    blob = session.get(RecordingBlob, self.recording_file)
+                    if blob is not None:
+                        session.delete(blob)
 
     def attempt(self, user_id: int, kind: AttemptKind, **links) -> Attempt:
         return Attempt(
@@ -175,7 +183,42 @@ def write_recording(data: bytes, user_id: int, filename: str | None = None) -> s
         handle.flush()
         os.fsync(handle.fileno())
     partial.replace(target)
+    if recordings_in_database():
+        with transaction() as session:
+            session.add(RecordingBlob(name=relative, content=data, created_at=now))
     return relative
+
+
+def recordings_in_database() -> bool:
+    """Whether recordings are also kept in the database (``recordings_store``), so that a
+    worker on another machine can read them."""
+    store = get_settings().recordings_store
+    if store == "auto":
+        return not database_url().startswith("sqlite")
+    if store not in ("folder", "database"):
+        raise ValueError(f'recordings_store is "folder", "database" or "auto", not {store!r}')
+    return store == "database"
+
+
+def fetch_recording(relative: str) -> Path | None:
+    """The local path of a stored recording: the file in storage_dir if this machine has it,
+    else a copy written there from the database (a worker on another machine); None when
+    neither holds it."""
+    path = recording_path(relative)
+    if path.is_file():
+        return path
+    if not recordings_in_database():
+        return None
+    with transaction() as session:
+        blob = session.get(RecordingBlob, relative)
+        content = None if blob is None else bytes(blob.content)
+    if content is None:
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.{os.getpid()}.part")
+    partial.write_bytes(content)
+    partial.replace(path)
+    return path
 
 
 def prepare_answer(

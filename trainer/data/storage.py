@@ -35,6 +35,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -80,7 +81,7 @@ class AttemptKind(enum.StrEnum):
 
 
 class AttemptStatus(enum.StrEnum):
-    RECORDED = "recorded"  # saved, not scored yet (or scoring never started)
+    RECORDED = "recorded"  # saved, not scored yet; with queued_at set: waiting for a worker
     SCORING = "scoring"  # scoring started; stays here if the process died: rescore it
     SCORED = "scored"
     FAILED = "failed"  # scoring raised an error; status_reason says which; rescore it
@@ -264,6 +265,14 @@ class Attempt(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     scoring_started_at: Mapped[datetime | None]
     scored_at: Mapped[datetime | None]
+    # The scoring job (trainer.jobs): when it was queued, the stage a worker has reached,
+    # how many tries it has had, and its token (only the run holding the current token may
+    # store a report, so a job delivered twice still ends with one report).
+    queued_at: Mapped[datetime | None]
+    scoring_stage: Mapped[str | None] = mapped_column(String(40))
+    scoring_tries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    job_token: Mapped[str | None] = mapped_column(String(36))
+    scored_by: Mapped[str | None] = mapped_column(String(100))  # the worker of the last try: host:pid
     reviewed_at: Mapped[datetime | None]
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
@@ -359,6 +368,17 @@ class SignInGrant(Base):
     used_at: Mapped[datetime | None]
     # the session it was exchanged for: the tab that signed in follows that session's end
     session_id: Mapped[int | None] = mapped_column(ForeignKey("web_sessions.id", ondelete="CASCADE"))
+
+
+class RecordingBlob(Base):
+    """A recording's bytes, for workers on other machines (``recordings_store``); the file
+    in storage_dir/recordings is the same bytes under the same name."""
+
+    __tablename__ = "recording_blobs"
+
+    name: Mapped[str] = mapped_column(String(500), primary_key=True)  # Attempt.recording_file
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 def audit(

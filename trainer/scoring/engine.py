@@ -211,6 +211,7 @@ def _measure(context: ScoringContext, report: Report, progress: Progress | None)
             report.unavailable[dimension] = why
         context.measured.update(result.measured)
         report.warnings += result.warnings
+        report.services_down += result.services_down
     return context.measured
 
 

@@ -77,6 +77,8 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     stage_seconds: dict[str, float] = field(default_factory=dict)
     engine_version: str = ENGINE_VERSION
+    # services that did not answer while scoring ("grammar checker"): a later try may do better
+    services_down: list[str] = field(default_factory=list)
 
     def grammar_errors(self) -> list[GrammarError]:
         """The grammar errors found in the answer (none when grammar was not scored)."""
@@ -108,6 +110,8 @@ class Report:
             "stage_seconds": self.stage_seconds,
             "engine_version": self.engine_version,
         }
+        if self.services_down:
+            data["services_down"] = self.services_down
         return json.loads(json.dumps(data, default=_jsonable))
 
     @classmethod
@@ -136,6 +140,7 @@ class Report:
             warnings=list(data.get("warnings") or []),
             stage_seconds=dict(data.get("stage_seconds") or {}),
             engine_version=data.get("engine_version", ENGINE_VERSION),
+            services_down=list(data.get("services_down") or []),
         )
 
 

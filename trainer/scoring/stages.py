@@ -122,6 +122,8 @@ class StageResult:
     measured: dict[str, Measurement] = field(default_factory=dict)  # new or refined, by dimension
     unavailable: dict[str, str] = field(default_factory=dict)  # dimension -> why it is not scored
     warnings: list[str] = field(default_factory=list)  # for the report
+    # services that did not answer (worth another try later): "grammar checker"
+    services_down: list[str] = field(default_factory=list)
 
 
 def _one(dimension: str, features: dict[str, float], details: dict) -> StageResult:
@@ -171,7 +173,7 @@ class GrammarStage:
         try:
             checked = grammar.check_grammar(context.text)
         except grammar.GrammarUnavailable as error:
-            return StageResult(unavailable={"grammar": str(error)})
+            return StageResult(unavailable={"grammar": str(error)}, services_down=["grammar checker"])
         scope = grammar_range.measure_range(context.text)
         return _one(
             "grammar",

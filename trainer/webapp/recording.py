@@ -1,19 +1,24 @@
 """Answering a task: what the applicant reads and hears first, the clock for preparation
-and answer time, the file types an upload may have, and scoring a saved answer with each
-stage shown. The rules an answer must meet (its length, the words of a reply) are the data
+and answer time, the file types an upload may have, and handing a saved answer to the
+scoring workers, with its place in the queue and then its stage shown until the report is in. The rules an answer must meet (its length, the words of a reply) are the data
 layer's (trainer.data.recordings); pages show its refusals with ``session.show_error``.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 
 import streamlit as st
 
+from trainer import jobs
+from trainer.config import get_settings
 from trainer.content import get_bank
 from trainer.data import AUDIO_EXTENSIONS, AttemptStatus, check_upload_name, records, upload_limit_megabytes
 from trainer.speech.audio import AudioError
 from trainer.webapp.resources import play, warm_grammar, warm_recogniser
+
+log = logging.getLogger(__name__)
 
 AUDIO_TYPES = list(AUDIO_EXTENSIONS)  # what an upload may be: what the data layer keeps
 # What the scoring engine reports it is doing (scoring.score's progress), said for people.
@@ -178,3 +183,46 @@ def score_with_status(attempt_id: int, spoken: bool = True, label: str = "Scorin
     elif outcome.status != AttemptStatus.SCORED:
         st.warning(outcome.message)
     return outcome
+
+
+def submit_for_scoring(attempt_id: int, spoken: bool = True, label: str = "Scoring your answer..."):
+    """Hand a saved answer to the scoring workers and return None at once (the page then
+    waits with ``wait_for_report``). With ``scoring = "inline"``, or when the queue does
+    not answer, score it here with each stage shown, and return the ScoreOutcome."""
+    if get_settings().scoring == "queue":
+        try:
+            jobs.submit(attempt_id)
+            return None
+        except jobs.QueueUnavailable as error:
+            log.warning("scoring attempt %s here: %s", attempt_id, error)
+            st.info("The scoring queue is not running, so your answer is scored here. It is saved either way.")
+    return score_with_status(attempt_id, spoken=spoken, label=label)
+
+
+def waiting_text(state: records.QueueState) -> str:
+    """What a person waiting for a report is told: their place in the queue, then the stage."""
+    if state.place is not None:
+        if state.stage == "waiting to try again":
+            return "The last try to score your answer did not finish; it is tried again shortly. Your answer is saved."
+        ahead = state.place - 1
+        if ahead == 0:
+            return "Your answer is next in the queue. Your feedback appears here by itself."
+        answers = "answer is" if ahead == 1 else "answers are"
+        return f"Your answer is number {state.place} in the queue ({ahead} {answers} ahead of it). Your feedback appears here by itself."
+    if state.status == AttemptStatus.SCORING:
+        return STAGE_TEXT.get(state.stage or "", "Scoring your answer") + "..."
+    return "Your answer is saved and waiting to be scored."
+
+
+def wait_for_report(attempt_id: int, poll_seconds: float = 1.0) -> None:
+    """Show where the answer is (queue place, then scoring stage), refreshed every
+    ``poll_seconds``; when it is done, run the whole page again so it shows the result."""
+
+    @st.fragment(run_every=poll_seconds)
+    def progress() -> None:
+        state = records.queue_state(attempt_id)
+        if state.finished:
+            st.rerun()
+        st.status(waiting_text(state), state="running", expanded=False)  # left open: a spinner
+
+    progress()

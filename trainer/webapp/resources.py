@@ -5,16 +5,21 @@ voices (espeak-ng) played to the applicant.
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import streamlit as st
 
+from trainer import jobs
+from trainer.config import get_settings
 from trainer.data import records
 from trainer.features.grammar import GrammarUnavailable, server
 from trainer.speech.asr import get_whisper_model
 from trainer.speech.tts import SpeechSynthesisError, synthesize
 from trainer.webapp.session import friendly_message
 from trainer.webapp.text import escape_markdown
+
+log = logging.getLogger(__name__)
 
 
 @st.cache_resource(show_spinner="Loading the speech model (first time only)...")
@@ -46,9 +51,16 @@ def _scoring_pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="interview-scoring")
 
 
-def score_in_background(attempt_id: int) -> Future:
-    """Score a saved answer without making the candidate wait. The attempt is already
-    committed: if this process dies first, ``trainer rescore --unfinished`` scores it."""
+def score_in_background(attempt_id: int) -> Future | None:
+    """Score a saved answer without making the candidate wait: on the workers (the queue),
+    else in a thread of this process. The attempt is already committed: if it is lost on
+    the way, ``trainer rescore --unfinished`` scores it."""
+    if get_settings().scoring == "queue":
+        try:
+            jobs.submit(attempt_id)
+            return None
+        except jobs.QueueUnavailable as error:
+            log.warning("scoring attempt %s in this process: %s", attempt_id, error)
     return _scoring_pool().submit(records.score_attempt, attempt_id)
 
 

@@ -10,7 +10,7 @@ in trainer.data.web_sessions; the pages' side is trainer.webapp.session.
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from streamlit.logger import get_logger
 
+from trainer import jobs
 from trainer.config import get_settings
 from trainer.data import web_sessions
 from trainer.webapp.session import SESSION_COOKIE
@@ -85,14 +86,18 @@ ROUTES = [
 ]
 
 
-def warm_up() -> None:
-    """Load what scoring needs once, when the server starts, instead of in someone's
-    answer: the content, the speech model, the grammar server. Failures are logged; the
-    answer that needs the part then says what is missing, as before."""
+def warm_up(scoring_here: bool = True) -> None:
+    """Load what the pages need once, when the server starts, instead of in someone's
+    answer: the content and, when answers are scored in this process, the speech model and
+    the grammar server (workers load their own). Failures are logged; the answer that
+    needs the part then says what is missing, as before."""
     from trainer.content import get_bank
     from trainer.speech.asr import get_whisper_model
 
-    for name, load in (("content", get_bank), ("speech model", get_whisper_model), ("grammar server", _grammar)):
+    parts: list[tuple[str, Callable[[], object]]] = [("content", get_bank)]
+    if scoring_here:
+        parts += [("speech model", get_whisper_model), ("grammar server", _grammar)]
+    for name, load in parts:
         try:
             load()
             log.info("warm-up: %s ready", name)
@@ -106,8 +111,29 @@ def _grammar() -> None:
     server().ensure_running()
 
 
+def start_scoring() -> jobs.EmbeddedQueue | None:
+    """With the queue (``scoring = "queue"``): this machine's Redis, unless ``broker_url``
+    names one, and its ``embedded_workers``. None when answers are scored in the web process."""
+    if get_settings().scoring != "queue":
+        return None
+    try:
+        queue = jobs.start_embedded()
+    except jobs.QueueUnavailable as error:
+        log.error("scoring queue not started, answers are scored in the web process: %s", error)
+        return None
+    log.info("scoring queue ready: %s worker process(es)", len(queue.workers))
+    return queue
+
+
 @asynccontextmanager
 async def lifespan(app: Any) -> AsyncIterator[None]:
+    # Started from the event loop's own thread, which lives as long as the server: the
+    # kernel stops the children when the thread that started them ends (PR_SET_PDEATHSIG).
+    queue = start_scoring()
     if get_settings().warm_up_on_start:
-        threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
-    yield
+        threading.Thread(target=warm_up, args=(queue is None,), name="warm-up", daemon=True).start()
+    try:
+        yield
+    finally:
+        if queue is not None:
+            await run_in_threadpool(queue.stop)
