@@ -113,7 +113,7 @@ def status_of(summary) -> str:
     return {
         "scored": "scored",
         "unscorable": "not scorable",
-        "failed": "to be scored again",
+        "failed": "scoring failed",
         "recorded": "waiting",
         "scoring": "being scored",
     }.get(str(summary.status), str(summary.status))
