@@ -35,8 +35,11 @@ def main() -> None:
     )
     cols = st.columns(3)
     cols[0].metric("Overall", "-" if result.overall_score is None else f"{result.overall_score:.0f}/100")
-    cols[1].metric("Level", result.level or "-")
+    estimate = result.level_estimate
+    cols[1].metric("Level", estimate.text() if estimate else "-", help=estimate.sentence() if estimate else None)
     cols[2].metric("Result", report.verdict.lower())
+    if estimate is not None:
+        st.caption(escape_markdown(estimate.sentence()))
     st.caption(f"Pass bar: {escape_markdown(report.bar)}")
     if result.dimensions:
         st.dataframe(

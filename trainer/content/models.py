@@ -778,12 +778,33 @@ class LevelCut(_Model):
     job_suitability: Text
 
 
+class SessionRule(_Model):
+    """How sure a level is: the standard error of one answer's overall score (0-100) when
+    the answer has ``full_words`` words or more, growing as sqrt(full_words / words) for a
+    shorter one (counted from ``min_words``), combined over a session's answers as the error
+    of their mean; the range shown is the mean plus or minus ``z`` errors. ``source``: where
+    the figures come from."""
+
+    answer_error: float = Field(gt=0, le=50)
+    full_words: int = Field(gt=0)
+    min_words: int = Field(gt=0)
+    z: float = Field(gt=0, le=3)
+    source: Text
+
+    @model_validator(mode="after")
+    def _words(self) -> SessionRule:
+        if self.min_words > self.full_words:
+            raise _at("min_words", "must not be above full_words")
+        return self
+
+
 class Levels(_Model):
     id: Id
     kind: Literal["levels"]
     title: Text
     description: Text
     hiring_bar: CEFR = "B2"
+    session: SessionRule
     levels: list[LevelCut] = Field(min_length=6, max_length=6)
 
     @model_validator(mode="after")
