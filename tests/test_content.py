@@ -427,7 +427,7 @@ def test_content_check_names_file_and_field_on_broken_copy(tmp_path, capsys):
     _break(root / "scenarios" / "billing_refund.yaml", "value: m.reed@outlook.com", "value: marcus@example.com")
     _break(root / "tasks" / "repeat.yaml", "{id: task.repeat.001, level: A2", "{id: task.repeat.001, level: Z9")
     _break(root / "tasks" / "role_play.yaml", "scenario: scenario.order_tracking", "scenario: scenario.no_such_call")
-    _break(root / "rubrics" / "grammar.yaml", "grammar_errors_per_100_words: {max: 3}", "speech_rate_wpm: {max: 3}")
+    _break(root / "rubrics" / "grammar.yaml", "- feature: structure_variety", "- feature: speech_rate_wpm")
     (root / "broken.yaml").write_text("kind: lesson\nid: [unclosed\n", encoding="utf-8")
 
     code, out, _ = run_cli(["content", "check", "--root", str(root)], capsys)
@@ -441,7 +441,7 @@ def test_content_check_names_file_and_field_on_broken_copy(tmp_path, capsys):
     assert reported("scenarios/billing_refund.yaml", "facts[1].value"), out
     assert reported("tasks/repeat.yaml", "tasks[0].level"), out
     assert reported("tasks/role_play.yaml", "tasks[0].scenario"), out
-    assert reported("rubrics/grammar.yaml", "bands[1].thresholds.speech_rate_wpm"), out
+    assert reported("rubrics/grammar.yaml", "compensatory.components[1].feature"), out
     assert any(line.startswith("lessons/broken.yaml: not valid YAML") for line in lines), out
 
     with pytest.raises(ContentError) as excinfo:

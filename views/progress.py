@@ -105,6 +105,7 @@ def main() -> None:
         st.page_link("views/practice.py", label="Practise a task", icon="🎙️")
     else:
         estimate = current_level(levels, get_bank())
+        assert estimate is not None  # there are scored answers
         cols = st.columns(3)
         cols[0].metric(
             "Your level now",

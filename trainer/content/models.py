@@ -120,7 +120,13 @@ def task_type_name(task_type: str) -> str:
 # The features the scoring engine computes, per rubric dimension. Rubric thresholds may
 # only name these.
 FEATURES: dict[str, tuple[str, ...]] = {
-    "grammar": ("grammar_errors_per_100_words", "structure_variety", "subordinators_per_100_words"),
+    "grammar": (
+        "grammar_errors_per_100_words",
+        "structure_variety",
+        "subordinators_per_100_words",
+        "mean_clause_length",
+        "dependent_clauses_per_clause",
+    ),
     "fluency": (
         "speech_rate_wpm",
         "articulation_rate_wpm",
@@ -573,6 +579,8 @@ class Component(_Model):
     zero: float
     full: float
     source: Text  # where the anchors come from (a published norm or a stated principle)
+    # an answer of fewer words leaves this component out (too short to judge it)
+    min_words: int = Field(default=0, ge=0)
 
     @model_validator(mode="after")
     def _anchors(self) -> Component:
@@ -691,11 +699,18 @@ class Rubric(_Model):
         scope = self.feature_scope.get(feature)
         return feature in features and not (task_type and scope and task_type not in scope)
 
-    def compensatory_score(self, features: dict[str, float], task_type: str | None = None) -> tuple[float, list[dict]]:
+    def compensatory_score(
+        self, features: dict[str, float], task_type: str | None = None, words: int | None = None
+    ) -> tuple[float, list[dict]]:
         """The 0-100 score of a compensatory rubric and each component's part in it (value,
-        anchors, 0-1 share, weight, points): the points add up to the score."""
+        anchors, 0-1 share, weight, points): the points add up to the score. A component
+        whose ``min_words`` the answer's ``words`` do not reach is left out."""
         assert self.compensatory is not None
-        used = [c for c in self.compensatory.components if self.applies(c.feature, features, task_type)]
+        used = [
+            c
+            for c in self.compensatory.components
+            if self.applies(c.feature, features, task_type) and (words is None or words >= c.min_words)
+        ]
         total = sum(c.weight for c in used)
         parts = []
         for c in used:
@@ -720,11 +735,11 @@ class Rubric(_Model):
                 return band
         return self.bands[-1]
 
-    def band_for(self, features: dict[str, float], task_type: str | None = None) -> Band:
+    def band_for(self, features: dict[str, float], task_type: str | None = None, words: int | None = None) -> Band:
         """The highest band whose thresholds the features meet (skipped when not computed);
         for a compensatory rubric, the band of the score."""
         if self.compensatory is not None:
-            return self.band_for_score(self.compensatory_score(features, task_type)[0])
+            return self.band_for_score(self.compensatory_score(features, task_type, words)[0])
         for band in self.bands:
             ok = True
             for name, threshold in band.thresholds.items():

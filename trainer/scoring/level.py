@@ -90,21 +90,22 @@ def session_level(answers: Sequence[AnswerEvidence], levels: Levels | None = Non
     of their number when they disagree more than that."""
     if not answers:
         return None
-    levels = levels or get_bank().levels
+    rules = levels if levels is not None else get_bank().levels
+    assert rules is not None  # the bank always has its levels file
     n = len(answers)
     score = mean(a.score for a in answers)
-    error = math.sqrt(sum(answer_error(levels, a.words) ** 2 for a in answers)) / n
+    error = math.sqrt(sum(answer_error(rules, a.words) ** 2 for a in answers)) / n
     if n >= 2:
         error = max(error, stdev(a.score for a in answers) / math.sqrt(n))
-    half = levels.session.z * error
+    half = rules.session.z * error
     low, high = max(score - half, 0.0), min(score + half, 100.0)
     return LevelEstimate(
-        level=levels.level_for(score),
+        level=rules.level_for(score),
         score=round(score, 1),
         low=round(low, 1),
         high=round(high, 1),
-        low_level=levels.level_for(low),
-        high_level=levels.level_for(high),
+        low_level=rules.level_for(low),
+        high_level=rules.level_for(high),
         answers=n,
         words=sum(a.words or 0 for a in answers),
         standard_error=round(error, 2),
