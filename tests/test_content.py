@@ -487,3 +487,20 @@ def test_content_list_plain_text(capsys):
     code, out, _ = run_cli(["content", "list", "--kind", "scenario"], capsys)
     assert code == 0
     assert "scenario.order_tracking" in out
+
+
+def test_a_component_by_points_is_monotone_and_joins_its_points():
+    from trainer.content.models import Component
+
+    falling = Component(feature="x", weight=1, points=[[0, 1.0], [1, 0.8], [5, 0.0]], source="s")
+    assert [falling.share(v) for v in (-1, 0, 0.5, 1, 3, 5, 9)] == pytest.approx([1, 1, 0.9, 0.8, 0.4, 0, 0])
+    assert (falling.nothing_at, falling.all_at) == (5, 0)
+    for points, why in (
+        ([[0, 1.0], [1, 0.5], [2, 0.7], [3, 0.0]], "all rise or all fall"),
+        ([[1, 0.0], [0, 1.0]], "values rising"),
+        ([[0, 0.2], [1, 1.0]], "from 0 to 1"),
+    ):
+        with pytest.raises(ValueError, match=why):
+            Component(feature="x", weight=1, points=points, source="s")
+    with pytest.raises(ValueError, match="not both"):
+        Component(feature="x", weight=1, zero=0, full=1, points=[[0, 0.0], [1, 1.0]], source="s")

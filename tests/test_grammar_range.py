@@ -80,8 +80,9 @@ def grammar_score(errors: float, text: str | None, task_type: str = "open_questi
 def test_accuracy_alone_keeps_the_former_bands():
     """Scripted tasks (and answers under 30 words) are scored on accuracy alone, and the
     former band limits (1, 3, 6, 10 errors per 100 words) stay in their bands."""
-    for errors, band in ((1, 5), (3, 4), (6, 3), (10, 2), (14, 1)):
-        assert RUBRIC.band_for_score(grammar_score(errors, None)).band == band, errors
+    for errors, score, band in ((0, 100, 5), (1, 82, 5), (2, 71.5, 4), (3, 61, 4), (6, 41, 3), (10, 25, 2), (15, 0, 1)):
+        assert round(grammar_score(errors, None), 1) == score, errors
+        assert RUBRIC.band_for_score(round(grammar_score(errors, None), 1)).band == band, errors
     short = "I want to work here because I like people."
     assert grammar_score(2, short) == grammar_score(2, None)
     long = "I have worked in a shop where I talked to customers, because I like people. " * 3

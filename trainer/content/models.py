@@ -572,24 +572,68 @@ class SkippedTurns(_Model):
 class Component(_Model):
     """One feature of a compensatory rule: its value is placed on 0-1 between ``zero`` (the
     value that earns nothing) and ``full`` (the value that earns the whole weight), linearly
-    and clipped. ``full`` below ``zero`` means lower values are better (error rates)."""
+    and clipped. ``full`` below ``zero`` means lower values are better (error rates). Or by
+    ``points``: [value, share] pairs, values rising and shares all rising or all falling,
+    joined by straight lines and flat beyond the ends (anchors that are not one line, such
+    as the error rates at a rubric's former band limits)."""
 
     feature: str
     weight: float = Field(gt=0)
-    zero: float
-    full: float
+    zero: float | None = None
+    full: float | None = None
+    points: list[tuple[float, float]] = []
     source: Text  # where the anchors come from (a published norm or a stated principle)
     # an answer of fewer words leaves this component out (too short to judge it)
     min_words: int = Field(default=0, ge=0)
 
     @model_validator(mode="after")
     def _anchors(self) -> Component:
+        if self.points:
+            if self.zero is not None or self.full is not None:
+                raise _at("points", "give 'points' or 'zero' and 'full', not both")
+            values = [v for v, _ in self.points]
+            shares = [share for _, share in self.points]
+            if len(self.points) < 2 or values != sorted(set(values)):
+                raise _at("points", "at least two points, their values rising")
+            if not all(0 <= share <= 1 for share in shares):
+                raise _at("points", "shares must be between 0 and 1")
+            if shares != sorted(shares) and shares != sorted(shares, reverse=True):
+                raise _at("points", "shares must all rise or all fall (a monotone rule)")
+            if min(shares) != 0 or max(shares) != 1:
+                raise _at("points", "the shares must run from 0 to 1")
+            return self
+        if self.zero is None or self.full is None:
+            raise ValueError("a component needs 'zero' and 'full' (or 'points')")
         if self.zero == self.full:
             raise ValueError("'zero' and 'full' must differ")
         return self
 
+    @property
+    def nothing_at(self) -> float:
+        """The value from which the component earns nothing (``zero``, or that point)."""
+        if self.points:
+            return next(v for v, share in self.points if share == 0)
+        assert self.zero is not None
+        return self.zero
+
+    @property
+    def all_at(self) -> float:
+        """The value from which the component earns its whole weight."""
+        if self.points:
+            return next(v for v, share in self.points if share == 1)
+        assert self.full is not None
+        return self.full
+
     def share(self, value: float) -> float:
         """0-1: how far ``value`` has gone from ``zero`` to ``full``; monotone in value."""
+        if self.points:
+            if value <= self.points[0][0]:
+                return self.points[0][1]
+            for (v0, s0), (v1, s1) in zip(self.points, self.points[1:]):
+                if value <= v1:
+                    return s0 + (s1 - s0) * (value - v0) / (v1 - v0)
+            return self.points[-1][1]
+        assert self.zero is not None and self.full is not None
         return min(max((value - self.zero) / (self.full - self.zero), 0.0), 1.0)
 
 
@@ -719,8 +763,8 @@ class Rubric(_Model):
                 {
                     "feature": c.feature,
                     "value": features[c.feature],
-                    "zero": c.zero,
-                    "full": c.full,
+                    "zero": c.nothing_at,
+                    "full": c.all_at,
                     "share": round(share, 4),
                     "weight": round(c.weight / total, 4),
                     "points": round(100 * share * c.weight / total, 2),
