@@ -18,7 +18,7 @@ def welcome(actor) -> None:
         show_error(error)
         return
     level = current_level(levels, get_bank())
-    cols = st.columns(3)
+    cols = st.columns([2, 1, 1])  # the level with its range needs room
     if level is None:
         cols[0].metric("Your level", "not yet known")
     else:

@@ -106,7 +106,7 @@ def main() -> None:
     else:
         estimate = current_level(levels, get_bank())
         assert estimate is not None  # there are scored answers
-        cols = st.columns(3)
+        cols = st.columns([2, 1, 1])  # the level with its range needs room
         cols[0].metric(
             "Your level now",
             estimate.text(),

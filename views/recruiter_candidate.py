@@ -33,7 +33,7 @@ def main() -> None:
         f"{escape_markdown(report.template.name)} · invited {when(invitation.created_at)} UTC · "
         f"status {invitation.status.replace('_', ' ')} · answered {result.answered} of {result.total}"
     )
-    cols = st.columns(3)
+    cols = st.columns([1, 2, 1])  # the level with its range needs room
     cols[0].metric("Overall", "-" if result.overall_score is None else f"{result.overall_score:.0f}/100")
     estimate = result.level_estimate
     cols[1].metric("Level", estimate.text() if estimate else "-", help=estimate.sentence() if estimate else None)

@@ -306,7 +306,7 @@ def show_scores(report, dimensions: dict | None = None, answer_text: str | None 
     overall = report.overall
     said = answer_text or (report.transcript.text if report.transcript else None)
     level = answer_level(overall.score, report_words(None, said))
-    cols = st.columns(3)
+    cols = st.columns([1, 2, 1])  # the level with its range needs room
     cols[0].metric("Overall", f"{overall.score:.0f}/100")
     cols[1].metric("Level", level.text(), help=level.sentence())
     cols[2].metric(f"Hiring bar {overall.hiring_bar}", overall.verdict)
