@@ -2,6 +2,7 @@
 human raters? (issue 16)
 
     nice .venv/bin/python bench/language_use.py [--limit 400] [--seed 16] [--excerpt-words 120]
+                                                [--rows rows.csv]
 
 Data: ``../shared/data/ellipse-dev/essays.csv`` (ELLIPSE development half, CC BY-NC-SA 4.0:
 **evaluation only**; nothing in this script fits anything that ships, it only prints
@@ -16,7 +17,9 @@ Prints, for whole essays and for excerpts:
   features  r of every single feature the two stages measure with the matching rating
   length    the length-only baseline: r of the number of words with each rating (on
             excerpts nearly every text has the same length, so this r is near 0 or undefined)
-and the sample answers of ``audio_samples/`` (their transcripts, typed): the band and score
+``--rows`` writes every essay's scores, features and ratings (whole and excerpt) to a CSV
+for looking into a figure; keep it out of the repository (the ratings are ELLIPSE's).
+And the sample answers of ``audio_samples/`` (their transcripts, typed): the band and score
 of grammar and vocabulary of every good and weak answer.
 
 LanguageTool is the project's local server (started if it is not running). It checks about
@@ -110,6 +113,16 @@ def table(title: str, rows: list[dict[str, float]], ratings: list[dict[str, floa
         line("  length baseline: words", "words", rating)
 
 
+def write_rows(path: Path, whole: list[dict], short: list[dict], ratings: list[dict]) -> None:
+    keys = sorted({k for r in whole + short for k in r})
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["cut", *keys, *ratings[0]])
+        for cut, rows in (("whole", whole), ("excerpt", short)):
+            for row, rating in zip(rows, ratings, strict=True):
+                writer.writerow([cut, *(row.get(k, "") for k in keys), *rating.values()])
+
+
 def read_essays(limit: int, seed: int) -> list[dict]:
     with DATA.open(newline="", encoding="utf-8") as handle:
         essays = list(csv.DictReader(handle))
@@ -138,6 +151,7 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=400, help="essays drawn (0: all 1278)")
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--excerpt-words", type=int, default=120)
+    parser.add_argument("--rows", type=Path, help="write every essay's scores, features and ratings to this CSV")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     essays = read_essays(args.limit, args.seed)
@@ -155,6 +169,8 @@ def main() -> int:
     elapsed = time.perf_counter() - started
     print(f"{len(essays)} essays (seed {args.seed}) scored whole and cut to {args.excerpt_words} words "
           f"in {elapsed:.0f} s")  # fmt: skip
+    if args.rows:
+        write_rows(args.rows, whole, short, ratings)
     table("whole essays", whole, ratings)
     table(f"first {args.excerpt_words} words", short, ratings)
     samples()

@@ -427,7 +427,7 @@ def test_content_check_names_file_and_field_on_broken_copy(tmp_path, capsys):
     _break(root / "scenarios" / "billing_refund.yaml", "value: m.reed@outlook.com", "value: marcus@example.com")
     _break(root / "tasks" / "repeat.yaml", "{id: task.repeat.001, level: A2", "{id: task.repeat.001, level: Z9")
     _break(root / "tasks" / "role_play.yaml", "scenario: scenario.order_tracking", "scenario: scenario.no_such_call")
-    _break(root / "rubrics" / "grammar.yaml", "grammar_errors_per_100_words: {max: 3}", "speech_rate_wpm: {max: 3}")
+    _break(root / "rubrics" / "grammar.yaml", "- feature: structure_variety", "- feature: speech_rate_wpm")
     (root / "broken.yaml").write_text("kind: lesson\nid: [unclosed\n", encoding="utf-8")
 
     code, out, _ = run_cli(["content", "check", "--root", str(root)], capsys)
@@ -441,7 +441,7 @@ def test_content_check_names_file_and_field_on_broken_copy(tmp_path, capsys):
     assert reported("scenarios/billing_refund.yaml", "facts[1].value"), out
     assert reported("tasks/repeat.yaml", "tasks[0].level"), out
     assert reported("tasks/role_play.yaml", "tasks[0].scenario"), out
-    assert reported("rubrics/grammar.yaml", "bands[1].thresholds.speech_rate_wpm"), out
+    assert reported("rubrics/grammar.yaml", "compensatory.components[1].feature"), out
     assert any(line.startswith("lessons/broken.yaml: not valid YAML") for line in lines), out
 
     with pytest.raises(ContentError) as excinfo:
@@ -487,3 +487,20 @@ def test_content_list_plain_text(capsys):
     code, out, _ = run_cli(["content", "list", "--kind", "scenario"], capsys)
     assert code == 0
     assert "scenario.order_tracking" in out
+
+
+def test_a_component_by_points_is_monotone_and_joins_its_points():
+    from trainer.content.models import Component
+
+    falling = Component(feature="x", weight=1, points=[[0, 1.0], [1, 0.8], [5, 0.0]], source="s")
+    assert [falling.share(v) for v in (-1, 0, 0.5, 1, 3, 5, 9)] == pytest.approx([1, 1, 0.9, 0.8, 0.4, 0, 0])
+    assert (falling.nothing_at, falling.all_at) == (5, 0)
+    for points, why in (
+        ([[0, 1.0], [1, 0.5], [2, 0.7], [3, 0.0]], "all rise or all fall"),
+        ([[1, 0.0], [0, 1.0]], "values rising"),
+        ([[0, 0.2], [1, 1.0]], "from 0 to 1"),
+    ):
+        with pytest.raises(ValueError, match=why):
+            Component(feature="x", weight=1, points=points, source="s")
+    with pytest.raises(ValueError, match="not both"):
+        Component(feature="x", weight=1, zero=0, full=1, points=[[0, 0.0], [1, 1.0]], source="s")

@@ -11,6 +11,7 @@ from trainer.features.vocabulary import (
     MATTR_WINDOW,
     MTLD_THRESHOLD,
     cefr_level,
+    cefr_level_as,
     hdd,
     mattr,
     measure_vocabulary,
@@ -243,3 +244,19 @@ def test_short_answer_is_not_judged_instead_of_a_low_band(bank):
     enough = stage.measure(ScoringContext({"vocabulary": 1.0}, typed_text=GOOD_OPEN_ANSWER))
     assert "vocabulary" in enough.measured and not enough.unavailable
     assert bank.get_rubric("vocabulary").compensatory.min_words == 30
+
+
+def test_a_word_is_rated_by_the_part_of_speech_it_has_in_the_answer():
+    """cefrpy rates "schedule" A2 as a noun and B2 as a verb: the tagger decides which."""
+    as_verb = measure_vocabulary("We schedule a technician visit for Monday morning.")
+    as_noun = measure_vocabulary("The schedule shows a technician visit on Monday morning.")
+    assert as_verb.evidence()["above_a2_words"].get("schedule") == "B2"
+    assert "schedule" not in as_noun.evidence()["above_a2_words"]
+    # a tag the list has no level for falls back to the word's other verb tags, then its lowest
+    assert cefr_level_as("schedule", "VBP") == 4 and cefr_level_as("schedule", "NN") == 2
+    assert cefr_level_as("schedule", None) == cefr_level("schedule") == 2
+
+
+def test_phrasal_verbs_are_listed_as_evidence():
+    result = measure_vocabulary("Let me look it up. I will set up the account and find out why it failed.")
+    assert result.evidence()["phrasal_verbs"] == ["look up", "set up", "find out"]

@@ -18,14 +18,11 @@ def welcome(actor) -> None:
         show_error(error)
         return
     level = current_level(levels, get_bank())
-    cols = st.columns(3)
+    cols = st.columns([2, 1, 1])  # the level with its range needs room
     if level is None:
         cols[0].metric("Your level", "not yet known")
     else:
-        name, score, counted = level
-        cols[0].metric(
-            "Your level", name, help=f"From your last {counted} scored answer(s): {score:.0f}/100 on average."
-        )
+        cols[0].metric("Your level", level.text(), help=level.sentence())
     cols[1].metric("Answers scored", len(levels))
     cols[2].metric("Hiring bar", get_bank().levels.hiring_bar)
     answers = [a for a in recent if not (a.kind == "mock_call" and a.position is not None)][:3]

@@ -9,7 +9,7 @@ from trainer.content import get_bank, task_type_name
 from trainer.data import records
 from trainer.webapp.feedback import current_level
 from trainer.webapp.session import require_actor, show_error
-from trainer.webapp.text import attempt_title, dimension_title
+from trainer.webapp.text import attempt_title, dimension_title, escape_markdown
 
 # Dates on the time axis even for one answer (Vega-Lite's default then shows milliseconds).
 WHEN_AXIS = alt.Axis(format="%d %b %H:%M", labelAngle=0, tickCount=6)
@@ -104,12 +104,18 @@ def main() -> None:
         st.info("No scored answers yet: your progress appears here after your first one.")
         st.page_link("views/practice.py", label="Practise a task", icon="🎙️")
     else:
-        level, score, counted = current_level(levels, get_bank())
-        cols = st.columns(3)
-        cols[0].metric("Your level now", level, help=f"Mean of your last {counted} scored answers: {score:.0f}/100")
+        estimate = current_level(levels, get_bank())
+        assert estimate is not None  # there are scored answers
+        cols = st.columns([2, 1, 1])  # the level with its range needs room
+        cols[0].metric(
+            "Your level now",
+            estimate.text(),
+            help="From your latest answers. The range is how sure the level is: it narrows with more and longer answers.",
+        )
         cols[1].metric("Answers scored", len(levels))
         first = levels[0].level
         cols[2].metric("Your first level", first)
+        st.caption(escape_markdown(estimate.sentence()))
         st.altair_chart(level_chart(levels), width="stretch")
         if points:
             st.altair_chart(dimension_chart(points), width="stretch")

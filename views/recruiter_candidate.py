@@ -33,10 +33,13 @@ def main() -> None:
         f"{escape_markdown(report.template.name)} · invited {when(invitation.created_at)} UTC · "
         f"status {invitation.status.replace('_', ' ')} · answered {result.answered} of {result.total}"
     )
-    cols = st.columns(3)
+    cols = st.columns([1, 2, 1])  # the level with its range needs room
     cols[0].metric("Overall", "-" if result.overall_score is None else f"{result.overall_score:.0f}/100")
-    cols[1].metric("Level", result.level or "-")
+    estimate = result.level_estimate
+    cols[1].metric("Level", estimate.text() if estimate else "-", help=estimate.sentence() if estimate else None)
     cols[2].metric("Result", report.verdict.lower())
+    if estimate is not None:
+        st.caption(escape_markdown(estimate.sentence()))
     st.caption(f"Pass bar: {escape_markdown(report.bar)}")
     if result.dimensions:
         st.dataframe(

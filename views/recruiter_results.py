@@ -45,7 +45,7 @@ def main() -> None:
                 "status": r.status.replace("_", " "),
                 "answered": f"{r.answered}/{r.total}",
                 "overall": r.overall_score,
-                "level": r.level,
+                "level": r.level_estimate.text() if r.level_estimate else None,
                 "result": VERDICT[r.passed],
                 **{d.replace("_", " "): r.dimensions.get(d) for d in dimensions},
             }

@@ -120,7 +120,13 @@ def task_type_name(task_type: str) -> str:
 # The features the scoring engine computes, per rubric dimension. Rubric thresholds may
 # only name these.
 FEATURES: dict[str, tuple[str, ...]] = {
-    "grammar": ("grammar_errors_per_100_words", "structure_variety", "subordinators_per_100_words"),
+    "grammar": (
+        "grammar_errors_per_100_words",
+        "structure_variety",
+        "subordinators_per_100_words",
+        "mean_clause_length",
+        "dependent_clauses_per_clause",
+    ),
     "fluency": (
         "speech_rate_wpm",
         "articulation_rate_wpm",
@@ -566,22 +572,68 @@ class SkippedTurns(_Model):
 class Component(_Model):
     """One feature of a compensatory rule: its value is placed on 0-1 between ``zero`` (the
     value that earns nothing) and ``full`` (the value that earns the whole weight), linearly
-    and clipped. ``full`` below ``zero`` means lower values are better (error rates)."""
+    and clipped. ``full`` below ``zero`` means lower values are better (error rates). Or by
+    ``points``: [value, share] pairs, values rising and shares all rising or all falling,
+    joined by straight lines and flat beyond the ends (anchors that are not one line, such
+    as the error rates at a rubric's former band limits)."""
 
     feature: str
     weight: float = Field(gt=0)
-    zero: float
-    full: float
+    zero: float | None = None
+    full: float | None = None
+    points: list[tuple[float, float]] = []
     source: Text  # where the anchors come from (a published norm or a stated principle)
+    # an answer of fewer words leaves this component out (too short to judge it)
+    min_words: int = Field(default=0, ge=0)
 
     @model_validator(mode="after")
     def _anchors(self) -> Component:
+        if self.points:
+            if self.zero is not None or self.full is not None:
+                raise _at("points", "give 'points' or 'zero' and 'full', not both")
+            values = [v for v, _ in self.points]
+            shares = [share for _, share in self.points]
+            if len(self.points) < 2 or values != sorted(set(values)):
+                raise _at("points", "at least two points, their values rising")
+            if not all(0 <= share <= 1 for share in shares):
+                raise _at("points", "shares must be between 0 and 1")
+            if shares != sorted(shares) and shares != sorted(shares, reverse=True):
+                raise _at("points", "shares must all rise or all fall (a monotone rule)")
+            if min(shares) != 0 or max(shares) != 1:
+                raise _at("points", "the shares must run from 0 to 1")
+            return self
+        if self.zero is None or self.full is None:
+            raise ValueError("a component needs 'zero' and 'full' (or 'points')")
         if self.zero == self.full:
             raise ValueError("'zero' and 'full' must differ")
         return self
 
+    @property
+    def nothing_at(self) -> float:
+        """The value from which the component earns nothing (``zero``, or that point)."""
+        if self.points:
+            return next(v for v, share in self.points if share == 0)
+        assert self.zero is not None
+        return self.zero
+
+    @property
+    def all_at(self) -> float:
+        """The value from which the component earns its whole weight."""
+        if self.points:
+            return next(v for v, share in self.points if share == 1)
+        assert self.full is not None
+        return self.full
+
     def share(self, value: float) -> float:
         """0-1: how far ``value`` has gone from ``zero`` to ``full``; monotone in value."""
+        if self.points:
+            if value <= self.points[0][0]:
+                return self.points[0][1]
+            for (v0, s0), (v1, s1) in zip(self.points, self.points[1:]):
+                if value <= v1:
+                    return s0 + (s1 - s0) * (value - v0) / (v1 - v0)
+            return self.points[-1][1]
+        assert self.zero is not None and self.full is not None
         return min(max((value - self.zero) / (self.full - self.zero), 0.0), 1.0)
 
 
@@ -691,11 +743,18 @@ class Rubric(_Model):
         scope = self.feature_scope.get(feature)
         return feature in features and not (task_type and scope and task_type not in scope)
 
-    def compensatory_score(self, features: dict[str, float], task_type: str | None = None) -> tuple[float, list[dict]]:
+    def compensatory_score(
+        self, features: dict[str, float], task_type: str | None = None, words: int | None = None
+    ) -> tuple[float, list[dict]]:
         """The 0-100 score of a compensatory rubric and each component's part in it (value,
-        anchors, 0-1 share, weight, points): the points add up to the score."""
+        anchors, 0-1 share, weight, points): the points add up to the score. A component
+        whose ``min_words`` the answer's ``words`` do not reach is left out."""
         assert self.compensatory is not None
-        used = [c for c in self.compensatory.components if self.applies(c.feature, features, task_type)]
+        used = [
+            c
+            for c in self.compensatory.components
+            if self.applies(c.feature, features, task_type) and (words is None or words >= c.min_words)
+        ]
         total = sum(c.weight for c in used)
         parts = []
         for c in used:
@@ -704,8 +763,8 @@ class Rubric(_Model):
                 {
                     "feature": c.feature,
                     "value": features[c.feature],
-                    "zero": c.zero,
-                    "full": c.full,
+                    "zero": c.nothing_at,
+                    "full": c.all_at,
                     "share": round(share, 4),
                     "weight": round(c.weight / total, 4),
                     "points": round(100 * share * c.weight / total, 2),
@@ -720,11 +779,11 @@ class Rubric(_Model):
                 return band
         return self.bands[-1]
 
-    def band_for(self, features: dict[str, float], task_type: str | None = None) -> Band:
+    def band_for(self, features: dict[str, float], task_type: str | None = None, words: int | None = None) -> Band:
         """The highest band whose thresholds the features meet (skipped when not computed);
         for a compensatory rubric, the band of the score."""
         if self.compensatory is not None:
-            return self.band_for_score(self.compensatory_score(features, task_type)[0])
+            return self.band_for_score(self.compensatory_score(features, task_type, words)[0])
         for band in self.bands:
             ok = True
             for name, threshold in band.thresholds.items():
@@ -778,12 +837,33 @@ class LevelCut(_Model):
     job_suitability: Text
 
 
+class SessionRule(_Model):
+    """How sure a level is: the standard error of one answer's overall score (0-100) when
+    the answer has ``full_words`` words or more, growing as sqrt(full_words / words) for a
+    shorter one (counted from ``min_words``), combined over a session's answers as the error
+    of their mean; the range shown is the mean plus or minus ``z`` errors. ``source``: where
+    the figures come from."""
+
+    answer_error: float = Field(gt=0, le=50)
+    full_words: int = Field(gt=0)
+    min_words: int = Field(gt=0)
+    z: float = Field(gt=0, le=3)
+    source: Text
+
+    @model_validator(mode="after")
+    def _words(self) -> SessionRule:
+        if self.min_words > self.full_words:
+            raise _at("min_words", "must not be above full_words")
+        return self
+
+
 class Levels(_Model):
     id: Id
     kind: Literal["levels"]
     title: Text
     description: Text
     hiring_bar: CEFR = "B2"
+    session: SessionRule
     levels: list[LevelCut] = Field(min_length=6, max_length=6)
 
     @model_validator(mode="after")

@@ -148,6 +148,7 @@ class LevelPoint:
     task_type: str
     overall_score: float
     level: str
+    words: int | None = None  # of the transcript or typed reply (scoring.report_words)
 
 
 @dataclass(frozen=True)

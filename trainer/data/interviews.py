@@ -54,6 +54,7 @@ from trainer.data.storage import (
     transaction,
     utcnow,
 )
+from trainer.scoring import AnswerEvidence, LevelEstimate, report_words, session_level
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 CODE_LENGTH = 12
@@ -225,6 +226,8 @@ class CandidateResult:
     passed: bool | None = None  # None until every item is answered and scored
     attempt_ids: tuple[int, ...] = ()
     rank: int | None = None  # place among the interview's candidates; None: not ranked (withdrawn)
+    # the level of the answers with the range it could be in (scoring.session_level)
+    level_estimate: LevelEstimate | None = None
 
     @property
     def pending(self) -> bool:
@@ -724,11 +727,14 @@ def _result(session: Session, invitation: Invitation, template: InterviewTemplat
         select(Attempt).where(Attempt.invitation_id == invitation.id).order_by(Attempt.position)
     ).all()
     final = [a for a in attempts if a.status in FINAL_STATUSES]
-    overall = level = None
+    overall = level = estimate = None
     dimensions: dict[str, float] = {}
     if final:
         overall = round(sum(a.overall_score or 0.0 for a in final) / len(final), 1)
         level = get_bank().levels.level_for(overall)
+        estimate = session_level(
+            [AnswerEvidence(a.overall_score or 0.0, report_words(a.report, a.answer_text)) for a in final]
+        )
         rows = session.execute(
             select(AttemptScore.dimension, func.avg(AttemptScore.score))
             .where(AttemptScore.attempt_id.in_([a.id for a in final]))
@@ -752,6 +758,7 @@ def _result(session: Session, invitation: Invitation, template: InterviewTemplat
         dimensions,
         passed,
         tuple(a.id for a in attempts),
+        level_estimate=estimate,
     )
 
 
@@ -803,6 +810,7 @@ def results_csv(actor: Actor, template_id: int) -> str:
             "answered": f"{r.answered}/{r.total}",
             "overall_score": r.overall_score,
             "level": r.level,
+            "level_range": f"{r.level_estimate.low_level}-{r.level_estimate.high_level}" if r.level_estimate else "",
             "passed": {True: "pass", False: "fail", None: "pending"}[r.passed],
             **{f"{d}_score": v for d, v in r.dimensions.items()},
         }
@@ -815,6 +823,7 @@ def results_csv(actor: Actor, template_id: int) -> str:
         "answered",
         "overall_score",
         "level",
+        "level_range",
         "passed",
         *[f"{d}_score" for d in DIMENSIONS],
     ]

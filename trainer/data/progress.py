@@ -29,6 +29,7 @@ from trainer.data.storage import (
     transaction,
     utcnow,
 )
+from trainer.scoring import report_words
 
 
 def dimension_history(
@@ -77,7 +78,8 @@ def dimension_history(
 def level_history(
     actor: Actor, user_id: int | None = None, *, since: datetime | None = None, until: datetime | None = None
 ) -> list[LevelPoint]:
-    """Overall score and CEFR level of each scored practice and mock-call attempt, oldest first."""
+    """Overall score, CEFR level and words of each scored practice and mock-call attempt,
+    oldest first."""
     with transaction() as session:
         me = acting_user(session, actor)
         user_id = me.id if user_id is None else user_id
@@ -96,7 +98,10 @@ def level_history(
             query = query.where(Attempt.created_at >= since)
         if until is not None:
             query = query.where(Attempt.created_at < until)
-        return [LevelPoint(a.id, a.created_at, a.task_type, a.overall_score, a.level) for a in session.scalars(query)]
+        return [
+            LevelPoint(a.id, a.created_at, a.task_type, a.overall_score, a.level, report_words(a.report, a.answer_text))
+            for a in session.scalars(query)
+        ]
 
 
 def _jsonable(value):

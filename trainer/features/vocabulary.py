@@ -18,8 +18,11 @@ project's ``lessons/phrasebank.yaml`` is used.
   0.0). ``mtld_reliable`` says whether the text had ``MTLD_RELIABLE_WORDS`` words.
 - ``share_above_a2``: share of *content words* (not in ``STOP_WORDS``) whose CEFR level in
   ``cefrpy`` is B1 or higher. cefrpy (offline, its word list ships in the package) gives a
-  level per part of speech; without a tagger the **lowest** of a word's levels is used (the
-  basic sense: "schedule" is A2 as a noun, B2 as a verb, so A2). Words cefrpy does not know
+  level per part of speech (Penn Treebank tags); the word is rated **by the part of speech
+  it has in the answer**, as spaCy's tagger reads it (``trainer.features.grammar_range``'s
+  pinned model: "schedule" is B2 in "we schedule a visit", A2 in "the schedule"), and by
+  the lowest of its levels when the list has no level for that part of speech or the
+  tagger is not there ("future" as a noun is A1, as an adjective B1). Words cefrpy does not know
   (brand and most personal names, "ShopNest") are left out of the share and listed in the
   evidence. cefrpy places about three quarters of its 170,000 entries at C2, which for rare
   words means "not in the learner lists" rather than "mastery level"; such words count as
@@ -46,6 +49,8 @@ project's ``lessons/phrasebank.yaml`` is used.
   or a brand name does not count as a rare word.
 - ``cefr_profile`` (evidence): how many content-word tokens cefrpy rates at each level
   A1..C2, and unknown. ``share_b2_plus``: the share rated B2 or above, over rated words.
+- ``phrasal_verbs`` (evidence): verb + particle pairs the parse finds ("set up", "find
+  out", "pick it up"), a kind of multiword expression learners use more as they progress.
 - ``call_centre_phrases``: distinct phrase-bank items used: vocabulary terms ("refund",
   "tracking number", "AHT") and call-move phrases ("thank you for calling", "let me
   confirm"), not the politeness words (those are ``politeness_markers`` in call handling).
@@ -183,6 +188,39 @@ def _cefr_analyzer():
 
 
 @lru_cache(maxsize=50000)
+def cefr_level_as(word: str, tag: str | None) -> int | None:
+    """CEFR level (1-6) of the word as the part of speech ``tag`` (Penn Treebank); the lowest
+    of its levels when cefrpy has none for that tag; None if cefrpy does not know the word."""
+    if tag:
+        analyzer = _cefr_analyzer()
+        # the exact tag, else the other tags of the same part of speech ("schedule" tagged
+        # VBP is rated as the verb VB)
+        family = [tag, *(t for t in TAG_FAMILIES.get(tag[:2], ()) if t != tag)]
+        levels = [analyzer.get_word_pos_level_float(word.lower(), t) for t in family]
+        found = [level for level in levels if level is not None]
+        if found:
+            return int(round(found[0] if levels[0] is not None else min(found)))
+    return cefr_level(word)
+
+
+def tagged(text: str) -> tuple[dict[str, list[str]], list[str]]:
+    """The tagger's part of speech of each word, in order of occurrence per word form
+    (``{"schedule": ["VB", "NN"]}``), and the phrasal verbs the parse finds; nothing when
+    the pinned English model is not there."""
+    from trainer.features import grammar_range
+
+    try:
+        doc = grammar_range.get_parser()(text)
+    except grammar_range.ParserUnavailable:
+        return {}, []
+    tags: dict[str, list[str]] = {}
+    for token in doc:
+        tags.setdefault(token.lower_.replace("’", "'"), []).append(token.tag_)
+    phrasal = [f"{t.head.lower_} {t.lower_}" for t in doc if t.dep_ == "prt" and t.head.pos_ == "VERB"]
+    return tags, list(dict.fromkeys(phrasal))
+
+
+@lru_cache(maxsize=50000)
 def cefr_level(word: str) -> int | None:
     """Lowest CEFR level (1=A1 ... 6=C2) cefrpy gives the word, None if unknown."""
     analyzer = _cefr_analyzer()
@@ -193,6 +231,13 @@ def cefr_level(word: str) -> int | None:
     values = [int(level) for level in levels.values()]
     return min(values) if values else None
 
+
+TAG_FAMILIES = {
+    "VB": ("VB", "VBP", "VBZ", "VBD", "VBN", "VBG"),
+    "NN": ("NN", "NNS", "NNP", "NNPS"),
+    "JJ": ("JJ", "JJR", "JJS"),
+    "RB": ("RB", "RBR", "RBS"),
+}
 
 CEFR_NAMES = {1: "A1", 2: "A2", 3: "B1", 4: "B2", 5: "C1", 6: "C2"}
 
@@ -248,6 +293,8 @@ class VocabularyResult:
     share_beyond_5k: float = 0.0
     cefr_profile: dict[str, int] = field(default_factory=dict)
     rare_words: list[str] = field(default_factory=list)  # content words beyond the 5k, types
+    word_levels: dict[str, int] = field(default_factory=dict)  # above-A2 word -> level as used
+    phrasal_verbs: list[str] = field(default_factory=list)  # "set up", "find out" (types)
 
     @property
     def call_centre_phrases(self) -> int:
@@ -268,11 +315,7 @@ class VocabularyResult:
         }
 
     def evidence(self) -> dict:
-        levels: dict[str, str] = {}
-        for word in self.above_a2_words:
-            level = cefr_level(word)
-            if level is not None:
-                levels[word] = CEFR_NAMES[level]
+        levels = {word: CEFR_NAMES[level] for word, level in self.word_levels.items()}
         return {
             "word_count": self.word_count,
             "word_types": self.word_types,
@@ -283,7 +326,8 @@ class VocabularyResult:
             "above_a2_words": levels,
             "unrated_words": list(self.unrated_words),
             "call_centre_phrases": [asdict(p) for p in self.phrases],
-            "cefr_source": "cefrpy (lowest level over parts of speech)",
+            "cefr_source": "cefrpy, by the part of speech in the answer (else the lowest level)",
+            "phrasal_verbs": list(self.phrasal_verbs),
             "cefr_profile": dict(self.cefr_profile),
             "rare_words": list(self.rare_words),
             "mattr_window": MATTR_WINDOW,
@@ -352,8 +396,15 @@ def measure_vocabulary(text: str, phrasebank: PhraseBank | None = None) -> Vocab
     unrated: list[str] = []
     profile = {name: 0 for name in CEFR_NAMES.values()} | {"unknown": 0}
     b2_plus = 0
+    tags, phrasal = tagged(text) if content else ({}, [])
+    seen: dict[str, int] = {}
+    word_levels: dict[str, int] = {}
     for word in content:
-        level = cefr_level(word)
+        # the tag of this occurrence of the word (the n-th "schedule" gets the n-th tag)
+        occurrences = tags.get(word, [])
+        nth = seen.get(word, 0)
+        seen[word] = nth + 1
+        level = cefr_level_as(word, occurrences[nth] if nth < len(occurrences) else None)
         if level is None:
             profile["unknown"] += 1
             if word not in unrated:
@@ -363,6 +414,7 @@ def measure_vocabulary(text: str, phrasebank: PhraseBank | None = None) -> Vocab
         rated.append(word)
         if level >= ABOVE_A2_LEVEL:
             above.append(word)
+            word_levels.setdefault(word, level)
         if level >= B2_LEVEL:
             b2_plus += 1
     top_2k, top_5k = (frequent_forms(n) for n in FREQUENT_FORMS)
@@ -388,4 +440,6 @@ def measure_vocabulary(text: str, phrasebank: PhraseBank | None = None) -> Vocab
         share_beyond_5k=len(beyond_5k) / len(rated) if rated else 0.0,
         cefr_profile=profile,
         rare_words=list(dict.fromkeys(beyond_5k)),
+        word_levels=word_levels,
+        phrasal_verbs=phrasal,
     )

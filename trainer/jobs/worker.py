@@ -25,10 +25,16 @@ def warm_up() -> None:
     """Load the speech model and start (or find) this machine's grammar server before the
     first job, so no answer waits for them."""
     from trainer.features.grammar import GrammarUnavailable, server
+    from trainer.features.grammar_range import ParserUnavailable, get_parser
     from trainer.speech.asr import get_whisper_model
 
     get_whisper_model()
     log.info("worker warm-up: speech model ready")
+    try:
+        get_parser()
+        log.info("worker warm-up: grammar parser ready")
+    except ParserUnavailable as error:  # grammar is then scored on accuracy alone, with a warning
+        log.warning("worker warm-up: grammar parser not ready: %s", error)
     try:
         server().ensure_running()
         log.info("worker warm-up: grammar server ready")

@@ -220,12 +220,16 @@ def render_pdf(report: CandidateReport, app_url: str | None = None) -> bytes:
         f"status {invitation.status}; answered {result.answered} of {result.total}"
     )
     pdf.ln(3)
+    estimate = result.level_estimate
+    level = estimate.text() if estimate else "-"
     write(
-        f"Overall score {_score(result.overall_score)}/100    Level {result.level or '-'}    Result {report.verdict}",
+        f"Overall score {_score(result.overall_score)}/100    Level {level}    Result {report.verdict}",
         13,
         bold=True,
         height=7,
     )
+    if estimate is not None:
+        write(estimate.sentence())
     write(f"Pass bar: {report.bar}")
     pdf.ln(2)
 

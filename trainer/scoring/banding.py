@@ -104,7 +104,7 @@ def rubric_task_type(task_type: str) -> str:
 def _compensatory(
     rubric: Rubric, features: dict[str, float], task_type: str, weight: float, details: dict | None
 ) -> DimensionScore:
-    score, parts = rubric.compensatory_score(features, task_type)
+    score, parts = rubric.compensatory_score(features, task_type, (details or {}).get("word_count"))
     score = round(score, 1)
     band = rubric.band_for_score(score)
     above = next((b for b in reversed(rubric.bands) if b.band == band.band + 1), None)

@@ -174,17 +174,24 @@ class GrammarStage:
             checked = grammar.check_grammar(context.text)
         except grammar.GrammarUnavailable as error:
             return StageResult(unavailable={"grammar": str(error)}, services_down=["grammar checker"])
-        scope = grammar_range.measure_range(context.text)
-        return _one(
-            "grammar",
-            {"grammar_errors_per_100_words": checked.errors_per_100_words, **scope.features()},
-            {
-                "errors": [e.to_dict() for e in checked.errors],
-                "word_count": checked.word_count,
-                "checker": checked.server_version,
-                "range": scope.evidence(),
-            },
-        )
+        details = {
+            "errors": [e.to_dict() for e in checked.errors],
+            "word_count": checked.word_count,
+            "checker": checked.server_version,
+        }
+        features = {"grammar_errors_per_100_words": checked.errors_per_100_words}
+        warnings = []
+        try:
+            scope = grammar_range.measure_range(context.text)
+        except grammar_range.ParserUnavailable as error:
+            # accuracy is still scored; the rubric leaves out the range it cannot see
+            warnings.append(f"grammar: range not measured ({error})")
+        else:
+            features.update(scope.features())
+            details["range"] = scope.evidence()
+        result = _one("grammar", features, details)
+        result.warnings += warnings
+        return result
 
 
 class FluencyStage:

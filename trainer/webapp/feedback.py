@@ -7,13 +7,13 @@ applicant's current level. ``show_feedback`` takes the data it shows as argument
 from __future__ import annotations
 
 from collections.abc import Sequence
-from statistics import mean
 
 import streamlit as st
 
 from trainer.content import ContentBank, get_bank, task_type_name
 from trainer.data import AttemptStatus
 from trainer.data.records import ScoreOutcome
+from trainer.scoring import AnswerEvidence, LevelEstimate, session_level
 from trainer.webapp.report_view import show_facts, show_fluency_timeline, show_scores, show_transcript
 from trainer.webapp.text import dimension_title, escape_markdown
 
@@ -34,14 +34,11 @@ def lessons_for(bank: ContentBank, dimension: str) -> list:
     )
 
 
-def current_level(points: Sequence, bank: ContentBank, last: int = 5) -> tuple[str, float, int] | None:
-    """(level, mean overall score, answers counted) over the last ``last`` scored answers
-    (records.level_history points, oldest first); None before the first."""
-    recent = [p.overall_score for p in points if p.overall_score is not None][-last:]
-    if not recent:
-        return None
-    score = mean(recent)
-    return bank.levels.level_for(score), score, len(recent)
+def current_level(points: Sequence, bank: ContentBank, last: int = 5) -> LevelEstimate | None:
+    """The level of the last ``last`` scored answers (records.level_history points, oldest
+    first) as one session, with the range it could be in; None before the first."""
+    recent = [p for p in points if p.overall_score is not None][-last:]
+    return session_level([AnswerEvidence(p.overall_score, p.words) for p in recent], bank.levels)
 
 
 def show_comments(comments) -> None:
@@ -138,7 +135,7 @@ def show_feedback(detail, *, earlier: Sequence = (), points: Sequence = (), same
     scored = show_attempt_status(summary)
     report = detail.report
     if report is not None and scored:
-        show_scores(report, detail.dimensions)
+        show_scores(report, detail.dimensions, detail.answer_text)
     show_comments(detail.comments)
     if report is not None:
         if report.transcript or detail.answer_text:

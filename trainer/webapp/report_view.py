@@ -11,6 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from trainer.reports import evidence
+from trainer.scoring import answer_level, report_words
 from trainer.webapp.text import dimension_title, escape_markdown, feature_title
 from trainer.webapp.transcript import WORD_LABELS, grammar_errors, legend_html, reading_html, transcript_html
 
@@ -294,16 +295,20 @@ def _dimension_details(name: str, machine) -> None:
             )
 
 
-def show_scores(report, dimensions: dict | None = None) -> None:
-    """Overall score, level and the hiring-bar verdict, then every dimension with its
-    evidence. ``dimensions`` (AttemptDetail.dimensions) adds the coach's bands."""
+def show_scores(report, dimensions: dict | None = None, answer_text: str | None = None) -> None:
+    """Overall score, level (with the range one answer leaves it in) and the hiring-bar
+    verdict, then every dimension with its evidence. ``dimensions``
+    (AttemptDetail.dimensions) adds the coach's bands; ``answer_text``: a typed reply, whose
+    words count for the level's range."""
     if not report.scorable:
         st.error(report.reason)
         return
     overall = report.overall
-    cols = st.columns(3)
+    said = answer_text or (report.transcript.text if report.transcript else None)
+    level = answer_level(overall.score, report_words(None, said))
+    cols = st.columns([1, 2, 1])  # the level with its range needs room
     cols[0].metric("Overall", f"{overall.score:.0f}/100")
-    cols[1].metric("Level", overall.level)
+    cols[1].metric("Level", level.text(), help=level.sentence())
     cols[2].metric(f"Hiring bar {overall.hiring_bar}", overall.verdict)
     if note := skipped_turns_note(report):
         st.warning(f"This call ended early. {note} How that counts is shown with each score below.")
@@ -391,7 +396,7 @@ def show_report(
     """A whole machine report: scores with evidence, transcript, fluency timeline, facts.
     ``transcript=False`` where the page already shows the answer with its grammar errors
     (``show_answer``): the reading word by word stays, the errors are not listed twice."""
-    show_scores(report, dimensions)
+    show_scores(report, dimensions, answer_text)
     if transcript and (report.transcript or answer_text):
         show_transcript(report, answer_text)
     else:

@@ -57,6 +57,8 @@ FEATURE_NAMES = {
     "share_beyond_5k": "share of words beyond the 5,000 most frequent",
     "structure_variety": "kinds of sentence structure used",
     "subordinators_per_100_words": "linking clauses (because, which, if...) per 100 words",
+    "mean_clause_length": "words per clause (mean)",
+    "dependent_clauses_per_clause": "share of clauses that depend on another (because..., which..., if...)",
     "call_centre_phrases": "call-centre phrases used",
     "key_point_coverage": "key points covered",
     "answer_match": "answer matches",
