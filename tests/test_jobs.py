@@ -199,8 +199,11 @@ def test_a_job_that_fails_every_time_ends_failed_with_its_reason_and_can_be_resc
         assert "RecordingMissing" in (state.reason or "")
         assert state.tries == get_settings().scoring_tries
 
-        stored.write_bytes(content)  # put back: a rescore scores it
-        jobs.submit(attempt_id)
+        stored.write_bytes(content)  # put back: `trainer rescore` queues it again and a worker scores it
+        monkeypatch.setenv("TRAINER_SCORING", "queue")
+        rescored = dataworld.cli("rescore", str(attempt_id))
+        assert rescored.returncode == 0, rescored.stderr
+        assert f"attempt {attempt_id}: queued for the workers" in rescored.stdout
         state = _wait(lambda: (s := records.queue_state(attempt_id)).finished and s, 120, "the rescore")
         assert state.status == AttemptStatus.SCORED, state
     finally:

@@ -1,4 +1,5 @@
-"""``trainer rescore``: score saved attempts again (after a crash or an engine update)."""
+"""``trainer rescore``: score saved attempts again (after a crash or an engine update): queued
+for the workers when a scoring queue runs, else (or with ``--here``) in this process."""
 
 from __future__ import annotations
 
@@ -26,11 +27,13 @@ def _cli_rescore(args) -> int:
     if not ids:
         print("nothing to rescore: give attempt ids or --unfinished", file=sys.stderr)
         return 2
-    if not args.here and _queue_reachable():
-        return _queue(ids)
+    use_queue = not args.here and _queue_configured()
     worst = 0
     for attempt_id in ids:
         try:
+            if use_queue and _queued(attempt_id):
+                print(f"attempt {attempt_id}: queued for the workers")
+                continue
             outcome = score_attempt(attempt_id, progress=lambda s: print(f"... {s}", file=sys.stderr, flush=True))
         except NotFound as error:
             print(f"attempt {attempt_id}: {error}", file=sys.stderr)
@@ -39,7 +42,7 @@ def _cli_rescore(args) -> int:
         line = f"attempt {attempt_id}: {outcome.status.value}"
         if outcome.status == AttemptStatus.SCORED:
             with transaction() as session:
-                attempt = session.get(Attempt, attempt_id)
+                attempt = session.get_one(Attempt, attempt_id)
                 line += f", overall {attempt.overall_score:.1f}, level {attempt.level}"
         elif outcome.reason:
             line += f" ({outcome.reason})"
@@ -49,28 +52,20 @@ def _cli_rescore(args) -> int:
     return worst
 
 
-def _queue_reachable() -> bool:
+def _queue_configured() -> bool:
     from trainer.config import get_settings
     from trainer.jobs import broker_url
 
     return get_settings().scoring == "queue" and bool(broker_url())
 
 
-def _queue(ids: list[int]) -> int:
-    """Hand the attempts to the workers; a broker that does not answer: score them here."""
+def _queued(attempt_id: int) -> bool:
+    """Hand the attempt to the workers; False when the queue does not answer (it is then
+    scored here) or there is nothing to score."""
     from trainer.jobs import QueueUnavailable, submit
 
-    worst = 0
-    for attempt_id in ids:
-        try:
-            queued = submit(attempt_id)
-        except NotFound as error:
-            print(f"attempt {attempt_id}: {error}", file=sys.stderr)
-            worst = max(worst, 2)
-            continue
-        except QueueUnavailable as error:
-            print(f"attempt {attempt_id}: not queued ({error}); run with --here to score it in this process")
-            worst = max(worst, 1)
-            continue
-        print(f"attempt {attempt_id}: {'queued for the workers' if queued else 'nothing to score'}")
-    return worst
+    try:
+        return submit(attempt_id)
+    except QueueUnavailable as error:
+        print(f"attempt {attempt_id}: the queue does not answer ({error}); scoring it here", file=sys.stderr)
+        return False
