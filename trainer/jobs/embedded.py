@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ from trainer.jobs.broker import QueueUnavailable, embedded_url_file
 log = logging.getLogger(__name__)
 
 REDIS_START_SECONDS = 20.0
+WATCH_SECONDS = 2.0  # how often dead workers are looked for
 _PR_SET_PDEATHSIG = 1
 
 
@@ -56,13 +58,33 @@ def _answers(url: str) -> bool:
 
 @dataclass
 class EmbeddedQueue:
-    """What ``start_embedded`` started: stop it with ``stop()``."""
+    """What ``start_embedded`` started: stop it with ``stop()``. A worker that dies (killed,
+    out of memory) is started again by ``watch()``; its job goes back to the queue."""
 
     url: str
     redis_process: subprocess.Popen | None = None
     workers: list[subprocess.Popen] = field(default_factory=list)
+    restarts: int = 0
+    _stopping: threading.Event = field(default_factory=threading.Event)
+
+    def watch(self, every_seconds: float = WATCH_SECONDS) -> None:
+        """Start a thread that replaces dead workers until ``stop()``. The replacements are
+        children of that thread, which lives until then (see ``_die_with_parent``)."""
+
+        def loop() -> None:
+            while not self._stopping.wait(every_seconds):
+                for index, process in enumerate(self.workers):
+                    if process.poll() is not None and not self._stopping.is_set():
+                        log.warning(
+                            "scoring worker %s exited with %s; starting another", process.pid, process.returncode
+                        )
+                        self.workers[index] = start_worker(self.url)
+                        self.restarts += 1
+
+        threading.Thread(target=loop, name="scoring-workers", daemon=True).start()
 
     def stop(self, timeout: float = 30.0) -> None:
+        self._stopping.set()
         for process in self.workers:
             if process.poll() is None:
                 process.terminate()
@@ -137,5 +159,6 @@ def start_embedded(workers: int | None = None) -> EmbeddedQueue:
         url, process = start_redis(embedded_url_file().parent)
         queue = EmbeddedQueue(url, process)
     queue.workers = [start_worker(queue.url) for _ in range(count)]
+    queue.watch()
     log.info("scoring queue: %s worker process(es)", count)
     return queue
