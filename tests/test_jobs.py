@@ -79,6 +79,15 @@ def _worker_env(**extra: str) -> dict[str, str]:
     }
 
 
+def _start_embedded(monkeypatch, workers: int, **extra: str) -> jobs.EmbeddedQueue:
+    """The one-machine default (the app's own Redis and ``workers`` workers), in this test's
+    storage folder; the workers inherit this process's environment."""
+    for name, value in _worker_env(**extra).items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    return jobs.start_embedded(workers=workers)
+
+
 @pytest.fixture
 def quick_visibility(monkeypatch):
     monkeypatch.setenv("TRAINER_JOB_VISIBILITY_SECONDS", str(VISIBILITY_SECONDS))
@@ -168,10 +177,7 @@ def test_the_one_machine_default_scores_every_answer_once_when_a_worker_is_kille
     app_database, tmp_path, monkeypatch, spoken, quick_visibility
 ):
     """SQLite, and the Redis and two workers the web server starts for itself."""
-    for name, value in _worker_env().items():
-        monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
-    queue = jobs.start_embedded(workers=2)
+    queue = _start_embedded(monkeypatch, workers=2)
     try:
         ids = _submit_answers(spoken, 10)
         first_workers = list(queue.workers)
@@ -186,10 +192,7 @@ def test_the_one_machine_default_scores_every_answer_once_when_a_worker_is_kille
 def test_a_job_that_fails_every_time_ends_failed_with_its_reason_and_can_be_rescored(
     app_database, tmp_path, monkeypatch, spoken, quick_visibility
 ):
-    for name, value in _worker_env().items():
-        monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
-    queue = jobs.start_embedded(workers=1)
+    queue = _start_embedded(monkeypatch, workers=1)
     try:
         applicant = dataworld.applicant("Ben")
         attempt_id = records.save_attempt(applicant, "task.listening.001", recording=_speech_for(*ANSWERS[0], spoken))
@@ -217,10 +220,7 @@ def test_a_dead_grammar_server_is_tried_again_then_scored_without_grammar(
     app_database, tmp_path, monkeypatch, quick_visibility
 ):
     dead = f"http://127.0.0.1:{free_port()}"
-    for name, value in _worker_env(TRAINER_LANGUAGETOOL_URL=dead).items():
-        monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
-    queue = jobs.start_embedded(workers=1)
+    queue = _start_embedded(monkeypatch, workers=1, TRAINER_LANGUAGETOOL_URL=dead)
     try:
         chat = get_bank().get_task("task.chat_reply.001")
         cleo = dataworld.applicant("Cleo")

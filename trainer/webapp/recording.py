@@ -6,19 +6,15 @@ layer's (trainer.data.recordings); pages show its refusals with ``session.show_e
 
 from __future__ import annotations
 
-import logging
 import re
 
 import streamlit as st
 
-from trainer import jobs
 from trainer.config import get_settings
 from trainer.content import get_bank
 from trainer.data import AUDIO_EXTENSIONS, AttemptStatus, check_upload_name, records, upload_limit_megabytes
 from trainer.speech.audio import AudioError
-from trainer.webapp.resources import play, warm_grammar, warm_recogniser
-
-log = logging.getLogger(__name__)
+from trainer.webapp.resources import play, queue_for_workers, warm_grammar, warm_recogniser
 
 AUDIO_TYPES = list(AUDIO_EXTENSIONS)  # what an upload may be: what the data layer keeps
 # What the scoring engine reports it is doing (scoring.score's progress), said for people.
@@ -189,13 +185,10 @@ def submit_for_scoring(attempt_id: int, spoken: bool = True, label: str = "Scori
     """Hand a saved answer to the scoring workers and return None at once (the page then
     waits with ``wait_for_report``). With ``scoring = "inline"``, or when the queue does
     not answer, score it here with each stage shown, and return the ScoreOutcome."""
+    if queue_for_workers(attempt_id):
+        return None
     if get_settings().scoring == "queue":
-        try:
-            jobs.submit(attempt_id)
-            return None
-        except jobs.QueueUnavailable as error:
-            log.warning("scoring attempt %s here: %s", attempt_id, error)
-            st.info("The scoring queue is not running, so your answer is scored here. It is saved either way.")
+        st.info("The scoring queue is not running, so your answer is scored here. It is saved either way.")
     return score_with_status(attempt_id, spoken=spoken, label=label)
 
 

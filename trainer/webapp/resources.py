@@ -51,16 +51,26 @@ def _scoring_pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="interview-scoring")
 
 
+def queue_for_workers(attempt_id: int) -> bool:
+    """Hand a saved answer to the scoring workers (``scoring = "queue"``). False when answers
+    are scored in this process, or the queue does not answer (logged): the caller then
+    scores it here."""
+    if get_settings().scoring != "queue":
+        return False
+    try:
+        jobs.submit(attempt_id)
+        return True
+    except jobs.QueueUnavailable as error:
+        log.warning("attempt %s is scored in the web process: %s", attempt_id, error)
+        return False
+
+
 def score_in_background(attempt_id: int) -> Future | None:
-    """Score a saved answer without making the candidate wait: on the workers (the queue),
-    else in a thread of this process. The attempt is already committed: if it is lost on
-    the way, ``trainer rescore --unfinished`` scores it."""
-    if get_settings().scoring == "queue":
-        try:
-            jobs.submit(attempt_id)
-            return None
-        except jobs.QueueUnavailable as error:
-            log.warning("scoring attempt %s in this process: %s", attempt_id, error)
+    """Score a saved answer without making the candidate wait: on the workers, else in a
+    thread of this process. The attempt is already committed: if it is lost on the way,
+    ``trainer rescore --unfinished`` scores it."""
+    if queue_for_workers(attempt_id):
+        return None
     return _scoring_pool().submit(records.score_attempt, attempt_id)
 
 
