@@ -512,3 +512,88 @@ def test_agreement_benchmark_runs_on_a_small_folder_and_writes_predictions(tmp_p
         cwd=PROJECT_ROOT,
     )
     assert again.returncode == 0 and "0 computed" in again.stderr, again.stderr
+
+
+# --------------------------------------------------------------------------- uncertainty (issue 15)
+
+
+def test_intervals_come_from_cross_validated_residuals_by_region_and_length():
+    """The fit stores, per dimension, residual quantiles by region of the estimate and by
+    length of the text; a short-text class where the experts scatter more gets the wider
+    interval, and about 80 % of the cross-validated residuals fall inside."""
+    rng = np.random.default_rng(15)
+    n = 600
+    estimates = rng.uniform(5, 9.5, n)
+    syllables = rng.integers(2, 30, n).astype(float)
+    noise = np.where(syllables < np.median(syllables), 1.5, 0.4)
+    experts = estimates + rng.normal(0, 1, n) * noise
+    table = _fitting().residual_intervals(estimates, experts, syllables)
+    assert table["coverage"] == 0.8 and 0.75 <= table["cv_share_inside"] <= 0.85
+    assert len(table["syllable_edges"]) == 1 and len(table["below"]) == 2
+    short = [hi - lo for lo, hi in zip(table["below"][0], table["above"][0])]
+    long = [hi - lo for lo, hi in zip(table["below"][1], table["above"][1])]
+    assert min(short) > 2 * max(long)
+
+    model = default_model()
+    for name in ("accuracy", "fluency", "prosodic", "total"):
+        dimension = model.dimensions[name]
+        assert dimension.interval and dimension.interval["coverage"] == 0.8, name
+        features = {f: m for f, m in zip(dimension.features, dimension.medians)}
+        few = dimension.predict({**features, "reference_syllables": 3.0})
+        many = dimension.predict({**features, "reference_syllables": 60.0})
+        for estimate in (few, many):
+            assert 0 <= estimate.low <= estimate.value <= estimate.high <= 10
+            assert estimate.evidence()["interval"] == [round(estimate.low, 2), round(estimate.high, 2)]
+
+
+@pytest.mark.slow
+def test_a_read_aloud_answer_carries_an_interval_on_each_calibrated_score(read_aloud_report, sample_reports):
+    """Real speech through the engine: the pronunciation and fluency scores of a read-aloud
+    answer carry a 0-100 interval that holds the score (the rubric applied to the bounds of
+    the calibrated estimate), the overall one from them, and both survive storage; a free
+    answer's scores, not calibrated, carry none."""
+    from trainer.content import get_bank
+    from trainer.scoring.banding import band_dimension
+    from trainer.scoring.report import Report
+
+    _, _, report = read_aloud_report
+    for name, feature, target in (
+        ("pronunciation", "calibrated_accuracy", "accuracy"),
+        ("fluency", "calibrated_fluency", "fluency"),
+    ):
+        dimension = report.dimensions[name]
+        interval = dimension.interval
+        assert interval is not None, name
+        assert interval.low <= dimension.score <= interval.high and interval.low < interval.high, name
+        bounds = dimension.details["calibration"][target]["interval"]
+        assert bounds[0] <= dimension.features[feature] <= bounds[1]
+        rubric = get_bank().get_rubric(name)
+        assert interval.low == band_dimension(rubric, {**dimension.features, feature: bounds[0]}, "read_aloud", 0).score
+        assert interval.words(dimension.score) == (
+            f"{dimension.score:.0f}, likely between {interval.low:.0f} and {interval.high:.0f}"
+        )
+    overall = report.overall.interval
+    assert overall is not None and overall.low <= report.overall.score <= overall.high
+    again = Report.from_dict(report.to_dict())
+    assert again.dimensions["pronunciation"].interval == report.dimensions["pronunciation"].interval
+    assert again.overall.interval == overall
+
+    _, _, free = sample_reports["listening"]
+    assert all(d.interval is None for d in free.dimensions.values()) and free.overall.interval is None
+
+
+@pytest.mark.slow
+def test_an_interviews_interval_is_wide_after_one_reading_and_narrows_with_more(read_aloud_report):
+    from trainer.data.interviews import interview_interval
+
+    _, _, report = read_aloud_report
+    data = report.to_dict()
+    score = report.overall.score
+    one = interview_interval(score, [(score, data)])
+    assert (one.low, one.high) == (report.overall.interval.low, report.overall.interval.high)
+    twenty = interview_interval(score, [(score, data)] * 20)
+    assert twenty.width == pytest.approx(one.width / 20**0.5, abs=0.2)
+    # answers without an interval (a typed reply, an unscorable answer) add no width
+    mixed = interview_interval(score, [(score, data), (score, None), (score, {"overall": None})])
+    assert mixed.width == pytest.approx(one.width / 3, abs=0.2)
+    assert interview_interval(score, [(score, None)]) is None

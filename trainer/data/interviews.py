@@ -54,6 +54,7 @@ from trainer.data.storage import (
     transaction,
     utcnow,
 )
+from trainer.scoring.report import ScoreInterval
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 CODE_LENGTH = 12
@@ -225,6 +226,8 @@ class CandidateResult:
     passed: bool | None = None  # None until every item is answered and scored
     attempt_ids: tuple[int, ...] = ()
     rank: int | None = None  # place among the interview's candidates; None: not ranked (withdrawn)
+    # where the overall score likely lies, from the answers' intervals (None: no answer has one)
+    overall_interval: ScoreInterval | None = None
 
     @property
     def pending(self) -> bool:
@@ -724,7 +727,7 @@ def _result(session: Session, invitation: Invitation, template: InterviewTemplat
         select(Attempt).where(Attempt.invitation_id == invitation.id).order_by(Attempt.position)
     ).all()
     final = [a for a in attempts if a.status in FINAL_STATUSES]
-    overall = level = None
+    overall = level = interval = None
     dimensions: dict[str, float] = {}
     if final:
         overall = round(sum(a.overall_score or 0.0 for a in final) / len(final), 1)
@@ -738,6 +741,7 @@ def _result(session: Session, invitation: Invitation, template: InterviewTemplat
             d: round(float(v), 1)
             for d, v in sorted(rows, key=lambda r: DIMENSIONS.index(r[0]) if r[0] in DIMENSIONS else 99)
         }
+        interval = interview_interval(overall, [(a.overall_score or 0.0, a.report) for a in final])
     complete = invitation.finished_at is not None and len(final) == len(template.items)
     passed = _meets_bar(template, overall, dimensions) if complete and overall is not None else None
     return CandidateResult(
@@ -752,6 +756,35 @@ def _result(session: Session, invitation: Invitation, template: InterviewTemplat
         dimensions,
         passed,
         tuple(a.id for a in attempts),
+        overall_interval=interval,
+    )
+
+
+def interview_interval(overall: float, items: Sequence[tuple[float, dict | None]]) -> ScoreInterval | None:
+    """The interval of an interview's overall score (the mean of its answers' overall scores)
+    from each answer's own interval (``Report.overall.interval``): the distances from each
+    answer's score down to its low and up to its high bound, combined as independent errors
+    (root of the sum of squares) and divided by the number of answers. One short reading
+    keeps its own wide interval; twenty answers narrow it by about 4.5 times. An answer
+    without an interval (nothing calibrated in it, or not scorable) adds no width. None when
+    no answer has one."""
+    below = above = 0.0
+    found = None
+    for score, report in items:
+        data = ((report or {}).get("overall") or {}).get("interval")
+        if not data:
+            continue
+        found = ScoreInterval.from_dict(data)
+        below += max(score - found.low, 0.0) ** 2
+        above += max(found.high - score, 0.0) ** 2
+    if found is None or not items:
+        return None
+    n = len(items)
+    return ScoreInterval(
+        round(max(overall - below**0.5 / n, 0.0), 1),
+        round(min(overall + above**0.5 / n, 100.0), 1),
+        found.coverage,
+        f"from the intervals of the {n} answers' scores",
     )
 
 
