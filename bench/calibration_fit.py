@@ -387,11 +387,13 @@ def fit_model(
     dimensions: Iterable[str] = DIMENSIONS,
     training: dict | None = None,
     progress=None,
+    candidates: Sequence[str] | None = None,
 ) -> CalibrationModel:
     """Choose features and alpha per dimension by speaker-grouped CV, then fit on all rows.
-    ``table`` must hold training rows only."""
+    ``table`` must hold training rows only; ``candidates``: the features to choose from
+    (default: every candidate_features() of the table)."""
     folds = _folds(table.groups, CV_FOLDS)
-    candidates = candidate_features(table)
+    candidates = list(candidates) if candidates is not None else candidate_features(table)
     fitted: dict[str, DimensionModel] = {}
     for dimension in dimensions:
         if dimension == "completeness":

@@ -272,6 +272,20 @@ def read_aloud_report():
     return task.id, path, report
 
 
+@pytest.fixture(scope="session")
+def open_answer_report():
+    """A real scored free spoken answer (espeak-ng saying an open question's sample answer),
+    scored on pronunciation and fluency without calibration: (task id, recording, report)."""
+    from trainer.scoring import engine as scoring
+    from trainer.speech.tts import synthesize
+
+    task = get_bank().get_task("task.open_question.001")
+    path = synthesize(task.sample_answer, "calm_male")
+    report = scoring.score(load_audio(path), task)
+    assert report.scorable, report.reason
+    return task.id, path, report
+
+
 # -- the app in a real browser (tests/test_e2e_browser.py; helpers in tests/helpers/streamlit_browser.py)
 
 

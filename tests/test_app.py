@@ -603,15 +603,18 @@ def test_a_spoken_lesson_item_is_recorded_scored_and_saved():
     assert stages.index("Transcribing your answer...") < stages.index("Checking pronunciation..."), stages
 
 
-def test_feedback_gives_each_calibrated_score_its_interval_and_free_answers_a_caveat(read_aloud_report, sample_reports):
+def test_feedback_gives_each_calibrated_score_its_interval_and_free_answers_a_caveat(
+    read_aloud_report, open_answer_report
+):
     """Issue 15: a read-aloud answer's pronunciation and fluency show "62/100, likely between
     54 and 70" and the overall its interval; a free answer (listening) says in plain words
-    that the pronunciation and fluency scores are a rougher guide there."""
+    that the pronunciation and fluency scores are a rougher guide there, and shows no interval."""
     from trainer.webapp.report_view import READ_SPEECH_NOTE
 
     applicant = accounts.create_profile("Rey")
     reading = dataworld.scored_attempt(applicant, read_aloud_report)
-    free = dataworld.scored_attempt(applicant, sample_reports["listening"])
+    free = dataworld.scored_attempt(applicant, open_answer_report)
+    assert {"pronunciation", "fluency"} <= set(open_answer_report[2].dimensions)
     report = read_aloud_report[2]
 
     at = open_page("feedback", at=app(applicant), attempt=reading)
