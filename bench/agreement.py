@@ -483,7 +483,11 @@ def print_report(model, utterances, predictions, measured, words, out=sys.stdout
         cv = dm.cv.get("pearson") if dm else None
         note = ""
         if d == "completeness":
-            note = "experts: no variance (test rows all 10): r undefined"
+            note = (
+                "experts: no variance (test rows all 10): r undefined"
+                if row["test"]["pearson"] != row["test"]["pearson"]
+                else "a measurement (share of the words read), not fitted"
+            )
         elif d in GOPT and row["test"]["pearson"] == row["test"]["pearson"]:
             note = (
                 "beats GOPT" if row["test"]["pearson"] > GOPT[d] else f"{row['test']['pearson'] - GOPT[d]:+.3f} vs GOPT"

@@ -323,6 +323,29 @@ def residual_intervals(
     }
 
 
+def speaker_residuals(estimates: np.ndarray, experts: np.ndarray, groups: Sequence[str]) -> dict:
+    """How far a speaker's mean estimate lies from the experts' mean for that speaker, over
+    the out-of-fold estimates (the check on how an interview's interval narrows with its
+    answers: independent errors would narrow it by the root of the number of readings)."""
+    residual = experts - estimates
+    g = np.array(groups)
+    speakers = sorted(set(groups))
+    means = np.array([residual[g == s].mean() for s in speakers])
+    # within-speaker correlation of the errors: var(speaker mean) = var(reading) (1 + (m-1) rho) / m
+    m = len(groups) / max(1, len(speakers))
+    variance = float(residual.var())
+    rho = (m * float(means.var()) / variance - 1) / (m - 1) if variance > 0 and m > 1 else 0.0
+    return {
+        "within_speaker_correlation": round(min(max(rho, 0.0), 1.0), 3),
+        "speakers": len(speakers),
+        "readings_per_speaker": round(len(groups) / max(1, len(speakers)), 1),
+        "below": round(float(np.quantile(means, 0.1)), 3),
+        "above": round(float(np.quantile(means, 0.9)), 3),
+        "reading_below": round(float(np.quantile(residual, 0.1)), 3),
+        "reading_above": round(float(np.quantile(residual, 0.9)), 3),
+    }
+
+
 def fit_dimension(
     table: FeatureTable, dimension: str, features: Sequence[str], alpha: float, folds=None
 ) -> DimensionModel:
@@ -352,7 +375,10 @@ def fit_dimension(
             "grouped_by": "speaker",
             "rows": int(len(y)),
         },
-        interval=residual_intervals(oof, y, table.matrix(["reference_syllables"])[:, 0]),
+        interval={
+            **residual_intervals(oof, y, table.matrix(["reference_syllables"])[:, 0]),
+            "speaker_means": speaker_residuals(oof, y, table.groups),
+        },
     )
 
 

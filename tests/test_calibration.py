@@ -36,7 +36,8 @@ OTHER_TEXT = "I WILL GIVE YOU A RING TOMORROW EVENING"
 def test_packaged_model_loads_with_every_dimension_and_its_training_record():
     model = default_model()
     assert set(model.dimensions) == set(DIMENSIONS)
-    assert model.training["split"] == "train" and model.training["rows"] == 320
+    rows = model.training["rows"]
+    assert model.training["split"] == "train" and rows == len(set(model.training["utt_ids"]))
     assert model.feature_version == calibration.FEATURE_VERSION
     for name, dimension in model.dimensions.items():
         n = len(dimension.features)
@@ -55,7 +56,7 @@ def test_packaged_model_loads_with_every_dimension_and_its_training_record():
         assert all(s > 0 for s in dimension.scales)
         assert all(lo <= hi for lo, hi in zip(dimension.lower, dimension.upper))
         if dimension.method == "ridge":
-            assert dimension.cv["grouped_by"] == "speaker" and dimension.cv["rows"] == 320
+            assert dimension.cv["grouped_by"] == "speaker" and dimension.cv["rows"] == rows
             assert -1 <= dimension.cv["pearson"] <= 1
             assert 0 < dimension.intercept <= 10
 
@@ -313,13 +314,16 @@ def test_test_rows_never_reach_the_fit(tmp_path):
 
 
 def test_packaged_model_is_what_fitting_the_cached_train_rows_gives():
-    """On a machine where bench/agreement.py has run (its cache holds every train reading),
-    refitting reproduces the packaged file exactly."""
-    folder, _ = speechocean_rows("speechocean762-scored", "scores.tsv")
+    """On a machine where bench/agreement.py has run (its cache holds every train reading the
+    model was fitted on), refitting those rows reproduces the packaged file exactly."""
+    packaged = default_model().to_dict()
+    folder, _ = speechocean_rows(packaged["training"]["data"], "scores.tsv")
     sys.path.insert(0, str(PROJECT_ROOT / "bench"))
     import agreement
 
-    utterances = [u for u in agreement.load_corpus(folder) if u.split == "train"]
+    fitted_on = set(packaged["training"]["utt_ids"])
+    utterances = [u for u in agreement.load_corpus(folder) if u.utt_id in fitted_on]
+    assert len(utterances) == len(fitted_on) and all(u.split == "train" for u in utterances)
     cache = agreement.Cache(agreement.DEFAULT_CACHE)
     try:
         measured = agreement.measure_all(utterances, agreement.ReadOnlyCache(cache), quiet=True)
@@ -327,10 +331,10 @@ def test_packaged_model_is_what_fitting_the_cached_train_rows_gives():
         pytest.skip(f"the benchmark cache does not hold every train reading ({missing}); run bench/agreement.py first")
     rows = agreement.feature_rows(utterances, measured)
     table = agreement.training_table(utterances, rows)
-    packaged = default_model().to_dict()
     refit = fit_model(
         table,
         training={k: packaged["training"][k] for k in ("data", "split", "recognition", "pronunciation", "command")},
+        candidates=packaged["training"]["candidate_features"],
     )
     assert refit.to_dict()["dimensions"] == packaged["dimensions"]
 
@@ -592,7 +596,12 @@ def test_an_interviews_interval_is_wide_after_one_reading_and_narrows_with_more(
     one = interview_interval(score, [(score, data)])
     assert (one.low, one.high) == (report.overall.interval.low, report.overall.interval.high)
     twenty = interview_interval(score, [(score, data)] * 20)
-    assert twenty.width == pytest.approx(one.width / 20**0.5, abs=0.2)
+    # one person's readings share part of their error (measured on the train speakers), so
+    # twenty readings narrow the interval less than independent errors would (1 / root 20)
+    rho = report.overall.interval.correlation
+    assert 0 < rho < 1 and twenty.correlation == rho
+    assert twenty.width == pytest.approx(one.width * ((1 + 19 * rho) / 20) ** 0.5, abs=0.2)
+    assert one.width / 20**0.5 < twenty.width < one.width
     # answers without an interval (a typed reply, an unscorable answer) add no width
     mixed = interview_interval(score, [(score, data), (score, None), (score, {"overall": None})])
     assert mixed.width == pytest.approx(one.width / 3, abs=0.2)

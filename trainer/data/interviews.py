@@ -762,29 +762,40 @@ def _result(session: Session, invitation: Invitation, template: InterviewTemplat
 
 def interview_interval(overall: float, items: Sequence[tuple[float, dict | None]]) -> ScoreInterval | None:
     """The interval of an interview's overall score (the mean of its answers' overall scores)
-    from each answer's own interval (``Report.overall.interval``): the distances from each
-    answer's score down to its low and up to its high bound, combined as independent errors
-    (root of the sum of squares) and divided by the number of answers. One short reading
-    keeps its own wide interval; twenty answers narrow it by about 4.5 times. An answer
+    from each answer's own interval (``Report.overall.interval``). Each answer's distances
+    down to its low and up to its high bound are combined as errors that one person's answers
+    partly share (``ScoreInterval.correlation``, measured on the experts' ratings by the fit):
+    (1/n) x root of (sum of squares + correlation x the cross terms). With no shared part,
+    twenty answers would narrow one answer's interval 4.5 times; a shared part keeps it wider,
+    as a speaker's mean estimate stays off by more than independent errors would. An answer
     without an interval (nothing calibrated in it, or not scorable) adds no width. None when
     no answer has one."""
-    below = above = 0.0
-    found = None
+    below: list[float] = []
+    above: list[float] = []
+    found: list[ScoreInterval] = []
     for score, report in items:
         data = ((report or {}).get("overall") or {}).get("interval")
         if not data:
             continue
-        found = ScoreInterval.from_dict(data)
-        below += max(score - found.low, 0.0) ** 2
-        above += max(found.high - score, 0.0) ** 2
-    if found is None or not items:
+        interval = ScoreInterval.from_dict(data)
+        found.append(interval)
+        below.append(max(score - interval.low, 0.0))
+        above.append(max(interval.high - score, 0.0))
+    if not found or not items:
         return None
     n = len(items)
+    rho = max(i.correlation for i in found)
+
+    def combined(parts: list[float]) -> float:
+        squares = sum(p * p for p in parts)
+        return (squares + rho * (sum(parts) ** 2 - squares)) ** 0.5 / n
+
     return ScoreInterval(
-        round(max(overall - below**0.5 / n, 0.0), 1),
-        round(min(overall + above**0.5 / n, 100.0), 1),
-        found.coverage,
+        round(max(overall - combined(below), 0.0), 1),
+        round(min(overall + combined(above), 100.0), 1),
+        found[0].coverage,
         f"from the intervals of the {n} answers' scores",
+        rho,
     )
 
 

@@ -124,6 +124,7 @@ def calibrated_interval(
             coverage,
             f"{feature} {estimate['estimate']:.1f} of 10, {100 * coverage:.0f} % interval "
             f"{bounds[0]:.1f}-{bounds[1]:.1f} from cross-validated expert ratings",
+            estimate.get("interval_within_speaker_correlation") or 0.0,
         )
     return None
 

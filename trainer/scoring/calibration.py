@@ -51,7 +51,7 @@ MODEL_DIR = Path(__file__).resolve().parent / "calibration_models"
 # The model the app loads; a refit with different inputs gets a new version and file name
 # (v2: with the pronunciation stage's GOP and alignment features; v3: the same candidates,
 # measured after the aligner's silence reset and the recogniser's stretched-word check).
-MODEL_VERSION = 3
+MODEL_VERSION = 4
 DEFAULT_MODEL_FILE = MODEL_DIR / f"speechocean762-v{MODEL_VERSION}.json"
 MODEL_FORMAT = 1
 # Bump when reading_features() changes what a feature means (cached tables are rebuilt).
@@ -319,6 +319,8 @@ class Estimate:
     low: float | None = None  # the interval (0-10) an expert's score likely falls in; None: no table
     high: float | None = None
     coverage: float | None = None  # the share of cross-validated train readings inside such intervals
+    # how much of its error a speaker's other readings share (0: independent; see the fit)
+    correlation: float | None = None
 
     @property
     def imputed(self) -> list[str]:
@@ -337,6 +339,7 @@ class Estimate:
             "imputed": self.imputed,
             "interval": None if self.low is None else [round(self.low, 2), round(self.high, 2)],
             "interval_coverage": self.coverage,
+            "interval_within_speaker_correlation": self.correlation,
             "how": "estimate = intercept + sum of contributions, clipped to 0-10; contribution = "
             "coefficient x (value - mean) / scale",
         }
@@ -395,6 +398,7 @@ class DimensionModel:
             estimate.low = float(min(max(value + min(spread[0], 0.0), low), high))
             estimate.high = float(min(max(value + max(spread[1], 0.0), low), high))
             estimate.coverage = self.interval.get("coverage")
+            estimate.correlation = (self.interval.get("speaker_means") or {}).get("within_speaker_correlation")
         return estimate
 
     def to_dict(self) -> dict:

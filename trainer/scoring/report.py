@@ -39,6 +39,9 @@ class ScoreInterval:
     high: float
     coverage: float = 0.8
     basis: str = ""  # where it comes from, in a few words
+    # how much of the error one person's other answers share (0: independent), for combining
+    # the intervals of several answers (trainer.data.interviews.interview_interval)
+    correlation: float = 0.0
 
     def words(self, score: float) -> str:
         """The score in plain words: "62, likely between 54 and 70"."""
@@ -201,6 +204,7 @@ def overall_interval(dimensions: dict[str, DimensionScore]) -> ScoreInterval | N
         round(high, 1),
         with_interval[0].interval.coverage,
         f"from the intervals of {names}; the other scores counted as measured",
+        max(d.interval.correlation for d in with_interval),
     )
 
 
