@@ -50,7 +50,9 @@ DIMENSIONS = ("accuracy", "completeness", "fluency", "prosodic", "total")
 MODEL_DIR = Path(__file__).resolve().parent / "calibration_models"
 # The model the app loads; a refit with different inputs gets a new version and file name
 # (v2: with the pronunciation stage's GOP and alignment features; v3: the same candidates,
-# measured after the aligner's silence reset and the recogniser's stretched-word check).
+# measured after the aligner's silence reset and the recogniser's stretched-word check;
+# v4: refitted on speechocean762-large's train rows, Whisper's digit pieces joined back, with
+# interval tables).
 MODEL_VERSION = 4
 DEFAULT_MODEL_FILE = MODEL_DIR / f"speechocean762-v{MODEL_VERSION}.json"
 MODEL_FORMAT = 1
