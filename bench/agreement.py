@@ -14,6 +14,11 @@ Usage:
   .venv/bin/python bench/agreement.py --fit               # refit on train rows, write the model file
                                                           # (the fitting: bench/calibration_fit.py)
   .venv/bin/python bench/agreement.py --data DIR --model FILE --cache DIR
+  .venv/bin/python bench/agreement.py --data DIR --cached-only   # only the readings the cache holds
+
+The table gives per dimension the test rows' r for all ages, adults and children apart and at
+speaker level (each speaker's mean estimate against the experts' mean), with the train rows'
+speaker-grouped CV r; which recipe to fit is decided by bench/calibration_variants.py.
 
 Every slow intermediate result is cached on disk (default ``bench/results/cache``): the
 transcript by audio hash + model + decoding settings + trainer/speech/asr.py, each stage's measures additionally by

@@ -121,7 +121,7 @@ class Report:
             "scorable": self.scorable,
             "reason": self.reason,
             "reason_code": self.reason_code,
-            "overall": asdict(self.overall) if self.overall else None,
+            "overall": _overall_dict(self.overall),
             "dimensions": {
                 name: {
                     "score": d.score,
@@ -130,7 +130,8 @@ class Report:
                     "descriptor": d.descriptor,
                     "weight": d.weight,
                     "evidence": d.evidence,
-                    "interval": asdict(d.interval) if d.interval else None,
+                    # only when there is one: a report without intervals reads back unchanged
+                    **({"interval": asdict(d.interval)} if d.interval else {}),
                 }
                 for name, d in self.dimensions.items()
             },
@@ -179,6 +180,15 @@ class Report:
             stage_seconds=dict(data.get("stage_seconds") or {}),
             engine_version=data.get("engine_version", ENGINE_VERSION),
         )
+
+
+def _overall_dict(overall: Overall | None) -> dict | None:
+    if overall is None:
+        return None
+    data = asdict(overall)
+    if overall.interval is None:
+        del data["interval"]  # as stored before intervals existed
+    return data
 
 
 def _overall(data: dict | None) -> Overall | None:
