@@ -778,6 +778,8 @@ def interview_interval(overall: float, items: Sequence[tuple[float, dict | None]
         if not data:
             continue
         interval = ScoreInterval.from_dict(data)
+        if interval is None:
+            continue
         found.append(interval)
         below.append(max(score - interval.low, 0.0))
         above.append(max(interval.high - score, 0.0))

@@ -163,7 +163,7 @@ def _item(item: interviews.InterviewItem, detail: records.AttemptDetail | None) 
         notes,
         answer,
         detail.recording_path is not None,
-        report.overall.interval if scored and report.overall else None,
+        report.overall.interval if report is not None and scored and report.overall else None,
     )
 
 

@@ -107,6 +107,8 @@ def calibrated_interval(
     for target, estimate in (details.get("calibration") or {}).items():
         feature = RUBRIC_FEATURES.get(target)
         bounds = estimate.get("interval") if isinstance(estimate, dict) else None
+        if feature is None:
+            continue
         scope = rubric.feature_scope.get(feature)
         if (
             not bounds

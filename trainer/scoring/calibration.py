@@ -242,7 +242,9 @@ def rhythm_features(pronunciation_evidence: ReadAloudEvidence | dict) -> dict[st
         features["rhythm_varco_vowel"] = float(100 * vowel.std() / vowel.mean())
     if consonant.size > 1 and consonant.mean() > 0:
         features["rhythm_varco_consonant"] = float(100 * consonant.std() / consonant.mean())
-    pace = np.array([(w.end - w.start) / len(w.phones) for w in words if w.end > w.start])
+    pace = np.array(
+        [(w.end - w.start) / len(w.phones) for w in words if w.end and w.start is not None and w.end > w.start]
+    )
     if pace.size > 1 and pace.mean() > 0:
         features["rhythm_word_pace_variation"] = float(pace.std() / pace.mean())
     return features
@@ -339,7 +341,7 @@ class Estimate:
                 {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(t).items()} for t in self.terms
             ],
             "imputed": self.imputed,
-            "interval": None if self.low is None else [round(self.low, 2), round(self.high, 2)],
+            "interval": None if self.low is None or self.high is None else [round(self.low, 2), round(self.high, 2)],
             "interval_coverage": self.coverage,
             "interval_within_speaker_correlation": self.correlation,
             "how": "estimate = intercept + sum of contributions, clipped to 0-10; contribution = "

@@ -209,12 +209,13 @@ def overall_interval(dimensions: dict[str, DimensionScore]) -> ScoreInterval | N
     low = sum(d.weight * (d.interval.low if d.interval else d.score) for d in dimensions.values()) / weight
     high = sum(d.weight * (d.interval.high if d.interval else d.score) for d in dimensions.values()) / weight
     names = ", ".join(d.name for d in with_interval)
+    intervals = [d.interval for d in with_interval if d.interval is not None]
     return ScoreInterval(
         round(low, 1),
         round(high, 1),
-        with_interval[0].interval.coverage,
+        intervals[0].coverage,
         f"from the intervals of {names}; the other scores counted as measured",
-        max(d.interval.correlation for d in with_interval),
+        max(i.correlation for i in intervals),
     )
 
 
