@@ -14,6 +14,11 @@ Usage:
   .venv/bin/python bench/agreement.py --fit               # refit on train rows, write the model file
                                                           # (the fitting: bench/calibration_fit.py)
   .venv/bin/python bench/agreement.py --data DIR --model FILE --cache DIR
+  .venv/bin/python bench/agreement.py --data DIR --cached-only   # only the readings the cache holds
+
+The table gives per dimension the test rows' r for all ages, adults and children apart and at
+speaker level (each speaker's mean estimate against the experts' mean), with the train rows'
+speaker-grouped CV r; which recipe to fit is decided by bench/calibration_variants.py.
 
 Every slow intermediate result is cached on disk (default ``bench/results/cache``): the
 transcript by audio hash + model + decoding settings + trainer/speech/asr.py, each stage's measures additionally by
@@ -311,13 +316,21 @@ def measure(utt: Utterance, cache: Cache, recognition: dict, with_pronunciation:
     return Measured(transcript_data, stages, refused)
 
 
-def measure_all(utterances: list[Utterance], cache: Cache, *, quiet: bool = False) -> dict[str, Measured]:
+def measure_all(
+    utterances: list[Utterance], cache: Cache, *, quiet: bool = False, skip_missing: bool = False
+) -> dict[str, Measured]:
+    """Every utterance through the stages; ``skip_missing`` (with a ReadOnlyCache): leave out
+    those the cache does not hold yet instead of failing."""
     recognition = recognition_settings()
     with_pronunciation = pronunciation_available() is None
     results: dict[str, Measured] = {}
     started = time.perf_counter()
     for i, utt in enumerate(utterances, 1):
-        results[utt.utt_id] = measure(utt, cache, recognition, with_pronunciation)
+        try:
+            results[utt.utt_id] = measure(utt, cache, recognition, with_pronunciation)
+        except NotCached:
+            if not skip_missing:
+                raise
         if not quiet and (i % 25 == 0 or i == len(utterances)):
             print(
                 f"  measured {i}/{len(utterances)} ({cache.misses} computed, {cache.hits} cached, "
@@ -402,7 +415,7 @@ def word_agreement(utterances: list[Utterance], measured: dict[str, Measured]) -
         flagged: list[int] = []
         skipped = 0
         for utt in utterances:
-            if utt.split != split or not utt.word_accuracy:
+            if utt.split != split or not utt.word_accuracy or utt.utt_id not in measured:
                 continue
             reference = norm_words(utt.text)
             if len(reference) != len(utt.word_accuracy):
@@ -433,6 +446,17 @@ def word_agreement(utterances: list[Utterance], measured: dict[str, Measured]) -
     return results
 
 
+def speaker_agreement(utterances: list[Utterance], predictions, dimension: str) -> dict:
+    """Pearson r of each speaker's mean estimate against the experts' mean for that speaker."""
+    by: dict[str, list[Utterance]] = {}
+    for u in utterances:
+        by.setdefault(u.speaker, []).append(u)
+    ours = [sum(predictions[u.utt_id][dimension] for u in us) / len(us) for us in by.values()]
+    theirs = [sum(u.scores[dimension] for u in us) / len(us) for us in by.values()]
+    r = correlations(ours, theirs)[0] if len(by) >= 3 else float("nan")
+    return {"pearson": r, "speakers": len(by), "readings_per_speaker": len(utterances) / max(1, len(by))}
+
+
 def _fmt(value: float | None) -> str:
     return "  n/a" if value is None or value != value else f"{value:5.3f}"
 
@@ -444,7 +468,8 @@ def print_report(model, utterances, predictions, measured, words, out=sys.stdout
     figures: dict = {"dimensions": {}}
     print(f"\nAgreement with speechocean762 experts (model {model.label}; Pearson r / Spearman rho)", file=out)
     print(
-        f"{'dimension':<13} {'test r':>6} {'test ρ':>6} {'train r':>7} {'train ρ':>7} {'CV r':>6} {'GOPT r':>6}  note",
+        f"{'dimension':<13} {'test r':>6} {'test ρ':>6} {'adults':>6} {'child':>6} {'speakr':>6} "
+        f"{'train r':>7} {'train ρ':>7} {'CV r':>6} {'GOPT r':>6}  note",
         file=out,
     )
     for d in DIMENSIONS:
@@ -453,17 +478,29 @@ def print_report(model, utterances, predictions, measured, words, out=sys.stdout
             chosen = [u for u in utterances if u.split == split and d in u.scores]
             r, rho = correlations([predictions[u.utt_id][d] for u in chosen], [u.scores[d] for u in chosen])
             row[split] = {"pearson": r, "spearman": rho, "rows": len(chosen)}
+        test_rows = [u for u in utterances if u.split == "test" and d in u.scores]
+        for label, member in (("adults", lambda u: u.age >= ADULT_AGE), ("children", lambda u: u.age < ADULT_AGE)):
+            chosen = [u for u in test_rows if member(u)]
+            r = correlations([predictions[u.utt_id][d] for u in chosen], [u.scores[d] for u in chosen])[0]
+            row[f"test_{label}"] = {"pearson": r, "rows": len(chosen)}
+        row["test_speakers"] = speaker_agreement(test_rows, predictions, d)
         dm = model.dimensions.get(d)
         cv = dm.cv.get("pearson") if dm else None
         note = ""
         if d == "completeness":
-            note = "experts: no variance (test rows all 10): r undefined"
+            note = (
+                "experts: no variance (test rows all 10): r undefined"
+                if row["test"]["pearson"] != row["test"]["pearson"]
+                else "a measurement (share of the words read), not fitted"
+            )
         elif d in GOPT and row["test"]["pearson"] == row["test"]["pearson"]:
             note = (
                 "beats GOPT" if row["test"]["pearson"] > GOPT[d] else f"{row['test']['pearson'] - GOPT[d]:+.3f} vs GOPT"
             )
         print(
             f"{d:<13} {_fmt(row['test']['pearson']):>6} {_fmt(row['test']['spearman']):>6} "
+            f"{_fmt(row['test_adults']['pearson']):>6} {_fmt(row['test_children']['pearson']):>6} "
+            f"{_fmt(row['test_speakers']['pearson']):>6} "
             f"{_fmt(row['train']['pearson']):>7} {_fmt(row['train']['spearman']):>7} "
             f"{_fmt(cv):>6} {_fmt(GOPT.get(d)):>6}  {note}",
             file=out,
@@ -489,8 +526,10 @@ def print_report(model, utterances, predictions, measured, words, out=sys.stdout
         figures["test_by_age"][label]["rows"] = len(chosen)
         print(f"test rows, {label}, n={len(chosen)}: " + ", ".join(cells), file=out)
     print(
-        f"rows: {sum(u.split == 'test' for u in utterances)} test, "
-        f"{sum(u.split == 'train' for u in utterances)} train; CV = speaker-grouped, train rows only",
+        f"rows: {sum(u.split == 'test' for u in utterances)} test "
+        f"({len({u.speaker for u in utterances if u.split == 'test'})} speakers; 'speakr': r of each "
+        f"speaker's mean), {sum(u.split == 'train' for u in utterances)} train; CV = speaker-grouped, "
+        "train rows only",
         file=out,
     )
     gates = {}
@@ -558,6 +597,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     parser.add_argument("--limit", type=int, help="first N utterances only (smoke runs)")
+    parser.add_argument(
+        "--cached-only",
+        action="store_true",
+        help="never run the pipeline: use the readings the cache holds, leave out the others (counted)",
+    )
     args = parser.parse_args(argv)
 
     from calibration_fit import fit_model
@@ -569,7 +613,13 @@ def main(argv: list[str] | None = None) -> int:
         utterances = utterances[: args.limit]
     cache = Cache(args.cache)
     print(f"measuring {len(utterances)} utterances from {args.data} (cache {args.cache})", file=sys.stderr)
-    measured = measure_all(utterances, cache)
+    started = time.perf_counter()
+    measured = measure_all(
+        utterances, ReadOnlyCache(cache) if args.cached_only else cache, skip_missing=args.cached_only
+    )
+    seconds = time.perf_counter() - started
+    left_out = len(utterances) - len(measured)
+    utterances = [u for u in utterances if u.utt_id in measured]
     rows = feature_rows(utterances, measured)
     model_path = args.model or DEFAULT_MODEL_FILE
     if args.fit:
@@ -585,6 +635,7 @@ def main(argv: list[str] | None = None) -> int:
                 "recognition": recognition_settings(),
                 "pronunciation": pronunciation_available() or "trainer.pronunciation.assess_read_aloud",
                 "command": "bench/agreement.py --fit",
+                "utt_ids": table.ids,  # the rows fitted on (tests refit them)
             },
             progress=lambda line: print("  " + line, file=sys.stderr, flush=True),
         )
@@ -594,6 +645,14 @@ def main(argv: list[str] | None = None) -> int:
     predictions = {uid: {d: e.value for d, e in model.predict(features).items()} for uid, features in rows.items()}
     words = word_agreement(utterances, measured)
     figures = print_report(model, utterances, predictions, measured, words)
+    if left_out:
+        print(f"left out: {left_out} readings the cache does not hold yet (--cached-only)")
+    figures["left_out_not_cached"] = left_out
+    if cache.misses:
+        # every stage of a reading computed in this run (the cache answers the rest)
+        per_reading = seconds / max(1, cache.misses / 5)
+        print(f"cost: {per_reading:.1f} s per reading computed in this run (all stages, wall time)")
+        figures["seconds_per_reading"] = per_reading
     if args.out:
         write_predictions(args.out, utterances, predictions)
         print(f"predictions: {args.out}", file=sys.stderr)

@@ -37,6 +37,11 @@ CV_FOLDS = 8  # speaker groups: 16 train speakers -> 2 per fold
 MAX_FEATURES = 8
 MIN_GAIN = 0.004  # a feature joins only if it adds this much to the cross-validated r
 CLIP_PERCENTILES = (1.0, 99.0)
+# Intervals (residual_intervals): the share of cross-validated train readings an interval
+# should hold, and the fewest readings a region of the table may rest on.
+INTERVAL_COVERAGE = 0.8
+INTERVAL_MIN_ROWS = 60
+INTERVAL_MAX_REGIONS = 4
 # Which way each measure should move a score, from what it measures (+1: higher is better).
 # A feature whose own correlation with a score goes the other way is not used for that
 # score, and no fitted coefficient may go against it: the evidence always reads "a better
@@ -67,6 +72,13 @@ FEATURE_DIRECTIONS = {
             "phonation_time_ratio",
             "mean_length_of_run",
             "pitch_variation_semitones",
+            # goodness of pronunciation by class of sound (calibration.phone_class_features)
+            "gop_vowel",
+            "gop_stop",
+            "gop_fricative",
+            "gop_nasal",
+            "gop_approximant",
+            "gop_final_consonant",
         ),
         1,
     ),
@@ -263,6 +275,77 @@ def select_features(
     return [candidates[j] for j in chosen], best_alpha, best_r, steps
 
 
+def residual_intervals(
+    estimates: np.ndarray,
+    experts: np.ndarray,
+    syllables: np.ndarray,
+    coverage: float = INTERVAL_COVERAGE,
+    min_rows: int = INTERVAL_MIN_ROWS,
+    max_regions: int = INTERVAL_MAX_REGIONS,
+) -> dict:
+    """The interval table of a dimension (``DimensionModel.interval``) from out-of-fold
+    estimates of train rows: the texts split at their median syllable count into a short and
+    a long class (one class when too few rows), the estimates of each class's rows into up to
+    ``max_regions`` regions at quantiles of the estimates (each region at least ``min_rows``
+    rows per class), and per cell the residual (expert - estimate) quantiles holding
+    ``coverage`` of the rows between them."""
+    residual = experts - estimates
+    known = syllables[np.isfinite(syllables)]
+    syllable_edges = [float(np.median(known))] if len(known) >= 4 * min_rows else []
+    length = np.array([sum(s >= e for e in syllable_edges) for s in syllables])
+    smallest_class = min(int((length == k).sum()) for k in range(len(syllable_edges) + 1))
+    regions = int(max(1, min(max_regions, smallest_class // min_rows)))
+    score_edges = [round(float(q), 3) for q in np.quantile(estimates, np.arange(1, regions) / regions)]
+    region = np.array([sum(v >= e for e in score_edges) for v in estimates])
+    tail = (1.0 - coverage) / 2
+    below, above, rows = [], [], []
+    for k in range(len(syllable_edges) + 1):
+        below.append([]), above.append([]), rows.append([])
+        for r in range(regions):
+            cell = residual[(length == k) & (region == r)]
+            if cell.size < 10:  # a region empty in this class: fall back to the class's rows
+                cell = residual[length == k]
+            below[k].append(round(float(np.quantile(cell, tail)), 3))
+            above[k].append(round(float(np.quantile(cell, 1 - tail)), 3))
+            rows[k].append(int(cell.size))
+    inside = [below[length[i]][region[i]] <= residual[i] <= above[length[i]][region[i]] for i in range(len(residual))]
+    return {
+        "coverage": coverage,
+        "method": "speaker-grouped cross-validated residuals (expert - estimate) of the train rows, "
+        f"{100 * tail:g}th-{100 * (1 - tail):g}th percentile per region of the estimate and length class "
+        "(syllables of the text)",
+        "score_edges": score_edges,
+        "syllable_edges": syllable_edges,
+        "below": below,
+        "above": above,
+        "rows": rows,
+        "cv_share_inside": round(float(np.mean(inside)), 4),
+    }
+
+
+def speaker_residuals(estimates: np.ndarray, experts: np.ndarray, groups: Sequence[str]) -> dict:
+    """How far a speaker's mean estimate lies from the experts' mean for that speaker, over
+    the out-of-fold estimates (the check on how an interview's interval narrows with its
+    answers: independent errors would narrow it by the root of the number of readings)."""
+    residual = experts - estimates
+    g = np.array(groups)
+    speakers = sorted(set(groups))
+    means = np.array([residual[g == s].mean() for s in speakers])
+    # within-speaker correlation of the errors: var(speaker mean) = var(reading) (1 + (m-1) rho) / m
+    m = len(groups) / max(1, len(speakers))
+    variance = float(residual.var())
+    rho = (m * float(means.var()) / variance - 1) / (m - 1) if variance > 0 and m > 1 else 0.0
+    return {
+        "within_speaker_correlation": round(min(max(rho, 0.0), 1.0), 3),
+        "speakers": len(speakers),
+        "readings_per_speaker": round(len(groups) / max(1, len(speakers)), 1),
+        "below": round(float(np.quantile(means, 0.1)), 3),
+        "above": round(float(np.quantile(means, 0.9)), 3),
+        "reading_below": round(float(np.quantile(residual, 0.1)), 3),
+        "reading_above": round(float(np.quantile(residual, 0.9)), 3),
+    }
+
+
 def fit_dimension(
     table: FeatureTable, dimension: str, features: Sequence[str], alpha: float, folds=None
 ) -> DimensionModel:
@@ -291,6 +374,10 @@ def fit_dimension(
             "folds": len(folds),
             "grouped_by": "speaker",
             "rows": int(len(y)),
+        },
+        interval={
+            **residual_intervals(oof, y, table.matrix(["reference_syllables"])[:, 0]),
+            "speaker_means": speaker_residuals(oof, y, table.groups),
         },
     )
 
@@ -326,11 +413,13 @@ def fit_model(
     dimensions: Iterable[str] = DIMENSIONS,
     training: dict | None = None,
     progress=None,
+    candidates: Sequence[str] | None = None,
 ) -> CalibrationModel:
     """Choose features and alpha per dimension by speaker-grouped CV, then fit on all rows.
-    ``table`` must hold training rows only."""
+    ``table`` must hold training rows only; ``candidates``: the features to choose from
+    (default: every candidate_features() of the table)."""
     folds = _folds(table.groups, CV_FOLDS)
-    candidates = candidate_features(table)
+    candidates = list(candidates) if candidates is not None else candidate_features(table)
     fitted: dict[str, DimensionModel] = {}
     for dimension in dimensions:
         if dimension == "completeness":

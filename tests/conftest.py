@@ -22,7 +22,14 @@ from trainer.data import accounts
 from trainer.speech.audio import Audio, load_audio
 
 # Fixtures that run Whisper or LanguageTool, or drive Chromium: a test that uses one is slow.
-SLOW_FIXTURES = {"sample_reports", "app_server", "open_browser", "playwright_driver", "chromium_executable"}
+SLOW_FIXTURES = {
+    "sample_reports",
+    "read_aloud_report",
+    "app_server",
+    "open_browser",
+    "playwright_driver",
+    "chromium_executable",
+}
 
 
 def pytest_configure(config):
@@ -252,6 +259,34 @@ def sample_reports():
     for _, _, report in reports.values():
         assert report.scorable, report.reason
     return reports
+
+
+@pytest.fixture(scope="session")
+def read_aloud_report():
+    """A real scored read-aloud answer (espeak-ng reading the task's text, Whisper, the
+    pronunciation stage, the calibration): (task id, recording, report), made once per run."""
+    from trainer.scoring import engine as scoring
+    from trainer.speech.tts import synthesize
+
+    task = get_bank().get_task("task.read_aloud.001")
+    path = synthesize(task.text, "calm_female")
+    report = scoring.score(load_audio(path), task)
+    assert report.scorable, report.reason
+    return task.id, path, report
+
+
+@pytest.fixture(scope="session")
+def open_answer_report():
+    """A real scored free spoken answer (espeak-ng saying an open question's sample answer),
+    scored on pronunciation and fluency without calibration: (task id, recording, report)."""
+    from trainer.scoring import engine as scoring
+    from trainer.speech.tts import synthesize
+
+    task = get_bank().get_task("task.open_question.001")
+    path = synthesize(task.sample_answer, "calm_male")
+    report = scoring.score(load_audio(path), task)
+    assert report.scorable, report.reason
+    return task.id, path, report
 
 
 # -- the app in a real browser (tests/test_e2e_browser.py; helpers in tests/helpers/streamlit_browser.py)

@@ -606,3 +606,38 @@ def test_a_spoken_lesson_item_is_recorded_scored_and_saved():
     assert status.label == "Scored"
     stages = [m.value for m in status.markdown]
     assert stages.index("Transcribing your answer...") < stages.index("Checking pronunciation..."), stages
+
+
+def test_feedback_gives_each_calibrated_score_its_interval_and_free_answers_a_caveat(
+    read_aloud_report, open_answer_report
+):
+    """Issue 15: a read-aloud answer's pronunciation and fluency show "62/100, likely between
+    54 and 70" and the overall its interval; a free answer (listening) says in plain words
+    that the pronunciation and fluency scores are a rougher guide there, and shows no interval."""
+    from trainer.webapp.report_view import READ_SPEECH_NOTE
+
+    applicant = accounts.create_profile("Rey")
+    reading = dataworld.scored_attempt(applicant, read_aloud_report)
+    free = dataworld.scored_attempt(applicant, open_answer_report)
+    assert {"pronunciation", "fluency"} <= set(open_answer_report[2].dimensions)
+    report = read_aloud_report[2]
+
+    at = open_page("feedback", at=app(applicant), attempt=reading)
+    assert not at.error, [e.value for e in at.error]
+    for name, title in (("pronunciation", "Pronunciation"), ("fluency", "Fluency")):
+        d = report.dimensions[name]
+        label = next(e.label for e in at.expander if e.label.startswith(f"{title}"))
+        assert f"{d.score:.0f}/100, likely between {d.interval.low:.0f} and {d.interval.high:.0f}" in label
+    overall = report.overall
+    assert any(
+        f"Overall {overall.score:.0f}/100, likely between {overall.interval.low:.0f} and {overall.interval.high:.0f}"
+        in c.value
+        for c in at.caption
+    )
+    assert not any(READ_SPEECH_NOTE in i.value for i in at.info)
+
+    at = open_page("feedback", at=app(applicant), attempt=free)
+    assert not at.error, [e.value for e in at.error]
+    assert any(READ_SPEECH_NOTE in i.value for i in at.info)
+    assert "read aloud" in READ_SPEECH_NOTE and "rougher guide" in READ_SPEECH_NOTE
+    assert not any("likely between" in e.label for e in at.expander)

@@ -36,7 +36,8 @@ OTHER_TEXT = "I WILL GIVE YOU A RING TOMORROW EVENING"
 def test_packaged_model_loads_with_every_dimension_and_its_training_record():
     model = default_model()
     assert set(model.dimensions) == set(DIMENSIONS)
-    assert model.training["split"] == "train" and model.training["rows"] == 320
+    rows = model.training["rows"]
+    assert model.training["split"] == "train" and rows == len(set(model.training["utt_ids"]))
     assert model.feature_version == calibration.FEATURE_VERSION
     for name, dimension in model.dimensions.items():
         n = len(dimension.features)
@@ -55,7 +56,7 @@ def test_packaged_model_loads_with_every_dimension_and_its_training_record():
         assert all(s > 0 for s in dimension.scales)
         assert all(lo <= hi for lo, hi in zip(dimension.lower, dimension.upper))
         if dimension.method == "ridge":
-            assert dimension.cv["grouped_by"] == "speaker" and dimension.cv["rows"] == 320
+            assert dimension.cv["grouped_by"] == "speaker" and dimension.cv["rows"] == rows
             assert -1 <= dimension.cv["pearson"] <= 1
             assert 0 < dimension.intercept <= 10
 
@@ -313,13 +314,16 @@ def test_test_rows_never_reach_the_fit(tmp_path):
 
 
 def test_packaged_model_is_what_fitting_the_cached_train_rows_gives():
-    """On a machine where bench/agreement.py has run (its cache holds every train reading),
-    refitting reproduces the packaged file exactly."""
-    folder, _ = speechocean_rows("speechocean762-scored", "scores.tsv")
+    """On a machine where bench/agreement.py has run (its cache holds every train reading the
+    model was fitted on), refitting those rows reproduces the packaged file exactly."""
+    packaged = default_model().to_dict()
+    folder, _ = speechocean_rows(packaged["training"]["data"], "scores.tsv")
     sys.path.insert(0, str(PROJECT_ROOT / "bench"))
     import agreement
 
-    utterances = [u for u in agreement.load_corpus(folder) if u.split == "train"]
+    fitted_on = set(packaged["training"]["utt_ids"])
+    utterances = [u for u in agreement.load_corpus(folder) if u.utt_id in fitted_on]
+    assert len(utterances) == len(fitted_on) and all(u.split == "train" for u in utterances)
     cache = agreement.Cache(agreement.DEFAULT_CACHE)
     try:
         measured = agreement.measure_all(utterances, agreement.ReadOnlyCache(cache), quiet=True)
@@ -327,10 +331,10 @@ def test_packaged_model_is_what_fitting_the_cached_train_rows_gives():
         pytest.skip(f"the benchmark cache does not hold every train reading ({missing}); run bench/agreement.py first")
     rows = agreement.feature_rows(utterances, measured)
     table = agreement.training_table(utterances, rows)
-    packaged = default_model().to_dict()
     refit = fit_model(
         table,
         training={k: packaged["training"][k] for k in ("data", "split", "recognition", "pronunciation", "command")},
+        candidates=packaged["training"]["candidate_features"],
     )
     assert refit.to_dict()["dimensions"] == packaged["dimensions"]
 
@@ -512,3 +516,93 @@ def test_agreement_benchmark_runs_on_a_small_folder_and_writes_predictions(tmp_p
         cwd=PROJECT_ROOT,
     )
     assert again.returncode == 0 and "0 computed" in again.stderr, again.stderr
+
+
+# --------------------------------------------------------------------------- uncertainty (issue 15)
+
+
+def test_intervals_come_from_cross_validated_residuals_by_region_and_length():
+    """The fit stores, per dimension, residual quantiles by region of the estimate and by
+    length of the text; a short-text class where the experts scatter more gets the wider
+    interval, and about 80 % of the cross-validated residuals fall inside."""
+    rng = np.random.default_rng(15)
+    n = 600
+    estimates = rng.uniform(5, 9.5, n)
+    syllables = rng.integers(2, 30, n).astype(float)
+    noise = np.where(syllables < np.median(syllables), 1.5, 0.4)
+    experts = estimates + rng.normal(0, 1, n) * noise
+    table = _fitting().residual_intervals(estimates, experts, syllables)
+    assert table["coverage"] == 0.8 and 0.75 <= table["cv_share_inside"] <= 0.85
+    assert len(table["syllable_edges"]) == 1 and len(table["below"]) == 2
+    short = [hi - lo for lo, hi in zip(table["below"][0], table["above"][0])]
+    long = [hi - lo for lo, hi in zip(table["below"][1], table["above"][1])]
+    assert min(short) > 2 * max(long)
+
+    model = default_model()
+    for name in ("accuracy", "fluency", "prosodic", "total"):
+        dimension = model.dimensions[name]
+        assert dimension.interval and dimension.interval["coverage"] == 0.8, name
+        features = {f: m for f, m in zip(dimension.features, dimension.medians)}
+        few = dimension.predict({**features, "reference_syllables": 3.0})
+        many = dimension.predict({**features, "reference_syllables": 60.0})
+        for estimate in (few, many):
+            assert 0 <= estimate.low <= estimate.value <= estimate.high <= 10
+            assert estimate.evidence()["interval"] == [round(estimate.low, 2), round(estimate.high, 2)]
+
+
+@pytest.mark.slow
+def test_a_read_aloud_answer_carries_an_interval_on_each_calibrated_score(read_aloud_report, sample_reports):
+    """Real speech through the engine: the pronunciation and fluency scores of a read-aloud
+    answer carry a 0-100 interval that holds the score (the rubric applied to the bounds of
+    the calibrated estimate), the overall one from them, and both survive storage; a free
+    answer's scores, not calibrated, carry none."""
+    from trainer.content import get_bank
+    from trainer.scoring.banding import band_dimension
+    from trainer.scoring.report import Report
+
+    _, _, report = read_aloud_report
+    for name, feature, target in (
+        ("pronunciation", "calibrated_accuracy", "accuracy"),
+        ("fluency", "calibrated_fluency", "fluency"),
+    ):
+        dimension = report.dimensions[name]
+        interval = dimension.interval
+        assert interval is not None, name
+        assert interval.low <= dimension.score <= interval.high and interval.low < interval.high, name
+        bounds = dimension.details["calibration"][target]["interval"]
+        assert bounds[0] <= dimension.features[feature] <= bounds[1]
+        rubric = get_bank().get_rubric(name)
+        assert interval.low == band_dimension(rubric, {**dimension.features, feature: bounds[0]}, "read_aloud", 0).score
+        assert interval.words(dimension.score) == (
+            f"{dimension.score:.0f}, likely between {interval.low:.0f} and {interval.high:.0f}"
+        )
+    overall = report.overall.interval
+    assert overall is not None and overall.low <= report.overall.score <= overall.high
+    again = Report.from_dict(report.to_dict())
+    assert again.dimensions["pronunciation"].interval == report.dimensions["pronunciation"].interval
+    assert again.overall.interval == overall
+
+    _, _, free = sample_reports["listening"]
+    assert all(d.interval is None for d in free.dimensions.values()) and free.overall.interval is None
+
+
+@pytest.mark.slow
+def test_an_interviews_interval_is_wide_after_one_reading_and_narrows_with_more(read_aloud_report):
+    from trainer.data.interviews import interview_interval
+
+    _, _, report = read_aloud_report
+    data = report.to_dict()
+    score = report.overall.score
+    one = interview_interval(score, [(score, data)])
+    assert (one.low, one.high) == (report.overall.interval.low, report.overall.interval.high)
+    twenty = interview_interval(score, [(score, data)] * 20)
+    # one person's readings share part of their error (measured on the train speakers), so
+    # twenty readings narrow the interval less than independent errors would (1 / root 20)
+    rho = report.overall.interval.correlation
+    assert 0 < rho < 1 and twenty.correlation == rho
+    assert twenty.width == pytest.approx(one.width * ((1 + 19 * rho) / 20) ** 0.5, abs=0.2)
+    assert one.width / 20**0.5 < twenty.width < one.width
+    # answers without an interval (a typed reply, an unscorable answer) add no width
+    mixed = interview_interval(score, [(score, data), (score, None), (score, {"overall": None})])
+    assert mixed.width == pytest.approx(one.width / 3, abs=0.2)
+    assert interview_interval(score, [(score, None)]) is None

@@ -195,3 +195,40 @@ def test_pdf_report_holds_the_candidates_scores_level_verdict_and_audio_links(re
 
     with pytest.raises(AccessDenied):
         candidate_report.candidate_report(dataworld.staff(admin, Role.RECRUITER, "rob"), new.invitation.id)
+
+
+def test_pdf_report_shows_where_each_calibrated_score_likely_lies(recruiter, read_aloud_report, sample_reports):
+    """Issue 15: a read-aloud answer's pronunciation and fluency scores, the answer's score
+    and the interview's overall are printed with their intervals; an interview of two
+    answers has a narrower overall interval than its read-aloud answer alone."""
+    from pypdf import PdfReader
+
+    _, rita = recruiter
+    task_id, recording, report = read_aloud_report
+    chat_id, chat_text, chat_report = sample_reports["chat"]
+    template = interviews.create_template(rita, "Reading and chat", [task_id, chat_id])
+    new = interviews.create_invitation(rita, template.id, "Rosa Reyes")
+    interviews.give_consent(new.code)
+    spoken = interviews.submit_answer(new.code, 0, recording=recording)
+    records.record_report(spoken, report)
+    typed = interviews.submit_answer(new.code, 1, text=chat_text)
+    records.record_report(typed, chat_report)
+
+    result = interviews.candidate_result(rita, new.invitation.id)
+    interval = result.overall_interval
+    assert interval is not None and interval.low <= result.overall_score <= interval.high
+    assert interval.width < report.overall.interval.width
+    pdf = PdfReader(io.BytesIO(candidate_report.render_pdf(candidate_report.candidate_report(rita, new.invitation.id))))
+    text = " ".join(" ".join(page.extract_text().split()) for page in pdf.pages)
+    assert (
+        f"Overall score {result.overall_score:.0f}/100 (likely between {interval.low:.0f} and {interval.high:.0f})"
+        in text
+    )
+    item = report.overall
+    assert f"Score {item.score:.0f}/100 (likely between {item.interval.low:.0f} and {item.interval.high:.0f})" in text
+    for name in ("pronunciation", "fluency"):
+        dimension = report.dimensions[name]
+        assert f"{name}: {dimension.interval.words(dimension.score)} (band {dimension.band}" in text
+    for name, dimension in chat_report.dimensions.items():  # a typed reply: nothing calibrated
+        assert f"{name.replace('_', ' ')}: {dimension.score:.0f} (band {dimension.band}" in text
+    assert "8 in 10 comparable expert-rated readings" in text

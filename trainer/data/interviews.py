@@ -55,6 +55,7 @@ from trainer.data.storage import (
     utcnow,
 )
 from trainer.scoring import AnswerEvidence, LevelEstimate, report_words, session_level
+from trainer.scoring.report import ScoreInterval
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 CODE_LENGTH = 12
@@ -228,6 +229,8 @@ class CandidateResult:
     rank: int | None = None  # place among the interview's candidates; None: not ranked (withdrawn)
     # the level of the answers with the range it could be in (scoring.session_level)
     level_estimate: LevelEstimate | None = None
+    # where the overall score likely lies, from the answers' intervals (None: no answer has one)
+    overall_interval: ScoreInterval | None = None
 
     @property
     def pending(self) -> bool:
@@ -727,7 +730,7 @@ def _result(session: Session, invitation: Invitation, template: InterviewTemplat
         select(Attempt).where(Attempt.invitation_id == invitation.id).order_by(Attempt.position)
     ).all()
     final = [a for a in attempts if a.status in FINAL_STATUSES]
-    overall = level = estimate = None
+    overall = level = estimate = interval = None
     dimensions: dict[str, float] = {}
     if final:
         overall = round(sum(a.overall_score or 0.0 for a in final) / len(final), 1)
@@ -744,6 +747,7 @@ def _result(session: Session, invitation: Invitation, template: InterviewTemplat
             d: round(float(v), 1)
             for d, v in sorted(rows, key=lambda r: DIMENSIONS.index(r[0]) if r[0] in DIMENSIONS else 99)
         }
+        interval = interview_interval(overall, [(a.overall_score or 0.0, a.report) for a in final])
     complete = invitation.finished_at is not None and len(final) == len(template.items)
     passed = _meets_bar(template, overall, dimensions) if complete and overall is not None else None
     return CandidateResult(
@@ -759,6 +763,48 @@ def _result(session: Session, invitation: Invitation, template: InterviewTemplat
         passed,
         tuple(a.id for a in attempts),
         level_estimate=estimate,
+        overall_interval=interval,
+    )
+
+
+def interview_interval(overall: float, items: Sequence[tuple[float, dict | None]]) -> ScoreInterval | None:
+    """The interval of an interview's overall score (the mean of its answers' overall scores)
+    from each answer's own interval (``Report.overall.interval``). Each answer's distances
+    down to its low and up to its high bound are combined as errors that one person's answers
+    partly share (``ScoreInterval.correlation``, measured on the experts' ratings by the fit):
+    (1/n) x root of (sum of squares + correlation x the cross terms). With no shared part,
+    twenty answers would narrow one answer's interval 4.5 times; a shared part keeps it wider,
+    as a speaker's mean estimate stays off by more than independent errors would. An answer
+    without an interval (nothing calibrated in it, or not scorable) adds no width. None when
+    no answer has one."""
+    below: list[float] = []
+    above: list[float] = []
+    found: list[ScoreInterval] = []
+    for score, report in items:
+        data = ((report or {}).get("overall") or {}).get("interval")
+        if not data:
+            continue
+        interval = ScoreInterval.from_dict(data)
+        if interval is None:
+            continue
+        found.append(interval)
+        below.append(max(score - interval.low, 0.0))
+        above.append(max(interval.high - score, 0.0))
+    if not found or not items:
+        return None
+    n = len(items)
+    rho = max(i.correlation for i in found)
+
+    def combined(parts: list[float]) -> float:
+        squares = sum(p * p for p in parts)
+        return (squares + rho * (sum(parts) ** 2 - squares)) ** 0.5 / n
+
+    return ScoreInterval(
+        round(max(overall - combined(below), 0.0), 1),
+        round(min(overall + combined(above), 100.0), 1),
+        found[0].coverage,
+        f"from the intervals of the {n} answers' scores",
+        rho,
     )
 
 

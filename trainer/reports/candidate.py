@@ -22,9 +22,15 @@ from trainer.data import interviews, records
 from trainer.data.access import Actor
 from trainer.data.storage import AttemptStatus, utcnow
 from trainer.reports import evidence
+from trainer.scoring.report import ScoreInterval
 
 FONT_FOLDERS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 MAX_ANSWER_CHARS = 700
+INTERVAL_NOTE = (
+    '"Likely between" gives the range that held the experts\' score for 8 in 10 comparable '
+    "expert-rated readings (pronunciation and fluency of read-aloud answers); an interview's range "
+    "combines its answers', so it is wide after one short reading and narrows as answers add up."
+)
 
 
 @dataclass(frozen=True)
@@ -34,9 +40,11 @@ class DimensionLine:
     band: int  # the band that counts (a coach's, if one changed it)
     label: str
     machine_band: int  # the band the evidence below it decided
+    interval: ScoreInterval | None = None  # where the machine's score likely lies (calibrated scores)
 
     def text(self) -> str:
-        line = f"{self.name.replace('_', ' ')}: {self.score:.0f} (band {self.band}, {self.label})"
+        score = self.interval.words(self.score) if self.interval else f"{self.score:.0f}"
+        line = f"{self.name.replace('_', ' ')}: {score} (band {self.band}, {self.label})"
         if self.band != self.machine_band:
             line += f"; set by a coach, the machine gave band {self.machine_band}"
         return line
@@ -58,6 +66,7 @@ class ItemReport:
     grammar_notes: tuple[str, ...]  # the answer's grammar errors (the app lists them under the answer)
     answer: str | None  # the transcript or the typed reply
     has_recording: bool
+    overall_interval: ScoreInterval | None = None
 
 
 @dataclass(frozen=True)
@@ -118,7 +127,18 @@ def _item(item: interviews.InterviewItem, detail: records.AttemptDetail | None) 
             False,
         )
     summary, report = detail.summary, detail.report
-    lines = tuple(DimensionLine(d.name, d.score, d.band, d.label, d.machine_band) for d in detail.dimensions.values())
+    scored = report.dimensions if report is not None and summary.status == AttemptStatus.SCORED else {}
+    lines = tuple(
+        DimensionLine(
+            d.name,
+            d.score,
+            d.band,
+            d.label,
+            d.machine_band,
+            scored[d.name].interval if d.name in scored and d.score == scored[d.name].score else None,
+        )
+        for d in detail.dimensions.values()
+    )
     highlights: dict[str, list[str]] = {}
     notes: tuple[str, ...] = ()
     if report is not None and summary.status == AttemptStatus.SCORED:
@@ -143,6 +163,7 @@ def _item(item: interviews.InterviewItem, detail: records.AttemptDetail | None) 
         notes,
         answer,
         detail.recording_path is not None,
+        report.overall.interval if report is not None and scored and report.overall else None,
     )
 
 
@@ -171,8 +192,10 @@ def _font_files() -> tuple[Path, Path] | None:
     return None
 
 
-def _score(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0f}"
+def _score(value: float | None, interval: ScoreInterval | None = None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.0f}/100" + (f" (likely between {interval.low:.0f} and {interval.high:.0f})" if interval else "")
 
 
 def _when(value: datetime | None) -> str:
@@ -223,7 +246,7 @@ def render_pdf(report: CandidateReport, app_url: str | None = None) -> bytes:
     estimate = result.level_estimate
     level = estimate.text() if estimate else "-"
     write(
-        f"Overall score {_score(result.overall_score)}/100    Level {level}    Result {report.verdict}",
+        f"Overall score {_score(result.overall_score, result.overall_interval)}    Level {level}    Result {report.verdict}",
         13,
         bold=True,
         height=7,
@@ -255,7 +278,7 @@ def render_pdf(report: CandidateReport, app_url: str | None = None) -> bytes:
             write("Not answered.")
             continue
         status = (
-            f"Score {_score(item.overall_score)}/100, level {item.level}"
+            f"Score {_score(item.overall_score, item.overall_interval)}, level {item.level}"
             if item.overall_score is not None
             else f"Not scored ({item.status})"
         )
@@ -278,7 +301,7 @@ def render_pdf(report: CandidateReport, app_url: str | None = None) -> bytes:
     pdf.ln(4)
     write(
         f"Made {_when(report.made_at)}. Scores are the machine's, with the evidence that produced them; "
-        "confidential: for the hiring team only.",
+        "confidential: for the hiring team only. " + INTERVAL_NOTE,
         8,
     )
     return bytes(pdf.output())

@@ -5,7 +5,8 @@ thresholds of the band reached and those of the band above)."""
 from __future__ import annotations
 
 from trainer.content import Rubric
-from trainer.scoring.report import DimensionScore, ThresholdCheck
+from trainer.scoring.calibration import RUBRIC_FEATURES
+from trainer.scoring.report import DimensionScore, ScoreInterval, ThresholdCheck
 
 
 def threshold_checks(
@@ -92,7 +93,42 @@ def band_dimension(
         reached,
         above,
         details or {},
+        calibrated_interval(rubric, features, task_type, details or {}),
     )
+
+
+def calibrated_interval(
+    rubric: Rubric, features: dict[str, float], task_type: str, details: dict
+) -> ScoreInterval | None:
+    """The 0-100 interval of a dimension banded on a calibrated estimate: the rubric applied
+    to the bounds of the estimate's interval (``details["calibration"]``, on the experts'
+    0-10 scale) in its place, every other feature as measured. None when the rubric does not
+    band this answer on a calibrated estimate with an interval."""
+    for target, estimate in (details.get("calibration") or {}).items():
+        feature = RUBRIC_FEATURES.get(target)
+        bounds = estimate.get("interval") if isinstance(estimate, dict) else None
+        if feature is None:
+            continue
+        scope = rubric.feature_scope.get(feature)
+        if (
+            not bounds
+            or feature not in features
+            or (scope and task_type not in scope)
+            or not any(feature in b.thresholds for b in rubric.bands)
+        ):
+            continue
+        low = band_dimension(rubric, {**features, feature: bounds[0]}, task_type, 0.0).score
+        high = band_dimension(rubric, {**features, feature: bounds[1]}, task_type, 0.0).score
+        coverage = estimate.get("interval_coverage") or 0.8
+        return ScoreInterval(
+            min(low, high),
+            max(low, high),
+            coverage,
+            f"{feature} {estimate['estimate']:.1f} of 10, {100 * coverage:.0f} % interval "
+            f"{bounds[0]:.1f}-{bounds[1]:.1f} from cross-validated expert ratings",
+            estimate.get("interval_within_speaker_correlation") or 0.0,
+        )
+    return None
 
 
 def rubric_task_type(task_type: str) -> str:

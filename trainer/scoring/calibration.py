@@ -18,6 +18,13 @@ Prediction, per dimension: each feature is held inside the range seen in trainin
 percentile; a missing one takes the training median), standardised with the training mean and
 scale, multiplied by its coefficient (its *contribution*: points above or below an average
 training reading), summed with the intercept (the training mean score) and clipped to 0-10.
+
+Uncertainty: each estimate carries an interval (``Estimate.low``/``high``, by default 80 %),
+read from the model file's ``interval`` table: the 10th and 90th percentiles of the
+speaker-grouped cross-validated residuals (expert score minus estimate) of the train rows, by
+region of the estimate and by length of the text read (``bench/calibration_fit.py``
+``residual_intervals``). A short reading, or one in a region where the experts disagreed more
+with the model, gets a wider interval.
 """
 
 from __future__ import annotations
@@ -43,8 +50,10 @@ DIMENSIONS = ("accuracy", "completeness", "fluency", "prosodic", "total")
 MODEL_DIR = Path(__file__).resolve().parent / "calibration_models"
 # The model the app loads; a refit with different inputs gets a new version and file name
 # (v2: with the pronunciation stage's GOP and alignment features; v3: the same candidates,
-# measured after the aligner's silence reset and the recogniser's stretched-word check).
-MODEL_VERSION = 3
+# measured after the aligner's silence reset and the recogniser's stretched-word check;
+# v4: refitted on speechocean762-large's train rows, Whisper's digit pieces joined back, with
+# interval tables).
+MODEL_VERSION = 4
 DEFAULT_MODEL_FILE = MODEL_DIR / f"speechocean762-v{MODEL_VERSION}.json"
 MODEL_FORMAT = 1
 # Bump when reading_features() changes what a feature means (cached tables are rebuilt).
@@ -177,6 +186,70 @@ def alignment_features(pronunciation_evidence: ReadAloudEvidence | dict) -> dict
     return features
 
 
+# Phone classes of the CMU set, for GOP statistics by class (the sounds learners of English
+# most often get wrong differ by class: vowel length and quality, final stops, th / v / f, l / r).
+PHONE_CLASSES = {
+    "vowel": VOWELS,
+    "stop": frozenset("B D G K P T".split()),
+    "fricative": frozenset("CH DH F HH JH S SH TH V Z ZH".split()),
+    "nasal": frozenset("M N NG".split()),
+    "approximant": frozenset("L R W Y".split()),
+}
+
+
+def phone_class_features(pronunciation_evidence: ReadAloudEvidence | dict) -> dict[str, float]:
+    """Goodness of pronunciation by class of sound: the mean GOP of the vowels, stops,
+    fricatives, nasals and approximants read, and of word-final consonants (often dropped)."""
+    evidence = (
+        pronunciation_evidence
+        if isinstance(pronunciation_evidence, ReadAloudEvidence)
+        else ReadAloudEvidence.from_dict(pronunciation_evidence)
+    )
+    by_class: dict[str, list[float]] = {name: [] for name in (*PHONE_CLASSES, "final_consonant")}
+    for word in evidence.words:
+        for i, phone in enumerate(word.phones):
+            if phone.gop is None:
+                continue
+            for name, members in PHONE_CLASSES.items():
+                if phone.phone in members:
+                    by_class[name].append(phone.gop)
+            if i == len(word.phones) - 1 and phone.phone not in VOWELS:
+                by_class["final_consonant"].append(phone.gop)
+    return {f"gop_{name}": float(np.mean(values)) for name, values in by_class.items() if values}
+
+
+def rhythm_features(pronunciation_evidence: ReadAloudEvidence | dict) -> dict[str, float]:
+    """Rhythm from the aligned phone durations (Ramus et al. 1999; Dellwo 2006): the share of
+    time in vowels (%V), the variability of consonant and vowel durations (VarcoC, VarcoV:
+    100 x SD / mean) and how evenly paced the words are (coefficient of variation of the
+    seconds per phone across words)."""
+    evidence = (
+        pronunciation_evidence
+        if isinstance(pronunciation_evidence, ReadAloudEvidence)
+        else ReadAloudEvidence.from_dict(pronunciation_evidence)
+    )
+    words = [w for w in evidence.words if w.phones and w.start is not None and w.end is not None]
+    phones = [p for w in words for p in w.phones]
+    if len(phones) < 3:
+        return {}
+    vowel = np.array([p.end - p.start for p in phones if p.phone in VOWELS])
+    consonant = np.array([p.end - p.start for p in phones if p.phone not in VOWELS])
+    features: dict[str, float] = {}
+    total = float(vowel.sum() + consonant.sum())
+    if total > 0:
+        features["rhythm_vowel_share"] = float(vowel.sum()) / total
+    if vowel.size > 1 and vowel.mean() > 0:
+        features["rhythm_varco_vowel"] = float(100 * vowel.std() / vowel.mean())
+    if consonant.size > 1 and consonant.mean() > 0:
+        features["rhythm_varco_consonant"] = float(100 * consonant.std() / consonant.mean())
+    pace = np.array(
+        [(w.end - w.start) / len(w.phones) for w in words if w.end and w.start is not None and w.end > w.start]
+    )
+    if pace.size > 1 and pace.mean() > 0:
+        features["rhythm_word_pace_variation"] = float(pace.std() / pace.mean())
+    return features
+
+
 def audio_features(audio, reference_text: str) -> dict[str, float]:
     """Pace and pauses from the voice activity detector alone, per syllable of the text.
 
@@ -218,6 +291,8 @@ def reading_features(
     features.update(recognition_features(transcript, reference_text))
     if "pronunciation" in stages:
         features.update(alignment_features(stages["pronunciation"][1]))
+        features.update(phone_class_features(stages["pronunciation"][1]))
+        features.update(rhythm_features(stages["pronunciation"][1]))
     if "fluency" in stages:
         features.update(timing_features(reference_text, stages["fluency"][1]))
     return features
@@ -245,6 +320,11 @@ class Estimate:
     intercept: float
     terms: list[Term]
     model: str
+    low: float | None = None  # the interval (0-10) an expert's score likely falls in; None: no table
+    high: float | None = None
+    coverage: float | None = None  # the share of cross-validated train readings inside such intervals
+    # how much of its error a speaker's other readings share (0: independent; see the fit)
+    correlation: float | None = None
 
     @property
     def imputed(self) -> list[str]:
@@ -261,6 +341,9 @@ class Estimate:
                 {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(t).items()} for t in self.terms
             ],
             "imputed": self.imputed,
+            "interval": None if self.low is None or self.high is None else [round(self.low, 2), round(self.high, 2)],
+            "interval_coverage": self.coverage,
+            "interval_within_speaker_correlation": self.correlation,
             "how": "estimate = intercept + sum of contributions, clipped to 0-10; contribution = "
             "coefficient x (value - mean) / scale",
         }
@@ -282,6 +365,23 @@ class DimensionModel:
     alpha: float | None = None
     cv: dict = field(default_factory=dict)
     note: str = ""
+    # Cross-validated residual quantiles by region (see residual_interval); {}: no intervals.
+    interval: dict = field(default_factory=dict)
+
+    def residual_interval(self, estimate: float, syllables: float | None) -> tuple[float, float] | None:
+        """(below, above): how far under and over ``estimate`` an expert's score likely lies,
+        from the cross-validated residuals of train readings in the same region of estimates
+        and of the same length class (syllables of the text; unknown: the longest class)."""
+        table = self.interval
+        if not table:
+            return None
+        region = sum(estimate >= edge for edge in table["score_edges"])
+        length = (
+            len(table["syllable_edges"])
+            if syllables is None
+            else sum(syllables >= edge for edge in table["syllable_edges"])
+        )
+        return table["below"][length][region], table["above"][length][region]
 
     def predict(self, features: dict[str, float], model_name: str = "") -> Estimate:
         terms = []
@@ -294,9 +394,16 @@ class DimensionModel:
             total += contribution
             terms.append(Term(name, value, used, self.means[i], self.scales[i], self.coefficients[i], contribution))
         low, high = self.clip
-        return Estimate(
-            self.dimension, float(min(max(total, low), high)), float(total), self.intercept, terms, model_name
-        )
+        value = float(min(max(total, low), high))
+        estimate = Estimate(self.dimension, value, float(total), self.intercept, terms, model_name)
+        spread = self.residual_interval(value, features.get("reference_syllables"))
+        if spread is not None:
+            # the interval always holds the estimate itself, and stays on the experts' scale
+            estimate.low = float(min(max(value + min(spread[0], 0.0), low), high))
+            estimate.high = float(min(max(value + max(spread[1], 0.0), low), high))
+            estimate.coverage = self.interval.get("coverage")
+            estimate.correlation = (self.interval.get("speaker_means") or {}).get("within_speaker_correlation")
+        return estimate
 
     def to_dict(self) -> dict:
         data = asdict(self)

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from trainer.config import get_settings
 from trainer.content import Task, get_bank
 from trainer.scoring.banding import band_dimension, rubric_task_type
-from trainer.scoring.report import Overall, Report
+from trainer.scoring.report import Overall, Report, overall_interval
 from trainer.scoring.stages import STAGES, Measurement, ScoringContext
 from trainer.speech import asr, lexicon
 from trainer.speech.audio import Audio, AudioError, load_audio
@@ -249,6 +249,7 @@ def _finish(
             level=bank.levels.level_for(overall),
             verdict="ready" if bank.levels.meets_bar(overall, bar) else "not yet",
             hiring_bar=bar,
+            interval=overall_interval(report.dimensions),
         )
         if report.unavailable:
             report.warnings += [f"{name}: {why}" for name, why in report.unavailable.items()]

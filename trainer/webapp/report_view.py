@@ -179,17 +179,47 @@ def skipped_turns_note(report) -> str | None:
     )
 
 
+SCRIPTED_TASK_TYPES = ("read_aloud", "repeat")
+READ_SPEECH_NOTE = (
+    "Our pronunciation and fluency scores were checked against expert raters on sentences read "
+    "aloud. This was a free answer, so take those two scores as a rougher guide."
+)
+
+
+def read_speech_note(report) -> str | None:
+    """The plain-words caveat for a free answer scored on pronunciation or fluency: the
+    calibrated models were fitted on read speech (docs/validity.md)."""
+    if report.task_type in SCRIPTED_TASK_TYPES:
+        return None
+    if not any(name in report.dimensions for name in ("pronunciation", "fluency")):
+        return None
+    return READ_SPEECH_NOTE
+
+
+def score_words(score: float, interval) -> str:
+    """ "62/100" or, with an interval, "62/100, likely between 54 and 70"."""
+    if interval is None:
+        return f"{score:.0f}/100"
+    return f"{score:.0f}/100, likely between {interval.low:.0f} and {interval.high:.0f}"
+
+
 def show_dimension(name: str, machine, effective=None) -> None:
     """One dimension in an expander: band wording, the coach's band if set, and the
     evidence (measured features, thresholds reached and those of the band above)."""
     band = effective.band if effective else machine.band
     label = effective.label if effective else machine.label
     descriptor = effective.descriptor if effective else machine.descriptor
-    title = f"{dimension_title(name)}: {machine.score:.0f}/100 · band {band} ({label})"
+    title = f"{dimension_title(name)}: {score_words(machine.score, machine.interval)} · band {band} ({label})"
     if effective is not None and effective.overridden:
         title += " · set by your coach"
     with st.expander(title):
         st.write(descriptor)
+        if machine.interval is not None:
+            st.caption(
+                f"Likely between {machine.interval.low:.0f} and {machine.interval.high:.0f}: in "
+                f"{round(10 * machine.interval.coverage)} of 10 readings like this one that experts "
+                "scored, their score fell in such a range."
+            )
         if effective is not None and effective.overridden:
             override = effective.override
             st.info(
@@ -310,6 +340,10 @@ def show_scores(report, dimensions: dict | None = None, answer_text: str | None 
     cols[0].metric("Overall", f"{overall.score:.0f}/100")
     cols[1].metric("Level", level.text(), help=level.sentence())
     cols[2].metric(f"Hiring bar {overall.hiring_bar}", overall.verdict)
+    if overall.interval is not None:
+        st.caption(f"Overall {score_words(overall.score, overall.interval)}.")
+    if note := read_speech_note(report):
+        st.info(note)
     if note := skipped_turns_note(report):
         st.warning(f"This call ended early. {note} How that counts is shown with each score below.")
     for name, machine in report.dimensions.items():
