@@ -96,9 +96,11 @@ class Settings(BaseSettings):
     # The broker's URL (redis://host:6379/0). Empty: the app starts its own Redis in
     # storage_dir, reachable by this machine only (the one-machine default).
     broker_url: str = ""
-    # Worker processes the web server starts on its own machine (0 on a web-only machine,
-    # when `trainer worker` runs elsewhere); threads per worker, 0: one per core.
-    embedded_workers: int = 1
+    # Worker processes the web server starts on its own machine: -1, one per core (each with
+    # one thread: processes use the cores better than threads, bench/load.py); 0 on a
+    # web-only machine, when `trainer worker` runs elsewhere. Threads of a `trainer worker`
+    # started by hand: 0, one per core.
+    embedded_workers: int = -1
     worker_threads: int = 0
     # Tries per answer before it is "scoring failed" (a killed worker counts as a try).
     scoring_tries: int = 3

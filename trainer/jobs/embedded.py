@@ -65,6 +65,7 @@ class EmbeddedQueue:
     redis_process: subprocess.Popen | None = None
     workers: list[subprocess.Popen] = field(default_factory=list)
     restarts: int = 0
+    threads: int = 0  # per worker; 0: the worker's own default
     _stopping: threading.Event = field(default_factory=threading.Event)
 
     def watch(self, every_seconds: float = WATCH_SECONDS) -> None:
@@ -78,7 +79,7 @@ class EmbeddedQueue:
                         log.warning(
                             "scoring worker %s exited with %s; starting another", process.pid, process.returncode
                         )
-                        self.workers[index] = start_worker(self.url)
+                        self.workers[index] = start_worker(self.url, self.threads)
                         self.restarts += 1
 
         threading.Thread(target=loop, name="scoring-workers", daemon=True).start()
@@ -149,16 +150,22 @@ def start_worker(url: str, threads: int = 0, environment: dict[str, str] | None 
 
 def start_embedded(workers: int | None = None) -> EmbeddedQueue:
     """Start what scoring needs on this machine: Redis unless ``broker_url`` names one, and
-    ``embedded_workers`` worker processes (``workers`` overrides it). Call it from a thread
+    ``embedded_workers`` worker processes (``workers`` overrides it; -1: one per core, each
+    with ``worker_threads`` threads, else an equal share of the cores). Call it from a thread
     that lives as long as the app (its main or event-loop thread): they stop when it ends."""
     settings = get_settings()
     count = settings.embedded_workers if workers is None else workers
+    cores = max(1, os.cpu_count() or 1)
+    if count < 0:
+        count = cores
+    threads = settings.worker_threads or max(1, cores // max(1, count))
     if settings.broker_url:
         queue = EmbeddedQueue(settings.broker_url)
     else:
         url, process = start_redis(embedded_url_file().parent)
         queue = EmbeddedQueue(url, process)
-    queue.workers = [start_worker(queue.url) for _ in range(count)]
+    queue.threads = threads
+    queue.workers = [start_worker(queue.url, threads) for _ in range(count)]
     queue.watch()
     log.info("scoring queue: %s worker process(es)", count)
     return queue
