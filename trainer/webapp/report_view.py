@@ -182,7 +182,8 @@ def skipped_turns_note(report) -> str | None:
 SCRIPTED_TASK_TYPES = ("read_aloud", "repeat")
 READ_SPEECH_NOTE = (
     "Our pronunciation and fluency scores were checked against expert raters on sentences read "
-    "aloud. This was a free answer, so take those two scores as a rougher guide."
+    "aloud. This answer was in your own words, not a text read aloud, so take those scores as a "
+    "rougher guide."
 )
 
 
