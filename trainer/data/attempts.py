@@ -294,25 +294,20 @@ def queue_state(attempt_id: int) -> QueueState:
         )
 
 
-def waiting_attempt_ids() -> list[int]:
-    """Attempts queued or being scored, oldest first: a worker that starts sends their jobs
-    again, in case the broker lost them (a job already done is skipped by its token)."""
+def waiting_jobs() -> list[tuple[int, str]]:
+    """(attempt id, job token) of the attempts queued or being scored, oldest first: a worker
+    that starts sends their jobs again, in case the broker lost them (a job already done or
+    running elsewhere is skipped by its token)."""
     with transaction() as session:
-        return list(
-            session.scalars(
-                select(Attempt.id)
-                .where(
-                    Attempt.job_token.is_not(None),
-                    Attempt.status.in_([AttemptStatus.RECORDED, AttemptStatus.SCORING]),
-                )
-                .order_by(Attempt.queued_at)
+        rows = session.execute(
+            select(Attempt.id, Attempt.job_token)
+            .where(
+                Attempt.job_token.is_not(None),
+                Attempt.status.in_([AttemptStatus.RECORDED, AttemptStatus.SCORING]),
             )
-        )
-
-
-def current_token(attempt_id: int) -> str | None:
-    with transaction() as session:
-        return session.scalar(select(Attempt.job_token).where(Attempt.id == attempt_id))
+            .order_by(Attempt.queued_at)
+        ).all()
+        return [(attempt_id, token) for attempt_id, token in rows if token is not None]
 
 
 def run_job(job: ScoringJob, progress: Progress | None = None) -> Report:

@@ -32,7 +32,6 @@ from trainer.data.attempts import (
     QueueState,
     ScoringJob,
     claim_attempt,
-    current_token,
     get_attempt,
     list_attempts,
     note_stage,
@@ -44,7 +43,7 @@ from trainer.data.attempts import (
     save_attempt,
     score_attempt,
     unfinished_attempt_ids,
-    waiting_attempt_ids,
+    waiting_jobs,
 )
 from trainer.data.audit_log import (
     audit_log,
@@ -101,8 +100,7 @@ __all__ = [
     "run_job",
     "release_attempt",
     "queue_state",
-    "waiting_attempt_ids",
-    "current_token",
+    "waiting_jobs",
     "unfinished_attempt_ids",
     "get_attempt",
     "list_attempts",

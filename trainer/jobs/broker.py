@@ -101,13 +101,10 @@ def resend_waiting(url: str | None = None) -> int:
     """Send again the job of every attempt the database says is queued or being scored (the
     broker may have lost them); a job that is done or running elsewhere is skipped by its
     token. Returns how many were sent."""
-    sent = 0
-    for attempt_id in records.waiting_attempt_ids():
-        token = records.current_token(attempt_id)
-        if token is not None:
-            send(attempt_id, token, url)
-            sent += 1
-    return sent
+    jobs = records.waiting_jobs()
+    for attempt_id, token in jobs:
+        send(attempt_id, token, url)
+    return len(jobs)
 
 
 def queue_depth(url: str | None = None) -> int:

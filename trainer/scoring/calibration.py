@@ -150,6 +150,11 @@ def timing_features(reference_text: str, fluency_evidence: dict) -> dict[str, fl
     return features
 
 
+def _read_aloud_evidence(evidence: ReadAloudEvidence | dict) -> ReadAloudEvidence:
+    """The pronunciation stage's evidence, or its stored dict read back."""
+    return evidence if isinstance(evidence, ReadAloudEvidence) else ReadAloudEvidence.from_dict(evidence)
+
+
 def alignment_features(pronunciation_evidence: ReadAloudEvidence | dict) -> dict[str, float]:
     """Pace, gaps, rhythm and the weakest sounds from the forced alignment of the text
     (``trainer.features.pronunciation``'s evidence, or its stored dict: aligned words with
@@ -157,11 +162,7 @@ def alignment_features(pronunciation_evidence: ReadAloudEvidence | dict) -> dict
 
     The aligner times each expected phone, so these hold where recognition failed: a
     reading stretched word by word shows long phones and gaps between the words."""
-    evidence = (
-        pronunciation_evidence
-        if isinstance(pronunciation_evidence, ReadAloudEvidence)
-        else ReadAloudEvidence.from_dict(pronunciation_evidence)
-    )
+    evidence = _read_aloud_evidence(pronunciation_evidence)
     words = [w for w in evidence.words if w.phones and w.start is not None and w.end is not None]
     phones = [p for w in words for p in w.phones]
     features: dict[str, float] = {}
@@ -200,11 +201,7 @@ PHONE_CLASSES = {
 def phone_class_features(pronunciation_evidence: ReadAloudEvidence | dict) -> dict[str, float]:
     """Goodness of pronunciation by class of sound: the mean GOP of the vowels, stops,
     fricatives, nasals and approximants read, and of word-final consonants (often dropped)."""
-    evidence = (
-        pronunciation_evidence
-        if isinstance(pronunciation_evidence, ReadAloudEvidence)
-        else ReadAloudEvidence.from_dict(pronunciation_evidence)
-    )
+    evidence = _read_aloud_evidence(pronunciation_evidence)
     by_class: dict[str, list[float]] = {name: [] for name in (*PHONE_CLASSES, "final_consonant")}
     for word in evidence.words:
         for i, phone in enumerate(word.phones):
@@ -223,11 +220,7 @@ def rhythm_features(pronunciation_evidence: ReadAloudEvidence | dict) -> dict[st
     time in vowels (%V), the variability of consonant and vowel durations (VarcoC, VarcoV:
     100 x SD / mean) and how evenly paced the words are (coefficient of variation of the
     seconds per phone across words)."""
-    evidence = (
-        pronunciation_evidence
-        if isinstance(pronunciation_evidence, ReadAloudEvidence)
-        else ReadAloudEvidence.from_dict(pronunciation_evidence)
-    )
+    evidence = _read_aloud_evidence(pronunciation_evidence)
     words = [w for w in evidence.words if w.phones and w.start is not None and w.end is not None]
     phones = [p for w in words for p in w.phones]
     if len(phones) < 3:
