@@ -201,14 +201,20 @@ def claim_attempt(attempt_id: int, token: str) -> ScoringJob | None:
             .where(
                 Attempt.id == attempt_id,
                 Attempt.job_token == token,
-                # not while another run of this job is alive (a resent duplicate)
-                or_(Attempt.status != AttemptStatus.SCORING, Attempt.scoring_started_at < stale_before),
+                # not while another run of this job is alive (a resent duplicate): its worker
+                # beats (keep_alive) more often than job_visibility_seconds
+                or_(
+                    Attempt.status != AttemptStatus.SCORING,
+                    Attempt.scoring_alive_at.is_(None),
+                    Attempt.scoring_alive_at < stale_before,
+                ),
             )
             .values(
                 status=AttemptStatus.SCORING,
                 scored_by=worker_name(),
                 scoring_tries=Attempt.scoring_tries + 1,
                 scoring_started_at=utcnow(),
+                scoring_alive_at=utcnow(),
                 scoring_stage="starting",
             )
         )
@@ -229,6 +235,16 @@ def claim_attempt(attempt_id: int, token: str) -> ScoringJob | None:
             attempt.answer_text,
             attempt.reference_text,
             _answered_turns(session, attempt),
+        )
+
+
+def keep_alive(attempt_id: int, token: str) -> None:
+    """The running try's sign of life, so that a duplicate of its job does not take it over."""
+    with transaction() as session:
+        session.execute(
+            update(Attempt)
+            .where(Attempt.id == attempt_id, Attempt.job_token == token, Attempt.status == AttemptStatus.SCORING)
+            .values(scoring_alive_at=utcnow())
         )
 
 

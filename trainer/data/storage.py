@@ -273,6 +273,7 @@ class Attempt(Base):
     scoring_tries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     job_token: Mapped[str | None] = mapped_column(String(36))
     scored_by: Mapped[str | None] = mapped_column(String(100))  # the worker of the last try: host:pid
+    scoring_alive_at: Mapped[datetime | None]  # the running try's last sign of life (its worker's beat)
     reviewed_at: Mapped[datetime | None]
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

@@ -3,11 +3,37 @@
 from __future__ import annotations
 
 import logging
+import threading
+from contextlib import contextmanager
 
 from trainer.config import get_settings
 from trainer.data import records
 
 log = logging.getLogger(__name__)
+
+
+@contextmanager
+def _beating(attempt_id: int, token: str):
+    """While the block runs, mark the try alive several times per ``job_visibility_seconds``:
+    a job longer than that (a long answer on a busy machine) keeps its claim against a
+    resent duplicate."""
+    every = max(0.5, get_settings().job_visibility_seconds / 4)
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(every):
+            try:
+                records.keep_alive(attempt_id, token)
+            except Exception:  # noqa: BLE001 - a missed beat only lets a duplicate run too
+                log.warning("attempt %s: could not mark the try alive", attempt_id, exc_info=True)
+
+    thread = threading.Thread(target=beat, name=f"beat-{attempt_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
 
 
 class TryAgain(RuntimeError):
@@ -26,7 +52,8 @@ def score_job(attempt_id: int, token: str) -> None:
         return
     last_try = job.try_number >= get_settings().scoring_tries
     try:
-        report = records.run_job(job, progress=lambda stage: records.note_stage(attempt_id, token, stage))
+        with _beating(attempt_id, token):
+            report = records.run_job(job, progress=lambda stage: records.note_stage(attempt_id, token, stage))
     except Exception as error:
         log.exception("scoring attempt %s failed (try %s)", attempt_id, job.try_number)
         records.release_attempt(attempt_id, token, f"{type(error).__name__}: {error}", final=last_try)

@@ -26,6 +26,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("scoring_tries", sa.Integer(), server_default="0", nullable=False))
         batch_op.add_column(sa.Column("job_token", sa.String(length=36), nullable=True))
         batch_op.add_column(sa.Column("scored_by", sa.String(length=100), nullable=True))
+        batch_op.add_column(sa.Column("scoring_alive_at", TIMESTAMP, nullable=True))
     op.create_table(
         "recording_blobs",
         sa.Column("name", sa.String(length=500), nullable=False),
@@ -38,6 +39,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("recording_blobs")
     with op.batch_alter_table("attempts", schema=None) as batch_op:
+        batch_op.drop_column("scoring_alive_at")
         batch_op.drop_column("scored_by")
         batch_op.drop_column("job_token")
         batch_op.drop_column("scoring_tries")
