@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     whisper_model: str = ""
     whisper_compute_type: str = "int8"
     whisper_beam_size: int = 5
+    # Free answers: test the word forms the recogniser may have repaired against the audio
+    # (trainer.speech.verbatim). Off: on bench/grammar_speech.py it kept few more mistakes
+    # and cost several seconds per 30 s answer (docs/validity.md, grammar).
+    verbatim_pass: bool = False
     asr_engine: str = "whisper"
     cpu_threads: int = 0  # 0: let CTranslate2 pick (all cores)
     max_audio_seconds: float = 180.0

@@ -150,7 +150,9 @@ def score(
             # model (trainer/scoring/calibration_models) was fitted: far fewer readings refused as
             # off topic or too short (20 of 653 speechocean762 readings instead of 85), and
             # a sentence not read is still transcribed as said (bench/asr.py).
-            transcript = asr.transcribe(audio, expected_text=reference_text)
+            transcript = asr.transcribe(
+                audio, expected_text=reference_text, verbatim=get_settings().verbatim_pass and not reference_text
+            )
     report.transcript = transcript
 
     heard = norm_words(transcript.text)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from trainer.config import data_path, get_settings
+from trainer.speech import verbatim as verbatim_pass
 from trainer.speech.audio import Audio
 from trainer.speech.transcript import Transcript, Word
 from trainer.speech.vad import speech_segments
@@ -29,6 +30,14 @@ from trainer.speech.vad import speech_segments
 # Whisper was trained mostly on clean transcripts and drops "um"/"uh" unless the
 # context shows they belong; a disfluent prompt keeps them (measured in bench/asr.py).
 VERBATIM_PROMPT = "Umm, so, uh, I I think, hmm, that that we, uh, we should call him back."
+# For free answers, whose grammar is judged from the transcript: the same fillers and
+# repetitions, said by a learner who makes the mistakes an assessment must see. Whisper
+# reads the prompt as what was said just before, so it stops repairing agreement and verb
+# forms into textbook English as often (bench/grammar_speech.py).
+LEARNER_PROMPT = (
+    "Umm, so, uh, I I think the customer call me yesterday and, hmm, he say he don't received "
+    "the package, so we we was waiting since two days."
+)
 
 # Whisper's own test for a decoding stuck in a loop: text that gzip shrinks more than
 # this is repetition. Prompted decoding sometimes loops over trailing silence.
@@ -144,6 +153,8 @@ class WhisperOptions:
     without_timestamps: bool = False
     # 0: off. The retry after a loop sets it (see LOOP_RETRY_NO_REPEAT_NGRAM).
     no_repeat_ngram_size: int = 0
+    # free answers (no known text) are decoded after LEARNER_PROMPT instead of VERBATIM_PROMPT
+    learner_prompt: bool = False
 
     def as_dict(self) -> dict:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
@@ -318,7 +329,8 @@ def build_prompt(options: WhisperOptions, expected_text: str | None = None) -> s
         # then runs on into the trailing silence and invents words ("today.", "Thank you
         # for watching") at twice the decoding time.
         expected += "."
-    parts = [VERBATIM_PROMPT if options.verbatim_prompt else "", expected]
+    disfluent = LEARNER_PROMPT if options.learner_prompt and not expected else VERBATIM_PROMPT
+    parts = [disfluent if options.verbatim_prompt else "", expected]
     return " ".join(p for p in parts if p) or None
 
 
@@ -330,18 +342,31 @@ def transcribe_whisper(
     prompt: str | None = None,
     expected_text: str | None = None,
     cpu_threads: int | None = None,
+    verbatim: bool = False,
 ) -> Transcript:
     """``expected_text``: what a scripted task (read aloud, repeat) asked the applicant to
-    say; it joins the prompt as context. ``prompt`` replaces the whole prompt."""
+    say; it joins the prompt as context. ``prompt`` replaces the whole prompt.
+    ``verbatim``: test the word forms the recogniser may have repaired against the audio
+    and keep those said (:mod:`trainer.speech.verbatim`; for free answers, whose grammar is
+    judged from the transcript)."""
     options = options or WhisperOptions(beam_size=get_settings().whisper_beam_size)
     initial_prompt = prompt if prompt is not None else build_prompt(options, expected_text)
     started = time.perf_counter()
-    transcript, loop = _decode(audio, options, model, initial_prompt, cpu_threads)
-    if loop and not options.no_repeat_ngram_size:
-        transcript, _ = _decode(
-            audio, replace(options, no_repeat_ngram_size=LOOP_RETRY_NO_REPEAT_NGRAM), model, initial_prompt, cpu_threads
-        )
-        transcript.settings["loop_retry"] = f"the first decoding looped ({loop})"
+    whisper = get_whisper_model(model, cpu_threads=cpu_threads)
+    with verbatim_pass.capture_windows(whisper) as windows:
+        transcript, loop = _decode(audio, options, model, initial_prompt, cpu_threads)
+        if loop and not options.no_repeat_ngram_size:
+            windows.clear()  # the pass works on the decoding that is kept
+            transcript, _ = _decode(
+                audio,
+                replace(options, no_repeat_ngram_size=LOOP_RETRY_NO_REPEAT_NGRAM),
+                model,
+                initial_prompt,
+                cpu_threads,
+            )
+            transcript.settings["loop_retry"] = f"the first decoding looped ({loop})"
+    if verbatim and options.word_timestamps:
+        transcript = verbatim_pass.restore(whisper, transcript, windows)
     if prompt is None and prompted_text(expected_text):
         # checked after the loop retry too: on one machine the retry of a passage-long
         # prompt wrote "Thank you, thank you" stretched over 20 s of speech

@@ -11,6 +11,8 @@ class Word:
     start: float  # seconds from the start of the audio
     end: float
     probability: float  # recogniser confidence, 0-1
+    # what the recogniser wrote, when the verbatim pass (trainer.speech.verbatim) heard another form
+    restored_from: str | None = None
 
     @property
     def duration(self) -> float:

@@ -370,6 +370,13 @@ def show_transcript(report, answer_text: str | None = None) -> None:
         st.html(transcript_html(text, errors, unsure, words))
         if unsure:
             st.html(legend_html(["unclear"], {"unclear": "words the recogniser was unsure of"}))
+        restored = [w for w in words if w.restored_from]
+        if restored:
+            st.caption(
+                "Underlined in blue: words written as you said them. The recogniser had corrected them ("
+                + "; ".join(f"\u201c{w.restored_from}\u201d \u2192 \u201c{w.text.strip()}\u201d" for w in restored)
+                + "), and the audio favoured your form."
+            )
     if errors:
         with st.expander(f"Grammar notes ({len(errors)})", expanded=len(errors) <= 3):
             for number, error in enumerate(errors, 1):

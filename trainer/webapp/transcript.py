@@ -20,6 +20,7 @@ WORD_LABELS = {
     "mispronounced": ("#cf222e", "mispronounced"),
     "omitted": ("#6e7781", "left out"),
 }
+RESTORED_STYLE = "border-bottom:2px dotted #0969da;cursor:help"
 GRAMMAR_MARK_STYLE = "background:#fff1c2;border-bottom:2px wavy #cf222e;padding:0 1px;text-decoration:none;cursor:help"
 
 
@@ -31,6 +32,7 @@ class Token:
     text: str
     error: int | None = None
     unsure: bool = False
+    restored_from: str | None = None  # what the recogniser wrote, where the verbatim pass heard another form
 
 
 def _words_with_offsets(text: str) -> list[tuple[int, int, str]]:
@@ -60,12 +62,14 @@ def transcript_tokens(
     for start, end, piece in _words_with_offsets(text):
         error = next((i for i, e in enumerate(errors) if e.offset < end and start < e.offset + max(1, e.length)), None)
         unsure = False
+        restored_from = None
         for j in range(cursor, min(cursor + 3, len(timed))):
             if _bare(timed[j].text) == _bare(piece):
                 unsure = round(timed[j].start, 2) in unsure_times
+                restored_from = getattr(timed[j], "restored_from", None)
                 cursor = j + 1
                 break
-        tokens.append(Token(piece, error, unsure))
+        tokens.append(Token(piece, error, unsure, restored_from))
     return tokens
 
 
@@ -94,6 +98,9 @@ def transcript_html(
         if token.unsure:
             colour = WORD_LABELS["unclear"][0]
             word = f'<span style="color:{colour};font-weight:600" title="the recogniser was unsure of this word">{word}</span>'
+        if token.restored_from:
+            hint = html.escape(f"as said: the recogniser wrote \u201c{token.restored_from}\u201d", quote=True)
+            word = f'<span style="{RESTORED_STYLE}" title="{hint}">{word}</span>'
         parts.append(word)
     if open_error is not None:
         parts.append(f"</mark><sup>{open_error + 1}</sup>")
