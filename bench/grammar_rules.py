@@ -17,8 +17,10 @@ Corpora of correct English the rules were not written from:
 
 Each text is checked twice: as written, and in transcript style (lower case, no
 punctuation: what the recogniser gives, where sentence ends are lost). Every flag on these
-texts is counted as a false flag. Starts a private LanguageTool server on a free port with
-this checkout's rules (so the shared one is not disturbed), then stops it.
+texts is a false flag, except on the few texts in ``KNOWN_MISTAKES`` (a lesson that quotes
+mistakes to correct them, a corpus sentence that is itself wrong): their flags are listed
+apart as true flags. Starts a private LanguageTool server on a free port with this
+checkout's rules (so the shared one is not disturbed), then stops it.
 """
 
 from __future__ import annotations
@@ -39,6 +41,12 @@ sys.path.insert(0, str(ROOT))
 
 from trainer.features import grammar  # noqa: E402
 
+# Texts in these corpora that contain a grammar mistake (substring, why): their flags are true.
+KNOWN_MISTAKES = [
+    ("correct the tenses", "lessons: an exercise quoting 'Last week I order ... yesterday it arrive'"),
+    ("yesterday i call the bank and they say", "lessons: the grammar lesson quotes the mistake it corrects"),
+    ("she always make them mad", "speechocean762: the reading itself lacks the -s (makes)"),
+]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "speechocean762-large"
 # YAML keys in lessons/ that hold correct English prose (see the module docstring).
 LESSON_KEYS = {
@@ -80,15 +88,23 @@ def audio_texts(root: Path) -> list[str]:
 
 
 def transcript_style(text: str) -> str:
-    """Lower case, no punctuation, as the recogniser writes it (apostrophes kept)."""
-    text = re.sub(r"[^\w\s'’-]", " ", text.lower()).replace("-", " ")
+    """Lower case, no punctuation, as the recogniser writes it (apostrophes and the
+    hyphens inside words kept: "e-mail", "ninety-nine")."""
+    text = re.sub(r"[^\w\s'’-]", " ", text.lower())
+    text = re.sub(r"(?<!\w)-|-(?!\w)", " ", text)
     return " ".join(text.split())
+
+
+def known_mistake(text: str) -> str | None:
+    low = transcript_style(text)
+    return next((why for part, why in KNOWN_MISTAKES if part in low), None)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="speechocean762-large folder")
-    parser.add_argument("--show", type=int, default=20, help="list up to N flagged texts (TRAINER_ rules)")
+    parser.add_argument("--show", type=int, default=50, help="list up to N false flags of the TRAINER_ rules")
+    parser.add_argument("--top", type=int, default=12, help="LanguageTool's own rules: show the N most frequent")
     parser.add_argument("--dump", type=Path, help="write the corpus texts (corpus<TAB>text) to this file")
     args = parser.parse_args()
 
@@ -109,6 +125,7 @@ def main() -> int:
     words: collections.Counter[str] = collections.Counter()
     flags: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     examples: list[tuple[str, str, str]] = []
+    true_flags: list[tuple[str, str, str, str]] = []
     with tempfile.TemporaryDirectory() as state:
         srv = grammar.LanguageToolServer(url="", port=port, state_dir=Path(state))
         srv.ensure_running()
@@ -120,7 +137,11 @@ def main() -> int:
                         text = convert(text)
                         result = grammar.check_grammar(text, srv)
                         words[column] += result.word_count
+                        why = known_mistake(text)
                         for error in result.errors:
+                            if why:
+                                true_flags.append((error.rule_id, error.text, text, why))
+                                continue
                             flags[error.rule_id][column] += 1
                             if error.rule_id.startswith("TRAINER_"):
                                 examples.append((error.rule_id, error.text, text))
@@ -145,8 +166,12 @@ def main() -> int:
         row(rule, flags[rule])
     row("all TRAINER_ rules", sum((flags[r] for r in ours), collections.Counter()))
     print()
-    for rule in theirs:
+    for rule in theirs[: args.top]:
         row(rule, flags[rule])
+    if len(theirs) > args.top:
+        row(
+            f"({len(theirs) - args.top} more rules)", sum((flags[r] for r in theirs[args.top :]), collections.Counter())
+        )
     row("all counted rules", sum(flags.values(), collections.Counter()))
     print("\nPer 100 words, all counted rules / TRAINER_ rules only:")
     for c in columns:
@@ -154,9 +179,13 @@ def main() -> int:
         our_flags = sum(flags[r][c] for r in ours)
         print(f"  {c:<24} {100 * all_flags / words[c]:6.3f} / {100 * our_flags / words[c]:6.3f}")
     if examples and args.show:
-        print(f"\nTRAINER_ flags (first {args.show}):")
+        print(f"\nFalse flags of the TRAINER_ rules (up to {args.show}):")
         for rule, flagged, text in examples[: args.show]:
             print(f"  {rule}: [{flagged}] in {text[:140]!r}")
+    if true_flags:
+        print(f"\nFlags on texts with a known mistake (true flags, not counted above): {len(true_flags)}")
+        for rule, flagged, text, why in true_flags:
+            print(f"  {rule}: [{flagged}] in {text[:60]!r}... ({why})")
     return 0
 
 
