@@ -48,6 +48,7 @@ FLAGGED = {
         ("i think the customer want a refund", "want", {"TRAINER_NOUN_VERB_AGREEMENT"}),
         ("the driver don't come to the house", "do", {"TRAINER_NOUN_VERB_AGREEMENT"}),
         ("i hope the technician arrive soon", "arrive", {"TRAINER_NOUN_VERB_AGREEMENT"}),
+        ("and my supervisor have to approve it", "have", {"TRAINER_NOUN_VERB_AGREEMENT"}),
         ("then the agent say sorry to me", "say", {"TRAINER_NOUN_VERB_AGREEMENT"}),
         ("i told you my friends was angry", "was", {"TRAINER_PLURAL_NOUN_VERB_AGREEMENT"}),
         ("The package were delivered yesterday.", "were", {"TRAINER_NOUN_VERB_AGREEMENT"}),
@@ -115,6 +116,8 @@ FLAGGED = {
         ("do you knows the answer", "knows", {"TRAINER_DO_QUESTION_VERB_FORM"}),
         ("i want to called you", "called", {"HAS_TO_APPROVED_BY"}),
         ("please remember to sent it", "sent", {"TRAINER_TO_PAST_VERB"}),
+        ("i am not understand the question", "am not understand", {"TRAINER_BE_NOT_VERB"}),
+        ("your order is not arrive yet", "is not arrive", {"TRAINER_BE_NOT_VERB"}),
         ("It does not been working.", "does not been", {"TRAINER_DO_BEEN"}),
     ],
     "tense after did": [
@@ -127,6 +130,8 @@ FLAGGED = {
     ],
     "tense shift in a story": [
         ("yesterday i go to the store", "go", {"TRAINER_PAST_TIME_PRESENT_VERB"}),
+        ("yesterday the customer call me", "call", {"TRAINER_PAST_TIME_PRESENT_VERB"}),
+        ("two days ago the technician arrive at noon", "arrive", {"TRAINER_PAST_TIME_PRESENT_VERB"}),
         ("i called the bank and then i go to the office", "go", {"TRAINER_NARRATIVE_TENSE_SHIFT"}),
         ("we waited for an hour and then we leave", "leave", {"TRAINER_NARRATIVE_TENSE_SHIFT"}),
         ("she opened the box and then she find a problem", "find", {"TRAINER_NARRATIVE_TENSE_SHIFT"}),
@@ -158,6 +163,8 @@ CLEAN = {
         "what the company needs is more agents",
         "twenty dollars is a lot of money",
         "every day the customers are calling",
+        "the manager and the agent have agreed",
+        "my mom and dad are at home",
         "The package was delivered yesterday, and the customers were happy.",
     ],
     "third person -s": [
@@ -221,6 +228,9 @@ CLEAN = {
         "i was able to fix the problem",
         "i used to live in cebu",
         "I'm going to call him.",
+        "i am not sure",
+        "the store is not open on sunday",
+        "i'm not gonna lie",
     ],
     "tense after did": [
         "did you receive it",
@@ -236,6 +246,8 @@ CLEAN = {
         "i ordered it last week and then i think it was shipped",
         "i called them yesterday and then they told me",
         "every time i called and then i wait",
+        "yesterday the store had a sale",
+        "yesterday the customers who called us were happy",
         "Yesterday I went to the store, and then I went home.",
     ],
 }
