@@ -17,9 +17,9 @@ Corpora of correct English the rules were not written from:
 
 Each text is checked twice: as written, and in transcript style (lower case, no
 punctuation: what the recogniser gives, where sentence ends are lost). Every flag on these
-texts is a false flag, except on the few texts in ``KNOWN_MISTAKES`` (a lesson that quotes
-mistakes to correct them, a corpus sentence that is itself wrong): their flags are listed
-apart as true flags. Starts a private LanguageTool server on a free port with this
+texts is a false flag, except the few flags on the words listed in ``KNOWN_MISTAKES`` (a
+lesson that quotes mistakes to correct them, a corpus sentence that is itself wrong): they
+are listed apart as true flags. Starts a private LanguageTool server on a free port with this
 checkout's rules (so the shared one is not disturbed), then stops it.
 """
 
@@ -41,11 +41,12 @@ sys.path.insert(0, str(ROOT))
 
 from trainer.features import grammar  # noqa: E402
 
-# Texts in these corpora that contain a grammar mistake (substring, why): their flags are true.
+# Mistakes on purpose in these corpora (a text's substring, the mistaken words, why): a flag
+# on those words in that text is a true flag.
 KNOWN_MISTAKES = [
-    ("correct the tenses", "lessons: an exercise quoting 'Last week I order ... yesterday it arrive'"),
-    ("yesterday i call the bank and they say", "lessons: the grammar lesson quotes the mistake it corrects"),
-    ("she always make them mad", "speechocean762: the reading itself lacks the -s (makes)"),
+    ("correct the tenses", {"order", "arrive"}, "lessons: an exercise quoting 'Last week I order ... it arrive'"),
+    ("yesterday i call the bank and they say", {"call"}, "lessons: the grammar lesson quotes the mistake"),
+    ("she always make them mad", {"make"}, "speechocean762: the reading itself lacks the -s (makes)"),
 ]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "speechocean762-large"
 # YAML keys in lessons/ that hold correct English prose (see the module docstring).
@@ -95,9 +96,10 @@ def transcript_style(text: str) -> str:
     return " ".join(text.split())
 
 
-def known_mistake(text: str) -> str | None:
+def known_mistake(text: str, words: str) -> str | None:
+    """Why the flagged ``words`` in ``text`` are a real mistake, or None."""
     low = transcript_style(text)
-    return next((why for part, why in KNOWN_MISTAKES if part in low), None)
+    return next((why for part, bad, why in KNOWN_MISTAKES if part in low and words.lower() in bad), None)
 
 
 def main() -> int:
@@ -137,8 +139,8 @@ def main() -> int:
                         text = convert(text)
                         result = grammar.check_grammar(text, srv)
                         words[column] += result.word_count
-                        why = known_mistake(text)
                         for error in result.errors:
+                            why = known_mistake(text, error.text)
                             if why:
                                 true_flags.append((error.rule_id, error.text, text, why))
                                 continue

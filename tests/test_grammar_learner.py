@@ -165,6 +165,10 @@ CLEAN = {
         "every day the customers are calling",
         "the manager and the agent have agreed",
         "my mom and dad are at home",
+        # sentence ends the recogniser lost
+        "let me check your account have a nice day",
+        "thank you for your patience are you still there",
+        "i will ask my supervisor have a good day",
         "The package was delivered yesterday, and the customers were happy.",
     ],
     "third person -s": [
