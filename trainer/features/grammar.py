@@ -42,8 +42,24 @@ real, correctly spelt words, so only errors a listener could hear count:
 * Before checking, a same-length normalisation writes a lone ``i`` (and ``i'm``,
   ``i've``...) as ``I`` and capitalises the first letter, because several grammar rules
   only recognise the capital pronoun. Offsets therefore still point into the original text.
-* ``languagetool/rules/.../grammar_custom.xml`` adds one rule LanguageTool lacks:
-  a past time expression followed by a present-tense verb ("yesterday I go").
+* ``languagetool/rules/.../grammar_custom.xml`` adds learner errors LanguageTool 6.8
+  misses, as ``TRAINER_*`` rules in the counted ``GRAMMAR`` category, written for
+  transcripts (case-insensitive, no punctuation needed):
+  - tense: a past time expression or a past story followed by a present verb ("yesterday
+    I go", "yesterday the customer call me", "I called and then I go"); the present
+    continuous with since ("I am working here since 2019");
+  - agreement with noun subjects ("the package were", "my manager have", "the customer
+    want", "I think the customers is") and after he/she/it + adverb ("he always work");
+  - uncountable nouns with a/an or a plural ("an information", "equipments");
+  - since with a length of time ("since three years");
+  - a job without an article ("I am student");
+  - verb forms after auxiliaries ("does not been", "I am not understand", "do you
+    knows", "didn't he knew", "remember to sent").
+  Where LanguageTool already flags a type (double comparatives, modal + wrong form,
+  did + past, he/she + verb without -s, "a feedback") the rules leave it to LanguageTool,
+  so a mistake counts once. ``tests/test_grammar_learner.py`` holds each rule's true and
+  false examples; ``bench/grammar_rules.py`` counts the flags on correct English.
+  LanguageTool reads the file when it starts: restart the server after changing it.
 
 Ignored matches are kept in ``GrammarResult.ignored`` for transparency.
 """
