@@ -134,6 +134,8 @@ HOMOPHONE_RULES = frozenset(
 )  # fmt: skip
 IGNORED_RULES = HOMOPHONE_RULES | {
     "WORD_REPEAT_RULE",  # "I I think": a disfluency, scored as fluency
+    "ENGLISH_WORD_REPEAT_RULE",  # the same rule's English id in LanguageTool 6.x
+    "LOWERCASE_MONTHS",  # "in march": capitals are not heard
     "EN_WORD_COHERENCY",  # consistent spelling variants
     "EN_CONTRACTION_SPELLING",
     "I_LOWERCASE",
