@@ -403,9 +403,14 @@ class StreamlitPage:
 
     def text_after(self, heading: str) -> str:
         """The text of the element right after the one showing ``heading`` (a bold caption
-        followed by st.write, as the report does for the transcript)."""
+        followed by st.write, as the report does for the transcript), without the numbers of
+        the grammar notes (``<sup>``) that follow a marked error."""
         marker = self.page.get_by_test_id("stElementContainer").filter(has_text=re.compile(rf"^{re.escape(heading)}$"))
-        return marker.last.locator("xpath=following-sibling::*[1]").inner_text().strip()
+        element = marker.last.locator("xpath=following-sibling::*[1]")
+        return element.evaluate(
+            "e => { const copy = e.cloneNode(true); copy.querySelectorAll('sup').forEach(s => s.remove());"
+            " return copy.textContent; }"
+        ).strip()
 
     def screenshot(self, path: Path) -> Path:
         """The whole page, not only the viewport: Streamlit scrolls inside its main section,
