@@ -38,11 +38,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from trainer.config import get_settings  # noqa: E402
-from trainer.features.grammar import check_grammar  # noqa: E402
+from trainer.features.grammar import GrammarResult, check_grammar  # noqa: E402
 from trainer.speech import asr, tts, verbatim  # noqa: E402
 from trainer.speech.audio import load_audio  # noqa: E402
 from trainer.speech.textnorm import normalize  # noqa: E402
 from trainer.speech.transcript import Transcript  # noqa: E402
+from trainer.webapp.transcript import transcript_tokens  # noqa: E402
 
 DATA = ROOT / "bench" / "data" / "grammar_speech.tsv"
 RESULTS = ROOT / "bench" / "results"
@@ -86,14 +87,12 @@ def recognise(text: str, voice: str, telephone: bool, setting: str, with_pass: b
     options = asr.WhisperOptions(beam_size=get_settings().whisper_beam_size, learner_prompt=setting == "learner-prompt")
     with verbatim.capture_windows(whisper) as windows:
         transcript = asr.transcribe_whisper(audio, options)
-    started = time.perf_counter()
-    candidates = verbatim.score_candidates(whisper, transcript, windows) if with_pass else []
-    return {
-        "transcript": transcript.to_dict(),
-        "candidates": [asdict(c) for c in candidates],
-        "pass_seconds": time.perf_counter() - started,
-        "audio_seconds": audio.duration,
-    }
+    entry: dict = {"transcript": transcript.to_dict(), "audio_seconds": audio.duration}
+    if with_pass:
+        started = time.perf_counter()
+        entry["candidates"] = [asdict(c) for c in verbatim.score_candidates(whisper, transcript, windows)]
+        entry["pass_seconds"] = time.perf_counter() - started
+    return entry
 
 
 def as_written(rows: list[Row]) -> dict[str, dict]:
@@ -117,8 +116,6 @@ def recognised(rows: list[Row], condition: str, setting: str, with_pass: bool) -
             key = f"{row.number}:{kind}"
             if key not in cache or (with_pass and "candidates" not in cache[key]):
                 cache[key] = recognise(getattr(row, kind), voice, telephone, setting, with_pass)
-                if not with_pass:
-                    del cache[key]["candidates"]
                 changed += 1
                 print(f"  {condition} {setting} {key}: {cache[key]['transcript']['text']}", file=sys.stderr)
                 if changed % 10 == 0:  # a long run can be stopped and resumed
@@ -154,28 +151,19 @@ def _find(words: list[str], span: list[str]) -> int:
     return -1
 
 
-_grammar_cache: dict[str, list[tuple[int, int]]] = {}
+_grammar_cache: dict[str, GrammarResult] = {}
 
 
-def error_word_ranges(text: str) -> list[tuple[int, int]]:
-    """Word index ranges [first, last] of each grammar error counted in ``text``."""
+def checked(text: str) -> GrammarResult:
     if text not in _grammar_cache:
-        result = check_grammar(text)
-        starts = []
-        position = 0
-        for word in text.split():
-            position = text.index(word, position)
-            starts.append(position)
-            position += len(word)
-        ranges = []
-        for error in result.errors:
-            inside = [i for i, s in enumerate(starts) if error.offset <= s < error.offset + max(1, error.length)]
-            before = [i for i, s in enumerate(starts) if s <= error.offset]
-            first = inside[0] if inside else (before[-1] if before else 0)
-            last = inside[-1] if inside else first
-            ranges.append((first, last))
-        _grammar_cache[text] = ranges
+        _grammar_cache[text] = check_grammar(text)
     return _grammar_cache[text]
+
+
+def flagged_words(text: str) -> set[int]:
+    """Positions of the words of ``text`` a counted grammar error covers, as Feedback marks them."""
+    tokens = transcript_tokens(text, checked(text).errors)
+    return {i for i, token in enumerate(tokens) if token.error is not None}
 
 
 @dataclass
@@ -196,7 +184,7 @@ def judge(text: str, span: str) -> tuple[bool, bool]:
         return False, False
     last = at + len(span_words) - 1
     # errors are located on the raw words, which normalize keeps one for one in these texts
-    flagged = any(first <= last + 1 and end >= at - 1 for first, end in error_word_ranges(text))
+    flagged = not flagged_words(text).isdisjoint(range(at - 1, last + 2))
     return True, flagged
 
 
@@ -208,8 +196,7 @@ def analyse(
     grammar: bool = True,
 ) -> dict[str, Tally]:
     tallies: dict[str, Tally] = {}
-    for condition, cache in results.items():
-        del condition
+    for cache in results.values():
         for row in rows:
             tally = tallies.setdefault(row.type, Tally())
             text, _ = final_text(cache[f"{row.number}:wrong"], prior_weight, margin)
@@ -221,7 +208,7 @@ def analyse(
             tally.changed_correct += changed
             tally.words += len(row.right.split())
             if grammar:
-                tally.false_flags += len(error_word_ranges(right_text))
+                tally.false_flags += len(checked(right_text).errors)
     return tallies
 
 

@@ -13,6 +13,7 @@ Models and decoders are loaded once per process and reused.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
@@ -353,7 +354,8 @@ def transcribe_whisper(
     initial_prompt = prompt if prompt is not None else build_prompt(options, expected_text)
     started = time.perf_counter()
     whisper = get_whisper_model(model, cpu_threads=cpu_threads)
-    with verbatim_pass.capture_windows(whisper) as windows:
+    # the encoder output is kept for the pass only when it runs
+    with verbatim_pass.capture_windows(whisper) if verbatim else contextlib.nullcontext([]) as windows:
         transcript, loop = _decode(audio, options, model, initial_prompt, cpu_threads)
         if loop and not options.no_repeat_ngram_size:
             windows.clear()  # the pass works on the decoding that is kept

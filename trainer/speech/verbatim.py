@@ -39,6 +39,7 @@ coach can see and check it.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -108,7 +109,7 @@ class Change:
     index: int  # word position in the transcript before the pass
     at: float  # seconds
     written: str
-    restored: str  # "" when the written word was not said (an article the recogniser added)
+    restored: str
     evidence: float  # nats by which the audio favours the restored form
 
     def as_dict(self) -> dict:
@@ -170,12 +171,7 @@ def _core(text: str) -> str:
 
 def _sounds_alike(a: str, b: str) -> bool:
     """Forms that differ in an ending (call/called, send/sent), not in the whole word (go/went)."""
-    common = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        common += 1
-    return common >= max(2, min(len(a), len(b)) - 2)
+    return len(os.path.commonprefix([a, b])) >= max(2, min(len(a), len(b)) - 2)
 
 
 @lru_cache(maxsize=4096)
@@ -191,9 +187,10 @@ def variants(word: str) -> tuple[tuple[str, str], ...]:
         return ()
     import lemminflect  # a 1 MB lexicon, loaded on first use
 
+    lemmas = lemminflect.getAllLemmas(core)
     forms: list[tuple[str, str]] = []
     for upos, kind, tags in (("VERB", "verb", VERB_TAGS), ("NOUN", "noun", NOUN_TAGS)):
-        for lemma in lemminflect.getAllLemmas(core).get(upos, ()):
+        for lemma in lemmas.get(upos, ()):
             inflections = lemminflect.getAllInflections(lemma, upos=upos)
             for tag in tags:
                 form = (inflections.get(tag) or (None,))[0]
@@ -250,7 +247,7 @@ def _with_core(word: str, form: str) -> str:
 @dataclass(frozen=True)
 class Candidate:
     index: int  # word position in the transcript
-    form: str  # "" = the word left out
+    form: str
     audio: float  # log-probability of the sentence given the audio, less the written form's
     prior: float  # the same given silence
 
@@ -336,11 +333,9 @@ def decide(
 ) -> list[Change]:
     """The best-supported form of each word, where the audio favours it by ``margin`` nats."""
     best: dict[int, Candidate] = {}
-    for c in candidates:
-        if c.evidence(prior_weight) >= margin and (
-            c.index not in best or c.evidence(prior_weight) > best[c.index].evidence(prior_weight)
-        ):
-            best[c.index] = c
+    for c in sorted(candidates, key=lambda c: c.evidence(prior_weight), reverse=True):
+        if c.evidence(prior_weight) >= margin:
+            best.setdefault(c.index, c)  # the strongest form of each word comes first
     return [
         Change(i, transcript.words[i].start, _core(transcript.words[i].text), c.form, c.evidence(prior_weight))
         for i, c in sorted(best.items())
@@ -355,7 +350,7 @@ def apply(transcript: Transcript, changes: list[Change], seconds: float) -> Tran
         change = by_index.get(i)
         if change is None:
             words.append(word)
-        elif change.restored:
+        else:
             words.append(replace(word, text=_with_core(word.text, change.restored), restored_from=word.text))
     settings = dict(transcript.settings)
     settings["verbatim"] = {"changes": [c.as_dict() for c in changes], "seconds": round(seconds, 3)}
