@@ -355,7 +355,10 @@ def transcribe_whisper(
     started = time.perf_counter()
     whisper = get_whisper_model(model, cpu_threads=cpu_threads)
     # the encoder output is kept for the pass only when it runs
-    with verbatim_pass.capture_windows(whisper) if verbatim else contextlib.nullcontext([]) as windows:
+    capture: contextlib.AbstractContextManager[list[verbatim_pass.Window]] = (
+        verbatim_pass.capture_windows(whisper) if verbatim else contextlib.nullcontext([])
+    )
+    with capture as windows:
         transcript, loop = _decode(audio, options, model, initial_prompt, cpu_threads)
         if loop and not options.no_repeat_ngram_size:
             windows.clear()  # the pass works on the decoding that is kept
