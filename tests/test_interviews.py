@@ -296,3 +296,15 @@ def test_results_are_ranked_and_judged_against_the_pass_bar(recruiter):
         _interview(rita, fair.id, "Strong", good)
         assert interviews.interview_results(rita, strict.id)[0].passed is False
         assert interviews.interview_results(rita, fair.id)[0].passed is True
+
+    # with no bar, finishing is not passing: the verdict says there is no bar to judge by
+    open_bar = interviews.create_template(rita, "No bar", [CHAT_1, CHAT_2])
+    finished = _interview(rita, open_bar.id, "Strong", good)
+    halfway = _interview(rita, open_bar.id, "Halfway", good[:1])
+    by_id = {r.invitation_id: r for r in interviews.interview_results(rita, open_bar.id)}
+    assert by_id[finished].complete and by_id[finished].passed is None
+    assert by_id[finished].verdict == interviews.NO_BAR_VERDICT == "no bar set"
+    assert by_id[halfway].pending and by_id[halfway].verdict == "pending"
+    rows = list(csv.DictReader(io.StringIO(interviews.results_csv(rita, open_bar.id))))
+    assert sorted(r["passed"] for r in rows) == ["no bar set", "pending"]
+    assert not open_bar.has_bar and open_bar.bar_text == "no pass bar set"

@@ -7,8 +7,6 @@ import streamlit as st
 from trainer.data import AccessDenied, Role, interviews
 from trainer.webapp.session import refuse, require
 
-VERDICT = {True: "pass", False: "fail", None: "pending"}
-
 
 def main() -> None:
     actor = require(Role.RECRUITER, Role.ADMIN)
@@ -31,6 +29,10 @@ def main() -> None:
     if not results:
         st.info("Nobody has been invited to this interview yet.")
         return
+    if template.has_bar:
+        st.caption(f"Pass bar: {template.bar_text}.")
+    else:
+        st.caption("This interview sets no pass bar: finished candidates read “no bar set”, ranked by overall score.")
     dimensions = sorted(
         {d for r in results for d in r.dimensions},
         key=lambda d: list(results[0].dimensions).index(d) if d in results[0].dimensions else 99,
@@ -46,7 +48,7 @@ def main() -> None:
                 "answered": f"{r.answered}/{r.total}",
                 "overall": r.overall_score,
                 "level": r.level_estimate.text() if r.level_estimate else None,
-                "result": VERDICT[r.passed],
+                "result": r.verdict,
                 **{d.replace("_", " "): r.dimensions.get(d) for d in dimensions},
             }
             for r in ranked
@@ -64,7 +66,7 @@ def main() -> None:
     st.download_button(
         "Download the list (CSV)", table, file_name=f"interview-{template.id}-results.csv", mime="text/csv"
     )
-    chosen = st.selectbox("Candidate", results, format_func=lambda r: f"{r.candidate_name} · {VERDICT[r.passed]}")
+    chosen = st.selectbox("Candidate", results, format_func=lambda r: f"{r.candidate_name} · {r.verdict}")
     if st.button("Open the candidate's report", type="primary"):
         st.switch_page("views/recruiter_candidate.py", query_params={"invitation": chosen.invitation_id})
 

@@ -10,12 +10,6 @@ from trainer.webapp.session import refuse, require
 from trainer.webapp.text import escape_markdown, when
 
 
-def bar_text(template) -> str:
-    parts = [f"level ≥ {template.pass_level}"] if template.pass_level else []
-    parts += [f"{d.replace('_', ' ')} ≥ {v:g}" for d, v in template.pass_minimums.items()]
-    return ", ".join(parts) or "none"
-
-
 def task_label(task) -> str:
     return f"{task_type_name(task.type)} · {task.level} · {task.display_title}"
 
@@ -84,7 +78,7 @@ def main() -> None:
                     "interview": t.name,
                     "tasks": " → ".join(task_type_name(i.task_type) for i in t.items),
                     "minutes": round(sum(i.prep_seconds + i.answer_seconds for i in t.items) / 60, 1),
-                    "pass bar": bar_text(t),
+                    "pass bar": t.bar_text,
                     "archived": t.archived,
                     "created (UTC)": when(t.created_at),
                 }

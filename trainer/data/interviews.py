@@ -160,6 +160,17 @@ class TemplateView:
     pass_minimums: dict[str, float]
     archived: bool
 
+    @property
+    def has_bar(self) -> bool:
+        return bool(self.pass_level or self.pass_minimums)
+
+    @property
+    def bar_text(self) -> str:
+        """The pass bar in words: "level B2 or above; fluency at least 60", or "no pass bar set"."""
+        parts = [f"level {self.pass_level} or above"] if self.pass_level else []
+        parts += [f"{name.replace('_', ' ')} at least {minimum:g}" for name, minimum in self.pass_minimums.items()]
+        return "; ".join(parts) or "no pass bar set"
+
 
 @dataclass(frozen=True)
 class InvitationView:
@@ -224,17 +235,29 @@ class CandidateResult:
     overall_score: float | None  # mean over answered items (an unscorable answer counts 0)
     level: str | None
     dimensions: dict[str, float] = field(default_factory=dict)  # mean score per dimension
-    passed: bool | None = None  # None until every item is answered and scored
+    # None until every item is answered and scored, and always None when the interview
+    # sets no pass bar: finishing is not passing (``verdict`` tells the cases apart)
+    passed: bool | None = None
     attempt_ids: tuple[int, ...] = ()
     rank: int | None = None  # place among the interview's candidates; None: not ranked (withdrawn)
     # the level of the answers with the range it could be in (scoring.session_level)
     level_estimate: LevelEstimate | None = None
     # where the overall score likely lies, from the answers' intervals (None: no answer has one)
     overall_interval: ScoreInterval | None = None
+    complete: bool = False  # every item answered and scored
 
     @property
     def pending(self) -> bool:
-        return self.passed is None
+        return not self.complete
+
+    @property
+    def verdict(self) -> str:
+        """pending, pass, fail, or "no bar set" (finished, but the interview has no pass bar)."""
+        if not self.complete:
+            return "pending"
+        if self.passed is None:
+            return NO_BAR_VERDICT
+        return "pass" if self.passed else "fail"
 
 
 # --------------------------------------------------------------------------- codes
@@ -713,8 +736,13 @@ def _check_turn(invitation: Invitation, template: InterviewTemplate, position: i
 # --------------------------------------------------------------------------- results
 
 
-def _meets_bar(template: InterviewTemplate, overall: float, dimensions: dict[str, float]) -> bool:
+NO_BAR_VERDICT = "no bar set"
 
+
+def _meets_bar(template: InterviewTemplate, overall: float, dimensions: dict[str, float]) -> bool | None:
+    """Whether a finished interview meets its template's bar; None when it sets none."""
+    if not template.pass_level and not template.pass_minimums:
+        return None
     if template.pass_level and overall < get_bank().levels.cut_score(template.pass_level):
         return False
     for dimension, minimum in (template.pass_minimums or {}).items():
@@ -748,7 +776,7 @@ def _result(session: Session, invitation: Invitation, template: InterviewTemplat
             for d, v in sorted(rows, key=lambda r: DIMENSIONS.index(r[0]) if r[0] in DIMENSIONS else 99)
         }
         interval = interview_interval(overall, [(a.overall_score or 0.0, a.report) for a in final])
-    complete = invitation.finished_at is not None and len(final) == len(template.items)
+    complete = invitation.finished_at is not None and len(final) == len(template.items) and overall is not None
     passed = _meets_bar(template, overall, dimensions) if complete and overall is not None else None
     return CandidateResult(
         invitation.id,
@@ -764,6 +792,7 @@ def _result(session: Session, invitation: Invitation, template: InterviewTemplat
         tuple(a.id for a in attempts),
         level_estimate=estimate,
         overall_interval=interval,
+        complete=complete,
     )
 
 
@@ -825,7 +854,7 @@ def interview_results(actor: Actor, template_id: int) -> list[CandidateResult]:
     """The candidates of one interview (the recruiter's own invitations; an admin's: all),
     ranked best overall first (``rank`` 1, 2, ...), then the withdrawn invitations, not
     ranked (``rank`` None). Overall is the mean over answered items, an unscorable answer
-    counting 0; ``passed`` is None until every item is answered and scored."""
+    counting 0; ``verdict`` is pending until every item is answered and scored."""
     with transaction() as session:
         me = acting_user(session, actor)
         template = _template(session, me, template_id)
@@ -857,7 +886,7 @@ def results_csv(actor: Actor, template_id: int) -> str:
             "overall_score": r.overall_score,
             "level": r.level,
             "level_range": f"{r.level_estimate.low_level}-{r.level_estimate.high_level}" if r.level_estimate else "",
-            "passed": {True: "pass", False: "fail", None: "pending"}[r.passed],
+            "passed": r.verdict,
             **{f"{d}_score": v for d, v in r.dimensions.items()},
         }
         for r in results

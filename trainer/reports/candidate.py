@@ -79,17 +79,11 @@ class CandidateReport:
 
     @property
     def verdict(self) -> str:
-        return {True: "PASS", False: "FAIL", None: "PENDING"}[self.result.passed]
+        return self.result.verdict.upper()
 
     @property
     def bar(self) -> str:
-        parts = []
-        if self.template.pass_level:
-            parts.append(f"level {self.template.pass_level} or above")
-        parts += [
-            f"{name.replace('_', ' ')} at least {minimum:g}" for name, minimum in self.template.pass_minimums.items()
-        ]
-        return "; ".join(parts) or "no pass bar set"
+        return self.template.bar_text
 
 
 def audio_link(invitation_id: int, attempt_id: int, app_url: str | None = None) -> str:
