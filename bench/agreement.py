@@ -398,50 +398,85 @@ def correlations(ours: list[float], experts: list[float]) -> tuple[float, float]
     return _pearson(a, b), _spearman(a, b)
 
 
-def word_agreement(utterances: list[Utterance], measured: dict[str, Measured]) -> list[dict]:
-    """AUC of per-word scores against expert word accuracy < 7, one row per word measure."""
-    import numpy as np
-    from sklearn.metrics import roc_auc_score
-
+def reading_words(utt: Utterance, m: Measured) -> tuple[list[dict], list[float]] | None:
+    """The pronunciation evidence's words of a reading and the recogniser's confidence in
+    each, when both line up with the experts' words (None otherwise)."""
     from trainer.scoring.calibration import reference_word_confidence
     from trainer.speech.textnorm import words as norm_words
     from trainer.speech.transcript import Transcript
 
+    reference = norm_words(utt.text)
+    if not utt.word_accuracy or len(reference) != len(utt.word_accuracy):
+        return None
+    words = m.stages["pronunciation"][1].get("words") if "pronunciation" in m.stages else None
+    if not words or len(words) != len(reference):
+        return None
+    return words, reference_word_confidence(Transcript.from_dict(m.transcript), utt.text)
+
+
+def word_table(utterances: list[Utterance], measured: dict[str, Measured]):
+    """The word model's table of the TRAIN readings only."""
+    from calibration_fit import WordTable
+
+    from trainer.scoring.calibration import word_mark_features
+
+    table = WordTable([], [], [])
+    for utt in utterances:
+        if utt.split != "train" or utt.utt_id not in measured:
+            continue
+        found = reading_words(utt, measured[utt.utt_id])
+        if found is None:
+            continue
+        rows = word_mark_features(*found) or []
+        table.rows.extend(rows)
+        table.marked.extend(int(accuracy < WORD_ERROR_BELOW) for _, accuracy in utt.word_accuracy)
+        table.groups.extend(utt.speaker for _ in rows)
+    return table
+
+
+def word_agreement(utterances: list[Utterance], measured: dict[str, Measured], model=None) -> list[dict]:
+    """AUC of per-word scores against expert word accuracy < 7, one row per split: the
+    recogniser's confidence, the word GOP, the pronunciation stage's flag (mispronounced or
+    omitted), and with a word model (``model.words``) its likelihood and the flag it decides."""
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
     results = []
     for split in ("test", "train"):
         wrong: list[int] = []
-        confidence: list[float] = []
-        gop: list[float] = []
-        flagged: list[int] = []
+        scores: dict[str, list[float]] = {"confidence": [], "gop": [], "flag": [], "likelihood": [], "marked": []}
         skipped = 0
         for utt in utterances:
             if utt.split != split or not utt.word_accuracy or utt.utt_id not in measured:
                 continue
-            reference = norm_words(utt.text)
-            if len(reference) != len(utt.word_accuracy):
+            found = reading_words(utt, measured[utt.utt_id])
+            if found is None:
                 skipped += 1
                 continue
-            m = measured[utt.utt_id]
-            conf = reference_word_confidence(Transcript.from_dict(m.transcript), utt.text)
-            words = m.stages.get("pronunciation", [None, {}])[1].get("words") if "pronunciation" in m.stages else None
-            for i, (_, accuracy) in enumerate(utt.word_accuracy):
-                wrong.append(int(accuracy < WORD_ERROR_BELOW))
-                confidence.append(conf[i])
-                if words is not None and len(words) == len(reference):
-                    w = words[i]
-                    flagged.append(int(w["label"] in ("mispronounced", "omitted")))
-                    # omitted words have no GOP: below any measured one
-                    gop.append(w["gop"] if w.get("gop") is not None else -99.0)
+            words, confidence = found
+            wrong.extend(int(accuracy < WORD_ERROR_BELOW) for _, accuracy in utt.word_accuracy)
+            scores["confidence"].extend(confidence)
+            # omitted words have no GOP: below any measured one
+            scores["gop"].extend(w["gop"] if w.get("gop") is not None else -99.0 for w in words)
+            scores["flag"].extend(int(w["label"] in ("mispronounced", "omitted")) for w in words)
+            marked = model.words.mark(words, confidence) if model is not None and model.words else None
+            if marked is not None:
+                scores["likelihood"].extend(w["expert_mark"] for w in marked)
+                scores["marked"].extend(int(w["label"] in ("mispronounced", "omitted")) for w in marked)
         y = np.array(wrong)
         row = {"split": split, "words": len(y), "wrong": int(y.sum()), "skipped_utterances": skipped}
         if 0 < y.sum() < len(y):
-            row["whisper_confidence_auc"] = float(roc_auc_score(y, -np.array(confidence)))
-            if len(gop) == len(y):
-                row["word_gop_auc"] = float(roc_auc_score(y, -np.array(gop)))
-                flags = np.array(flagged)
-                row["flag_auc"] = float(roc_auc_score(y, flags))
-                row["flag_precision"] = float(y[flags == 1].mean()) if flags.sum() else float("nan")
-                row["flag_recall"] = float(flags[y == 1].mean())
+            row["whisper_confidence_auc"] = float(roc_auc_score(y, -np.array(scores["confidence"])))
+            row["word_gop_auc"] = float(roc_auc_score(y, -np.array(scores["gop"])))
+            for name, key in (("flag", "flag"), ("marked", "model_flag")):
+                if len(scores[name]) != len(y):
+                    continue
+                flags = np.array(scores[name])
+                row[f"{key}_auc"] = float(roc_auc_score(y, flags))
+                row[f"{key}_precision"] = float(y[flags == 1].mean()) if flags.sum() else float("nan")
+                row[f"{key}_recall"] = float(flags[y == 1].mean())
+            if len(scores["likelihood"]) == len(y):
+                row["model_likelihood_auc"] = float(roc_auc_score(y, np.array(scores["likelihood"])))
         results.append(row)
     return results
 
@@ -554,11 +589,18 @@ def print_report(model, utterances, predictions, measured, words, out=sys.stdout
             f"Whisper confidence AUC {_fmt(row.get('whisper_confidence_auc'))}",
         ]
         if "word_gop_auc" in row:
-            parts += [
-                f"word GOP AUC {_fmt(row['word_gop_auc'])}",
-                f"flag (mispronounced/omitted) AUC {_fmt(row['flag_auc'])}, precision "
-                f"{_fmt(row['flag_precision'])}, recall {_fmt(row['flag_recall'])}",
-            ]
+            parts.append(f"word GOP AUC {_fmt(row['word_gop_auc'])}")
+        if "flag_auc" in row:
+            parts.append(
+                f"stage's flag (mispronounced/omitted) AUC {_fmt(row['flag_auc'])}, precision "
+                f"{_fmt(row['flag_precision'])}, recall {_fmt(row['flag_recall'])}"
+            )
+        if "model_likelihood_auc" in row:
+            parts.append(
+                f"word model: likelihood AUC {_fmt(row['model_likelihood_auc'])}, its flag AUC "
+                f"{_fmt(row['model_flag_auc'])}, precision {_fmt(row['model_flag_precision'])}, "
+                f"recall {_fmt(row['model_flag_recall'])}"
+            )
         print("  " + "; ".join(parts), file=out)
     if unavailable:
         print(f"  pronunciation flag: not available ({unavailable})", file=out)
@@ -604,7 +646,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from calibration_fit import fit_model
+    from calibration_fit import fit_model, fit_word_model
 
     from trainer.scoring.calibration import DEFAULT_MODEL_FILE, CalibrationModel
 
@@ -639,11 +681,13 @@ def main(argv: list[str] | None = None) -> int:
             },
             progress=lambda line: print("  " + line, file=sys.stderr, flush=True),
         )
+        model.words = fit_word_model(word_table(utterances, measured))
+        print(f"  words: {model.words.cv}", file=sys.stderr)
         model.save(model_path)
         print(f"fitted in {time.perf_counter() - started:.1f} s -> {model_path}", file=sys.stderr)
     model = CalibrationModel.load(model_path)
     predictions = {uid: {d: e.value for d, e in model.predict(features).items()} for uid, features in rows.items()}
-    words = word_agreement(utterances, measured)
+    words = word_agreement(utterances, measured, model)
     figures = print_report(model, utterances, predictions, measured, words)
     if left_out:
         print(f"left out: {left_out} readings the cache does not hold yet (--cached-only)")

@@ -115,11 +115,90 @@ def test_model_file_round_trips(tmp_path):
     features = _extremes(model, lambda d, i: d.medians[i] + 0.3 * d.scales[i])
     for name in DIMENSIONS:
         assert again.predict(features)[name].value == pytest.approx(model.predict(features)[name].value)
+    assert again.words == model.words
     broken = json.loads(path.read_text())
     broken["format"] = 99
     path.write_text(json.dumps(broken))
     with pytest.raises(ValueError):
         CalibrationModel.load(path)
+
+
+# --------------------------------------------------------------------------- words
+
+
+def _word(label: str, gop: float | None, lowest: float | None = None) -> dict:
+    return {"index": 0, "word": "shop", "label": label, "gop": gop, "min_phone_gop": lowest}
+
+
+def test_word_measures_floor_an_omitted_word_and_refuse_words_that_do_not_line_up():
+    rows = calibration.word_mark_features([_word("ok", -0.4, -1.2), _word("omitted", None)], [0.9, 0.0])
+    assert rows == [
+        {"word_gop": -0.4, "min_phone_gop": -1.2, "recogniser_confidence": 0.9},
+        {
+            "word_gop": calibration.WORD_GOP_FLOOR,
+            "min_phone_gop": calibration.PHONE_GOP_FLOOR,
+            "recogniser_confidence": 0.0,
+        },
+    ]
+    assert (
+        calibration.word_mark_features([_word("ok", -20.0, -30.0)], [0.5])[0]["word_gop"] == calibration.WORD_GOP_FLOOR
+    )
+    assert calibration.word_mark_features([_word("ok", -0.4)], [0.9, 0.8]) is None
+
+
+def test_the_word_model_flags_by_its_likelihood_and_keeps_the_stages_label():
+    model = calibration.WordMarkModel(
+        features=list(calibration.WORD_MARK_FEATURES),
+        means=[-1.0, -2.0, 0.8],
+        scales=[1.0, 1.5, 0.2],
+        coefficients=[-1.5, -0.5, -0.8],
+        intercept=-2.5,
+        threshold=0.3,
+    )
+    words = [
+        _word("ok", -4.5, -6.0),
+        _word("mispronounced", -0.2, -0.5),
+        _word("unclear", -0.1, -0.2),
+        _word("omitted", None),
+    ]
+    marked = model.mark(words, [0.2, 0.95, 0.99, 0.0])
+    assert [w["measured_label"] for w in marked] == ["ok", "mispronounced", "unclear", "omitted"]
+    assert [w["label"] for w in marked] == ["mispronounced", "unclear", "unclear", "omitted"]
+    assert marked[0]["expert_mark"] >= 0.3 > marked[1]["expert_mark"] and marked[3]["expert_mark"] > 0.9
+    assert words[0]["label"] == "ok"  # copies: the stage's evidence is not changed
+    # a worse measure never lowers the likelihood
+    assert model.likelihood({"word_gop": -3, "min_phone_gop": -4, "recogniser_confidence": 0.5}) > model.likelihood(
+        {"word_gop": -1, "min_phone_gop": -4, "recogniser_confidence": 0.5}
+    )
+    again = calibration.WordMarkModel.from_dict(json.loads(json.dumps(model.to_dict())))
+    assert again.mark(words, [0.2, 0.95, 0.99, 0.0]) == marked
+
+
+def test_the_feedback_reading_says_how_likely_an_expert_marks_each_word():
+    from trainer.webapp.transcript import reading_html
+
+    page = reading_html([{**_word("mispronounced", -3.0), "expert_mark": 0.62}, {"word": "now", "label": "ok"}])
+    assert "mispronounced; an expert would mark it 62 times in 100" in page
+    assert page.count("an expert would mark it") == 1  # a word the model did not see has no such line
+
+
+def test_fitting_the_word_model_finds_the_measure_that_drives_the_marks():
+    rng = np.random.default_rng(5)
+    rows, marked, groups = [], [], []
+    for speaker in range(8):
+        for _ in range(120):
+            gop = rng.normal(-1.0, 1.0)
+            rows.append(
+                {"word_gop": gop, "min_phone_gop": rng.normal(-2.0, 1.0), "recogniser_confidence": rng.uniform()}
+            )
+            marked.append(int(gop + 0.5 * rng.normal() < -2.2))
+            groups.append(f"s{speaker}")
+    fitting = _fitting()
+    model = fitting.fit_word_model(fitting.WordTable(rows, marked, groups))
+    gop, lowest, confidence = (abs(c) for c in model.coefficients)
+    assert gop > 3 * max(lowest, confidence)
+    assert model.cv["auc"] > 0.9 and model.cv["flag_auc"] > 0.75 and 0.0 < model.threshold < 1.0
+    assert fitting.fit_word_model(fitting.WordTable(rows, marked, groups)) == model  # reproducible
 
 
 # --------------------------------------------------------------------------- features

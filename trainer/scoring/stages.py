@@ -265,6 +265,18 @@ class CalibrationStage:
                 **{calibration.RUBRIC_FEATURES[t]: round(estimates[t].value, 2) for t in targets},
             }
             details = {**before.details, "calibration": {t: estimates[t].evidence() for t in targets}}
+            if name == "pronunciation" and model.words and before.details.get("words"):
+                confidence = calibration.reference_word_confidence(context.transcript, context.reference_text)
+                marked = model.words.mark(before.details["words"], confidence)
+                if marked is not None:
+                    details["words"] = marked
+                    details["word_marks"] = {
+                        "model": model.label,
+                        "threshold": model.words.threshold,
+                        "features": list(model.words.features),
+                        "how": "likelihood that an expert marks the word (speechocean762 word accuracy "
+                        "below 7); at the threshold or above the word is flagged mispronounced",
+                    }
             result.measured[name] = Measurement(features, details)
         missing = sorted({f for name in present for t in CALIBRATED[name] for f in estimates[t].imputed})
         if missing:

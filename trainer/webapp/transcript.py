@@ -116,6 +116,8 @@ def reading_html(words: Sequence[dict]) -> str:
         hint = name
         if word.get("heard") and _bare(word["heard"]) != _bare(word["word"]):
             hint += f" (heard: {word['heard']})"
+        if word.get("expert_mark") is not None:
+            hint += f"; an expert would mark it {round(100 * word['expert_mark'])} times in 100"
         style = f"color:{colour};font-weight:600"
         if word.get("label") == "omitted":
             style += ";text-decoration:line-through"
