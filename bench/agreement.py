@@ -608,6 +608,34 @@ def print_report(model, utterances, predictions, measured, words, out=sys.stdout
     return figures
 
 
+def interval_coverage(utterances: list[Utterance], estimates: dict, out=sys.stdout) -> dict:
+    """Per dimension and split: the share of readings whose expert score lies inside the
+    estimate's interval (the model file says what share it was made for)."""
+    figures: dict = {}
+    lines = []
+    for d in ("accuracy", "fluency", "prosodic", "total"):
+        for split in ("test", "train"):
+            inside = [
+                found[d].low <= u.scores[d] <= found[d].high
+                for u in utterances
+                if u.split == split
+                and d in u.scores
+                and (found := estimates.get(u.utt_id))
+                and found[d].low is not None
+                and found[d].high is not None
+            ]
+            if inside:
+                figures.setdefault(d, {})[split] = {"share_inside": sum(inside) / len(inside), "rows": len(inside)}
+        shares = ", ".join(f"{split} {v['share_inside']:.2f} ({v['rows']})" for split, v in figures.get(d, {}).items())
+        made_for = next((e[d].coverage for e in estimates.values() if d in e and e[d].coverage), None)
+        if shares:
+            lines.append(f"  {d}: {shares}; made for {made_for}")
+    if lines:
+        print("\nIntervals: share of expert scores inside the estimate's interval", file=out)
+        print("\n".join(lines), file=out)
+    return figures
+
+
 def write_predictions(path: Path, utterances, predictions) -> None:
     from trainer.scoring.calibration import DIMENSIONS
 
@@ -686,9 +714,11 @@ def main(argv: list[str] | None = None) -> int:
         model.save(model_path)
         print(f"fitted in {time.perf_counter() - started:.1f} s -> {model_path}", file=sys.stderr)
     model = CalibrationModel.load(model_path)
-    predictions = {uid: {d: e.value for d, e in model.predict(features).items()} for uid, features in rows.items()}
+    estimates = {uid: model.predict(features) for uid, features in rows.items()}
+    predictions = {uid: {d: e.value for d, e in found.items()} for uid, found in estimates.items()}
     words = word_agreement(utterances, measured, model)
     figures = print_report(model, utterances, predictions, measured, words)
+    figures["interval_coverage"] = interval_coverage(utterances, estimates)
     if left_out:
         print(f"left out: {left_out} readings the cache does not hold yet (--cached-only)")
     figures["left_out_not_cached"] = left_out
