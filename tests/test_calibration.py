@@ -9,6 +9,7 @@ import math
 import shutil
 import subprocess
 import sys
+from dataclasses import asdict
 
 import numpy as np
 import pytest
@@ -144,6 +145,15 @@ def test_word_measures_floor_an_omitted_word_and_refuse_words_that_do_not_line_u
         calibration.word_mark_features([_word("ok", -20.0, -30.0)], [0.5])[0]["word_gop"] == calibration.WORD_GOP_FLOOR
     )
     assert calibration.word_mark_features([_word("ok", -0.4)], [0.9, 0.8]) is None
+    # over a telephone line the channel's own loss is given back, as the pronunciation stage does
+    from trainer.features.pronunciation import NARROWBAND_GOP_DROP, THRESHOLDS
+
+    phone = calibration.word_mark_features([_word("ok", -1.4, -2.2)], [0.7], narrowband=True)[0]
+    assert phone["word_gop"] == pytest.approx(-1.4 + NARROWBAND_GOP_DROP) and phone["recogniser_confidence"] > 0.7
+    lowered = {"thresholds": asdict(THRESHOLDS.lowered_by(NARROWBAND_GOP_DROP))}
+    assert calibration.narrowband_evidence(lowered) and not calibration.narrowband_evidence(
+        {"thresholds": asdict(THRESHOLDS)}
+    )
 
 
 def test_the_word_model_flags_by_its_likelihood_and_keeps_the_stages_label():

@@ -40,7 +40,12 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from trainer.features.fluency import vad_speech
-from trainer.features.pronunciation import ReadAloudEvidence
+from trainer.features.pronunciation import (
+    NARROWBAND_GOP_DROP,
+    NARROWBAND_PROBABILITY_DROP,
+    THRESHOLDS,
+    ReadAloudEvidence,
+)
 from trainer.speech.alignment import HeardToken, WordAlignment, align_words, heard_tokens
 from trainer.speech.lexicon import VOWELS, syllable_count
 from trainer.speech.textnorm import words as norm_words
@@ -424,23 +429,35 @@ PHONE_GOP_FLOOR = -8.0
 WORD_MARK_BELOW = 7.0  # the experts' word accuracy (0-10) under which a word counts as marked
 
 
-def word_mark_features(words: Sequence[dict], confidence: Sequence[float]) -> list[dict[str, float]] | None:
+def word_mark_features(
+    words: Sequence[dict], confidence: Sequence[float], narrowband: bool = False
+) -> list[dict[str, float]] | None:
     """Per word of the text read (the pronunciation evidence's ``words``, in order) the
     measures the word model reads; ``confidence``: ``reference_word_confidence`` of the same
-    text. None when the two do not line up word for word."""
+    text. None when the two do not line up word for word. Telephone-band audio is corrected
+    by what the channel alone takes off (as the pronunciation stage lowers its thresholds)."""
     if not words or len(words) != len(confidence):
         return None
+    gop_drop = NARROWBAND_GOP_DROP if narrowband else 0.0
+    probability_drop = NARROWBAND_PROBABILITY_DROP if narrowband else 0.0
     rows = []
     for word, heard in zip(words, confidence):
         gop, lowest = word.get("gop"), word.get("min_phone_gop")
         rows.append(
             {
-                "word_gop": WORD_GOP_FLOOR if gop is None else max(float(gop), WORD_GOP_FLOOR),
-                "min_phone_gop": PHONE_GOP_FLOOR if lowest is None else max(float(lowest), PHONE_GOP_FLOOR),
-                "recogniser_confidence": float(heard),
+                "word_gop": WORD_GOP_FLOOR if gop is None else max(float(gop) + gop_drop, WORD_GOP_FLOOR),
+                "min_phone_gop": PHONE_GOP_FLOOR if lowest is None else max(float(lowest) + gop_drop, PHONE_GOP_FLOOR),
+                "recogniser_confidence": min(1.0, float(heard) + probability_drop),
             }
         )
     return rows
+
+
+def narrowband_evidence(pronunciation_evidence: dict) -> bool:
+    """Whether the pronunciation stage judged the audio telephone-band (it lowered its GOP
+    thresholds for the channel)."""
+    used = (pronunciation_evidence.get("thresholds") or {}).get("ok_gop", THRESHOLDS.ok_gop)
+    return used < THRESHOLDS.ok_gop - NARROWBAND_GOP_DROP / 2
 
 
 @dataclass
@@ -462,12 +479,12 @@ class WordMarkModel:
         )
         return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
 
-    def mark(self, words: Sequence[dict], confidence: Sequence[float]) -> list[dict] | None:
+    def mark(self, words: Sequence[dict], confidence: Sequence[float], narrowband: bool = False) -> list[dict] | None:
         """Copies of ``words`` with ``expert_mark`` (the likelihood, 0-1) and the label the
         Feedback page shows decided by it: at the threshold or above a spoken word reads
         "mispronounced", below it a word the stage called mispronounced reads "unclear";
         "omitted" stays. The stage's own label is kept as ``measured_label``."""
-        rows = word_mark_features(words, confidence)
+        rows = word_mark_features(words, confidence, narrowband)
         if rows is None:
             return None
         marked = []

@@ -267,7 +267,9 @@ class CalibrationStage:
             details = {**before.details, "calibration": {t: estimates[t].evidence() for t in targets}}
             if name == "pronunciation" and model.words and before.details.get("words"):
                 confidence = calibration.reference_word_confidence(context.transcript, context.reference_text)
-                marked = model.words.mark(before.details["words"], confidence)
+                marked = model.words.mark(
+                    before.details["words"], confidence, narrowband=calibration.narrowband_evidence(before.details)
+                )
                 if marked is not None:
                     details["words"] = marked
                     details["word_marks"] = {
