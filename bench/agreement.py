@@ -420,7 +420,7 @@ def word_table(utterances: list[Utterance], measured: dict[str, Measured]):
 
     from trainer.scoring.calibration import word_mark_features
 
-    table = WordTable([], [], [])
+    table = WordTable([], [], [], [])
     for utt in utterances:
         if utt.split != "train" or utt.utt_id not in measured:
             continue
@@ -431,6 +431,7 @@ def word_table(utterances: list[Utterance], measured: dict[str, Measured]):
         table.rows.extend(rows)
         table.marked.extend(int(accuracy < WORD_ERROR_BELOW) for _, accuracy in utt.word_accuracy)
         table.groups.extend(utt.speaker for _ in rows)
+        table.stage_flagged.extend(int(w["label"] in ("mispronounced", "omitted")) for w in found[0])
     return table
 
 

@@ -463,6 +463,7 @@ class WordTable:
     rows: list[dict[str, float]]
     marked: list[int]
     groups: list[str]
+    stage_flagged: list[int] | None = None  # the pronunciation stage's own flag, for comparison
 
 
 WORD_MODEL_C = 1.0  # sklearn's default regularisation: three standardised inputs, thousands of words
@@ -506,6 +507,11 @@ def fit_word_model(table: WordTable) -> WordMarkModel:
             "flag_auc": round(float(roc_auc_score(y, flags)), 4),
             "precision": round(float(y[flags].mean()), 4) if flags.any() else None,
             "recall": round(float(flags[y == 1].mean()), 4),
+            **(
+                {"stage_flag_auc": round(float(roc_auc_score(y, table.stage_flagged)), 4)}
+                if table.stage_flagged
+                else {}
+            ),
             "words": len(y),
             "marked": int(y.sum()),
             "speakers": len(set(table.groups)),

@@ -192,6 +192,16 @@ def test_the_feedback_reading_says_how_likely_an_expert_marks_each_word():
     assert page.count("an expert would mark it") == 1  # a word the model did not see has no such line
 
 
+def test_the_packaged_word_model_ranks_words_better_than_the_stages_flag():
+    words = default_model().words
+    assert words is not None and words.features == list(calibration.WORD_MARK_FEATURES)
+    # fitted on train words only, cross-validated by speaker
+    assert words.cv["words"] > 1000 and words.cv["auc"] > words.cv["stage_flag_auc"]
+    assert words.cv["flag_auc"] > words.cv["stage_flag_auc"]  # and so does its yes/no flag
+    assert all(c < 0 for c in words.coefficients)  # lower GOP and confidence: more likely marked
+    assert 0.0 < words.threshold < 1.0
+
+
 def test_fitting_the_word_model_finds_the_measure_that_drives_the_marks():
     rng = np.random.default_rng(5)
     rows, marked, groups = [], [], []
@@ -426,6 +436,8 @@ def test_packaged_model_is_what_fitting_the_cached_train_rows_gives():
         candidates=packaged["training"]["candidate_features"],
     )
     assert refit.to_dict()["dimensions"] == packaged["dimensions"]
+    words = _fitting().fit_word_model(agreement.word_table(utterances, measured))
+    assert words.to_dict() == packaged["words"]
 
 
 # --------------------------------------------------------------------------- real readings
@@ -508,6 +520,14 @@ def test_the_scoring_engine_bands_a_reading_on_the_calibrated_estimates_with_the
     ]
     assert "speech_rate_wpm" in fluency.features
     assert all(c.met is None for c in fluency.band_checks if c.feature == "speech_rate_wpm")
+    # each word of the text carries how likely an expert marks it, and the label follows it
+    words_model = default_model().words
+    assert words_model is not None and evidence["word_marks"]["threshold"] == words_model.threshold
+    words = evidence["words"]
+    assert len(words) == len(PAIR_TEXT.split()) and all(0.0 <= w["expert_mark"] <= 1.0 for w in words)
+    for word in words:
+        if word["measured_label"] != "omitted":
+            assert (word["label"] == "mispronounced") == (word["expert_mark"] >= words_model.threshold), word
 
 
 # --------------------------------------------------------------------------- rubric banding
