@@ -73,6 +73,7 @@ import pytest
 from tests.helpers.streamlit_browser import PracticePage, StreamlitPage, microphone_wav
 from trainer.config import PROJECT_ROOT
 from trainer.content import get_bank
+from trainer.scoring.calibration import default_model
 from trainer.speech.textnorm import words
 from trainer.speech.tts import synthesize
 
@@ -92,6 +93,22 @@ def screenshots(tmp_path) -> Path:
     return tmp_path / "screenshots"
 
 
+def _new_profile(page, url: str, name: str) -> StreamlitPage:
+    """Open the app and create an open-practice profile (a name, no password)."""
+    home = StreamlitPage(page, url).open()
+    assert home.title() == "BPO English Trainer"
+    assert not home.exceptions()
+    home.go_to("Choose your profile")
+    assert home.title() == "Your profile"
+    home.page.get_by_role("textbox", name="Your name").fill(name)
+    home.button("Create my profile").click()
+    # the profile page switches to Home in a run of its own: wait for what Home shows
+    page.get_by_text(f"Welcome, {name}").wait_for(timeout=home.timeout_ms)
+    home.wait_until_idle()
+    assert home.title() == "BPO English Trainer"
+    return home
+
+
 def test_practice_task_answered_by_voice_in_chromium(open_browser, app_server, screenshots, tmp_path):
     started = time.monotonic()
     task = get_bank().get_task(TASK_ID)
@@ -100,17 +117,7 @@ def test_practice_task_answered_by_voice_in_chromium(open_browser, app_server, s
     context, blocked = open_browser(microphone)
     page = context.pages[0] if context.pages else context.new_page()
 
-    home = StreamlitPage(page, app_server.url).open()
-    assert home.title() == "BPO English Trainer"
-    assert not home.exceptions()
-    home.go_to("Choose your profile")  # open practice: a profile by name, no password
-    assert home.title() == "Your profile"
-    home.page.get_by_role("textbox", name="Your name").fill("Maria Santos")
-    home.button("Create my profile").click()
-    # the profile page switches to Home in a run of its own: wait for what Home shows
-    page.get_by_text("Welcome, Maria Santos").wait_for(timeout=home.timeout_ms)
-    home.wait_until_idle()
-    assert home.title() == "BPO English Trainer"
+    home = _new_profile(page, app_server.url, "Maria Santos")
     home.screenshot(screenshots / "home.png")
 
     practice = PracticePage(page, app_server.url)
@@ -153,3 +160,46 @@ def test_practice_task_answered_by_voice_in_chromium(open_browser, app_server, s
         f"browser test: {time.monotonic() - started:.1f} s, of which scoring {scoring_seconds:.1f} s; "
         f"heard {heard!r}; {metrics}"
     )
+
+
+READ_ALOUD_ID = "task.read_aloud.001"
+
+
+def test_a_reading_is_marked_word_by_word_with_how_likely_an_expert_marks_each(open_browser, app_server, tmp_path):
+    """A read-aloud answer's Feedback shows the text read, each word coloured by its label and
+    saying on hover how likely an expert would mark it (the calibration's word model)."""
+    task = get_bank().get_task(READ_ALOUD_ID)
+    microphone, seconds = microphone_wav(synthesize(task.text, "calm_female"), tmp_path / "reading.wav")
+    context, blocked = open_browser(microphone)
+    page = context.pages[0] if context.pages else context.new_page()
+    _new_profile(page, app_server.url, "Ana Reyes")
+
+    practice = PracticePage(page, app_server.url)
+    practice.go_to("Practice")
+    practice.choose("Read aloud", re.compile(rf"{re.escape(task.display_title)}$"))
+    practice.recorder.record(seconds + 1.0)
+    practice.score(timeout_ms=FIRST_SCORING_TIMEOUT_MS)
+    assert not practice.exceptions() and not practice.errors(), (practice.exceptions(), practice.errors())
+    assert practice.title() == "Feedback"
+
+    page.get_by_text("Your reading, word by word").wait_for(timeout=practice.timeout_ms)
+    marked = page.locator("span[title*='an expert would mark it']")
+    titles = [marked.nth(i).get_attribute("title") or "" for i in range(marked.count())]
+    read = words(task.text)
+    assert [words(marked.nth(i).inner_text()) for i in range(marked.count())] == [[w] for w in read], titles
+    likelihoods = [int(re.search(r"would mark it (\d+) times in 100", t).group(1)) for t in titles]
+    labels = [t.split(";")[0].split(" (")[0] for t in titles]
+    assert set(labels) <= {"clear", "unclear", "mispronounced", "left out"}, labels
+    found = list(zip(read, labels, likelihoods))
+    # the label follows the likelihood: flagged at the word model's threshold or above
+    threshold = 100 * default_model().words.threshold
+    for _word, label, likelihood in found:
+        if label != "left out":
+            assert (label == "mispronounced") == (likelihood >= round(threshold)) or abs(likelihood - threshold) < 1, (
+                found
+            )
+    # a clear synthetic voice reading the text: most words are not ones an expert would mark
+    assert sum(label == "mispronounced" for label in labels) < len(read) / 4, found
+    print(f"reading: {found}")
+    practice.screenshot(tmp_path / "screenshots" / "reading-feedback.png")
+    assert not blocked, f"the page tried to reach the network: {blocked}"
