@@ -45,8 +45,6 @@ DEFAULT_DATA = ROOT.parent / "shared" / "data" / "speechocean762-scored"
 DEFAULT_CACHE = ROOT / "bench" / "results" / "cache"
 # Published reference (GOPT, Gong et al. 2022, whole speechocean762 test set, Pearson r).
 GOPT = {"accuracy": 0.718, "fluency": 0.756, "prosodic": 0.764, "total": 0.743}
-# Expert word accuracy below this is a mispronounced word (the guide: 7-9 = accent only).
-WORD_ERROR_BELOW = 7
 ADULT_AGE = 16  # the corpus's speakers are 6-7 or 19-25 years old
 
 
@@ -414,11 +412,16 @@ def reading_words(utt: Utterance, m: Measured) -> tuple[list[dict], list[float]]
     return words, reference_word_confidence(Transcript.from_dict(m.transcript), utt.text)
 
 
+def _flagged(word: dict) -> int:
+    """1 for a word its label flags (mispronounced or left out)."""
+    return int(word["label"] in ("mispronounced", "omitted"))
+
+
 def word_table(utterances: list[Utterance], measured: dict[str, Measured]):
     """The word model's table of the TRAIN readings only."""
     from calibration_fit import WordTable
 
-    from trainer.scoring.calibration import word_mark_features
+    from trainer.scoring.calibration import WORD_MARK_BELOW, word_mark_features
 
     table = WordTable([], [], [], [])
     for utt in utterances:
@@ -429,9 +432,9 @@ def word_table(utterances: list[Utterance], measured: dict[str, Measured]):
             continue
         rows = word_mark_features(*found) or []
         table.rows.extend(rows)
-        table.marked.extend(int(accuracy < WORD_ERROR_BELOW) for _, accuracy in utt.word_accuracy)
+        table.marked.extend(int(accuracy < WORD_MARK_BELOW) for _, accuracy in utt.word_accuracy)
         table.groups.extend(utt.speaker for _ in rows)
-        table.stage_flagged.extend(int(w["label"] in ("mispronounced", "omitted")) for w in found[0])
+        table.stage_flagged.extend(_flagged(w) for w in found[0])
     return table
 
 
@@ -441,6 +444,8 @@ def word_agreement(utterances: list[Utterance], measured: dict[str, Measured], m
     omitted), and with a word model (``model.words``) its likelihood and the flag it decides."""
     import numpy as np
     from sklearn.metrics import roc_auc_score
+
+    from trainer.scoring.calibration import WORD_MARK_BELOW
 
     results = []
     for split in ("test", "train"):
@@ -455,15 +460,15 @@ def word_agreement(utterances: list[Utterance], measured: dict[str, Measured], m
                 skipped += 1
                 continue
             words, confidence = found
-            wrong.extend(int(accuracy < WORD_ERROR_BELOW) for _, accuracy in utt.word_accuracy)
+            wrong.extend(int(accuracy < WORD_MARK_BELOW) for _, accuracy in utt.word_accuracy)
             scores["confidence"].extend(confidence)
             # omitted words have no GOP: below any measured one
             scores["gop"].extend(w["gop"] if w.get("gop") is not None else -99.0 for w in words)
-            scores["flag"].extend(int(w["label"] in ("mispronounced", "omitted")) for w in words)
+            scores["flag"].extend(_flagged(w) for w in words)
             marked = model.words.mark(words, confidence) if model is not None and model.words else None
             if marked is not None:
                 scores["likelihood"].extend(w["expert_mark"] for w in marked)
-                scores["marked"].extend(int(w["label"] in ("mispronounced", "omitted")) for w in marked)
+                scores["marked"].extend(_flagged(w) for w in marked)
         y = np.array(wrong)
         row = {"split": split, "words": len(y), "wrong": int(y.sum()), "skipped_utterances": skipped}
         if 0 < y.sum() < len(y):

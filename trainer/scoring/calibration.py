@@ -426,7 +426,9 @@ WORD_MARK_FEATURES = ("word_gop", "min_phone_gop", "recogniser_confidence")
 # An omitted word has no GOP: it takes the floor, below nearly every word that was measured.
 WORD_GOP_FLOOR = -6.0
 PHONE_GOP_FLOOR = -8.0
-WORD_MARK_BELOW = 7.0  # the experts' word accuracy (0-10) under which a word counts as marked
+# the experts' word accuracy (0-10) under which a word counts as marked (their guide: 7-9 is
+# an accent only)
+WORD_MARK_BELOW = 7.0
 
 
 def word_mark_features(

@@ -277,7 +277,8 @@ class CalibrationStage:
                         "threshold": model.words.threshold,
                         "features": list(model.words.features),
                         "how": "likelihood that an expert marks the word (speechocean762 word accuracy "
-                        "below 7); at the threshold or above the word is flagged mispronounced",
+                        f"below {calibration.WORD_MARK_BELOW:g}); at the threshold or above the word is "
+                        "flagged mispronounced",
                     }
             result.measured[name] = Measurement(features, details)
         missing = sorted({f for name in present for t in CALIBRATED[name] for f in estimates[t].imputed})
