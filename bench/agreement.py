@@ -38,6 +38,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -139,6 +141,7 @@ STAGE_SOURCES = {
         "trainer/speech/alignment.py",
         "trainer/speech/lexicon.py",
     ),
+    "encoder": ("trainer/speech/encoder_states.py",),
 }
 
 
@@ -244,6 +247,10 @@ class Measured:
     refused: str | None = None  # the intake's error code when the app would refuse the audio
 
 
+def _transcript_key(utt: Utterance, recognition: dict) -> str:
+    return f"{file_digest(utt.path)}-{_digest(recognition, utt.text)}"
+
+
 def measure(utt: Utterance, cache: Cache, recognition: dict, with_pronunciation: bool) -> Measured:
     from trainer.speech.audio import load_audio
     from trainer.speech.transcript import Transcript
@@ -278,7 +285,7 @@ def measure(utt: Utterance, cache: Cache, recognition: dict, with_pronunciation:
         # as the scoring engine does for a read-aloud task: the recogniser is told the text
         return transcribe(loaded(), expected_text=utt.text).to_dict()
 
-    transcript_key = f"{audio_key}-{_digest(recognition, utt.text)}"
+    transcript_key = _transcript_key(utt, recognition)
     transcript_data = cache.get("transcripts", transcript_key, run_transcription)
     transcript = Transcript.from_dict(transcript_data)
     stages: dict[str, list] = {}
@@ -337,6 +344,43 @@ def measure_all(
                 flush=True,
             )
     return results
+
+
+def encoder_states(
+    utterances: list[Utterance], measured: dict[str, Measured], cache: Cache, *, skip_missing: bool = False
+) -> dict[str, np.ndarray]:
+    """Each reading's pooled encoder states (``trainer.speech.encoder_states``), as the
+    calibration stage computes them from the audio and the cached transcript."""
+    from trainer.speech.audio import load_audio
+    from trainer.speech.encoder_states import pooled_encoder_states
+    from trainer.speech.transcript import Transcript
+
+    recognition = recognition_settings()
+    sources = source_digest(*STAGE_SOURCES["encoder"])
+    states: dict[str, np.ndarray] = {}
+    for utt in utterances:
+        if utt.utt_id not in measured:
+            continue
+
+        def compute(utt=utt):
+            transcript = Transcript.from_dict(measured[utt.utt_id].transcript)
+            return pooled_encoder_states(load_audio(utt.path, require_speech=False), transcript).tolist()
+
+        try:
+            found = cache.get("encoder", f"{_transcript_key(utt, recognition)}-{sources}", compute)
+        except NotCached:
+            if not skip_missing:
+                raise
+            continue
+        states[utt.utt_id] = np.asarray(found, dtype=float)
+    return states
+
+
+def add_encoder_features(rows: dict[str, dict[str, float]], states: dict[str, np.ndarray], readout) -> None:
+    """Each row with a reading's states gains the readout's ``encoder_estimate_*`` features."""
+    for uid, vector in states.items():
+        if uid in rows:
+            rows[uid].update(readout.features(vector))
 
 
 # --------------------------------------------------------------------------- features, predictions
@@ -680,9 +724,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from calibration_fit import fit_model, fit_word_model
+    from calibration_fit import fit_encoder_readout, fit_model, fit_word_model
 
-    from trainer.scoring.calibration import DEFAULT_MODEL_FILE, CalibrationModel
+    from trainer.scoring.calibration import DEFAULT_MODEL_FILE, ENCODER_FEATURE_PREFIX, CalibrationModel
+    from trainer.speech.encoder_states import POOLING
 
     utterances = load_corpus(args.data)
     if args.limit:
@@ -694,15 +739,36 @@ def main(argv: list[str] | None = None) -> int:
         utterances, ReadOnlyCache(cache) if args.cached_only else cache, skip_missing=args.cached_only
     )
     seconds = time.perf_counter() - started
+    stages_computed = cache.misses  # the encoder states below are timed apart
     left_out = len(utterances) - len(measured)
     utterances = [u for u in utterances if u.utt_id in measured]
     rows = feature_rows(utterances, measured)
+    started = time.perf_counter()
+    states = encoder_states(
+        utterances, measured, ReadOnlyCache(cache) if args.cached_only else cache, skip_missing=args.cached_only
+    )
+    print(f"encoder states of {len(states)} readings ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
     model_path = args.model or DEFAULT_MODEL_FILE
+    readout = None
     if args.fit:
         table = training_table(utterances, rows)
         if not table.ids:
             raise SystemExit("error: no train rows to fit on")
         started = time.perf_counter()
+        missing_states = [uid for uid in table.ids if uid not in states]
+        if missing_states:
+            raise SystemExit(f"error: {len(missing_states)} train rows have no encoder states in the cache")
+        readout, out_of_fold = fit_encoder_readout(
+            np.array([states[uid] for uid in table.ids]),
+            table.groups,
+            table.targets,
+            whisper_model=measured[table.ids[0]].transcript["model"],
+            pooling=POOLING,
+        )
+        print(f"  encoder readout: {readout.cv['pearson']} ({readout.cv['components']} components)", file=sys.stderr)
+        # the train rows get out-of-fold readouts: the full readout has seen their scores
+        for i, uid in enumerate(table.ids):
+            rows[uid].update({ENCODER_FEATURE_PREFIX + d: float(v[i]) for d, v in out_of_fold.items()})
         model = fit_model(
             table,
             training={
@@ -716,10 +782,15 @@ def main(argv: list[str] | None = None) -> int:
             progress=lambda line: print("  " + line, file=sys.stderr, flush=True),
         )
         model.words = fit_word_model(word_table(utterances, measured))
+        model.encoder = readout
         print(f"  words: {model.words.cv}", file=sys.stderr)
         model.save(model_path)
         print(f"fitted in {time.perf_counter() - started:.1f} s -> {model_path}", file=sys.stderr)
     model = CalibrationModel.load(model_path)
+    if model.encoder is not None:
+        fitted_on = set(model.training.get("utt_ids", ())) if readout is not None else set()
+        # rows fitted on just now keep their out-of-fold readouts
+        add_encoder_features(rows, {uid: v for uid, v in states.items() if uid not in fitted_on}, model.encoder)
     estimates = {uid: model.predict(features) for uid, features in rows.items()}
     predictions = {uid: {d: e.value for d, e in found.items()} for uid, found in estimates.items()}
     words = word_agreement(utterances, measured, model)
@@ -728,9 +799,9 @@ def main(argv: list[str] | None = None) -> int:
     if left_out:
         print(f"left out: {left_out} readings the cache does not hold yet (--cached-only)")
     figures["left_out_not_cached"] = left_out
-    if cache.misses:
+    if stages_computed:
         # every stage of a reading computed in this run (the cache answers the rest)
-        per_reading = seconds / max(1, cache.misses / 5)
+        per_reading = seconds / max(1, stages_computed / 5)
         print(f"cost: {per_reading:.1f} s per reading computed in this run (all stages, wall time)")
         figures["seconds_per_reading"] = per_reading
     if args.out:

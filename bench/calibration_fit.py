@@ -25,12 +25,14 @@ from sklearn.model_selection import GroupKFold
 
 from trainer.scoring.calibration import (
     DIMENSIONS,
+    ENCODER_FEATURE_PREFIX,
     FEATURE_VERSION,
     MODEL_VERSION,
     SCALE,
     WORD_MARK_FEATURES,
     CalibrationModel,
     DimensionModel,
+    EncoderReadout,
     WordMarkModel,
 )
 
@@ -49,6 +51,7 @@ INTERVAL_MAX_REGIONS = 4
 # score, and no fitted coefficient may go against it: the evidence always reads "a better
 # measure, a higher score". Features not listed follow their own correlation's sign.
 FEATURE_DIRECTIONS = {
+    **{ENCODER_FEATURE_PREFIX + d: 1 for d in DIMENSIONS},  # an estimate of an expert score
     **dict.fromkeys(
         (
             "asr_reference_confidence",
@@ -524,3 +527,96 @@ def fit_word_model(table: WordTable) -> WordMarkModel:
 
 def _floats(values) -> list[float]:
     return [round(float(v), 6) for v in values]
+
+
+# --------------------------------------------------------------------------- encoder states
+
+ENCODER_COMPONENTS = (16, 32, 64)
+ENCODER_ALPHAS = (10.0, 100.0, 1000.0)
+ENCODER_DIMENSIONS = ("accuracy", "fluency", "prosodic", "total")
+
+
+def _principal_components(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(means, scales, components (k, d)) of standardised ``x``."""
+    means, scales = x.mean(axis=0), x.std(axis=0)
+    scales = np.where(scales > 0, scales, 1.0)
+    _, _, vt = np.linalg.svd((x - means) / scales, full_matrices=False)
+    return means, scales, vt[:k]
+
+
+def _readout_fit(x: np.ndarray, ys: dict[str, np.ndarray], k: int, alpha: float) -> dict:
+    means, scales, components = _principal_components(x, k)
+    scores = ((x - means) / scales) @ components.T
+    centre, spread = scores.mean(axis=0), scores.std(axis=0)
+    spread = np.where(spread > 0, spread, 1.0)
+    readouts = {}
+    for dimension, y in ys.items():
+        ridge = _ridge((scores - centre) / spread, y, alpha)
+        coefficients = ridge.coef_ / spread  # on the raw component scores
+        readouts[dimension] = (coefficients, ridge.intercept_ - float(centre @ coefficients))
+    return {"means": means, "scales": scales, "components": components, "readouts": readouts}
+
+
+def _readout_predict(fitted: dict, x: np.ndarray) -> dict[str, np.ndarray]:
+    scores = ((x - fitted["means"]) / fitted["scales"]) @ fitted["components"].T
+    return {d: np.clip(scores @ c + b, *SCALE) for d, (c, b) in fitted["readouts"].items()}
+
+
+def encoder_out_of_fold(x: np.ndarray, ys: dict[str, np.ndarray], folds, k: int, alpha: float) -> dict[str, np.ndarray]:
+    """Out-of-fold readouts: components and ridge learnt on each fold's training rows."""
+    oof = {d: np.empty(len(x)) for d in ys}
+    for train, held_out in folds:
+        fitted = _readout_fit(x[train], {d: y[train] for d, y in ys.items()}, k, alpha)
+        for d, values in _readout_predict(fitted, x[held_out]).items():
+            oof[d][held_out] = values
+    return oof
+
+
+def fit_encoder_readout(
+    states: np.ndarray,
+    groups: Sequence[str],
+    targets: dict[str, Sequence[float]],
+    *,
+    whisper_model: str,
+    pooling: str,
+    dimensions: Sequence[str] = ENCODER_DIMENSIONS,
+) -> tuple[EncoderReadout, dict[str, np.ndarray]]:
+    """The readout of pooled encoder states (train rows only), with the number of components
+    and alpha chosen by the mean speaker-grouped CV r over ``dimensions``; and its out-of-fold
+    estimates of the same rows, which stand in for the feature when the calibration model is
+    fitted on them (the full readout has seen their scores)."""
+    ys = {d: np.asarray(targets[d], dtype=float) for d in dimensions}
+    folds = _folds(groups, CV_FOLDS)
+    best = None
+    grid = []
+    for k in ENCODER_COMPONENTS:
+        for alpha in ENCODER_ALPHAS:
+            oof = encoder_out_of_fold(states, ys, folds, k, alpha)
+            rs = {d: _pearson(oof[d], ys[d]) for d in dimensions}
+            mean_r = float(np.mean(list(rs.values())))
+            grid.append({"components": k, "alpha": alpha, **{d: round(r, 4) for d, r in rs.items()}})
+            if best is None or mean_r > best[0]:
+                best = (mean_r, k, alpha, oof, rs)
+    assert best is not None
+    _, k, alpha, oof, rs = best
+    fitted = _readout_fit(states, ys, k, alpha)
+    readout = EncoderReadout(
+        whisper_model=whisper_model,
+        pooling=pooling,
+        means=_floats(fitted["means"]),
+        scales=_floats(fitted["scales"]),
+        components=[_floats(row) for row in fitted["components"]],
+        readouts={
+            d: {"coefficients": _floats(c), "intercept": round(float(b), 6)} for d, (c, b) in fitted["readouts"].items()
+        },
+        cv={
+            "components": k,
+            "alpha": alpha,
+            "pearson": {d: round(r, 4) for d, r in rs.items()},
+            "grid": grid,
+            "folds": len(folds),
+            "grouped_by": "speaker",
+            "rows": int(len(states)),
+        },
+    )
+    return readout, oof

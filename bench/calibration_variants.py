@@ -10,7 +10,13 @@ Variants (per dimension, Pearson r of out-of-fold estimates against the experts)
 - ``+ GOP by phone class``, ``+ rhythm``, ``+ both``: the same recipe with the new measures
   of ``trainer.scoring.calibration`` (``phone_class_features``, ``rhythm_features``);
 - ``gradient boosting``: scikit-learn's HistGradientBoostingRegressor on every candidate
-  (not interpretable; shown to tell whether a non-linear model would pay).
+  (not interpretable; shown to tell whether a non-linear model would pay);
+- ``encoder readout alone`` and ``+ encoder estimates``: the recogniser's encoder states
+  pooled over the words (``trainer.speech.encoder_states``), read out by ridge on their
+  principal components (``calibration_fit.fit_encoder_readout``), alone and as one extra
+  candidate per dimension beside the measures. Both are scored fold by fold: the readout,
+  its components and its own out-of-fold estimates of the training rows are learnt on each
+  outer fold's training rows only, so this figure is nested by construction.
 
 Forward selection chooses its features on the same folds it is scored on, so its figure is
 optimistic; ``--nested`` also scores each recipe with the selection redone inside each outer
@@ -109,6 +115,32 @@ def boosting_oof(table, dimension, candidates, folds) -> np.ndarray:
     return oof
 
 
+def encoder_oof(table, states: np.ndarray, dimension: str, candidates, folds) -> tuple[np.ndarray, np.ndarray]:
+    """(readout alone, recipe with the encoder estimates as candidates): out-of-fold estimates
+    with everything about the encoder learnt inside each outer fold."""
+    from trainer.scoring.calibration import ENCODER_FEATURE_PREFIX
+
+    y = np.array(table.targets[dimension], dtype=float)
+    alone, stacked = np.empty_like(y), np.empty_like(y)
+    names = [ENCODER_FEATURE_PREFIX + d for d in fit.ENCODER_DIMENSIONS]
+    for train, held_out in folds:
+        groups = [table.groups[i] for i in train]
+        targets = {d: [v[i] for i in train] for d, v in table.targets.items()}
+        readout, inner = fit.fit_encoder_readout(states[train], groups, targets, whisper_model="", pooling="")
+        rows = [dict(table.rows[i]) for i in train]
+        for n, row in enumerate(rows):
+            row.update({ENCODER_FEATURE_PREFIX + d: float(v[n]) for d, v in inner.items()})
+        held_rows = [{**table.rows[i], **readout.features(states[i])} for i in held_out]
+        alone[held_out] = [row[ENCODER_FEATURE_PREFIX + dimension] for row in held_rows]
+        fold_table = fit.FeatureTable([table.ids[i] for i in train], groups, rows, targets)
+        chosen, alpha, _, _ = fit.select_features(fold_table, dimension, list(candidates) + names)
+        prepared = fit._Prepared.of(fold_table.matrix(chosen))
+        model = fit._ridge(prepared.standardise(fold_table.matrix(chosen)), y[train], alpha)
+        held = np.array([[row.get(n, np.nan) for n in chosen] for row in held_rows], dtype=float)
+        stacked[held_out] = np.clip(model.predict(prepared.standardise(held)), *fit.SCALE)
+    return alone, stacked
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=agreement.ROOT.parent / "shared/data/speechocean762-large")
@@ -116,12 +148,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, help="the current model (default: the packaged one)")
     parser.add_argument("--nested", action="store_true", help="also score the recipes with nested CV")
     parser.add_argument("--json", type=Path, help="write the table as JSON")
+    parser.add_argument("--no-encoder", action="store_true", help="leave out the encoder-state variants")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
     table, missing = cached_train_table(args.data, args.cache)
     folds = fit._folds(table.groups, fit.CV_FOLDS)
+    states = None
+    if not args.no_encoder:
+        utterances = [u for u in agreement.load_corpus(args.data) if u.utt_id in set(table.ids)]
+        cache = agreement.ReadOnlyCache(agreement.Cache(args.cache))
+        measured = agreement.measure_all(utterances, cache, quiet=True)
+        found = agreement.encoder_states(utterances, measured, cache, skip_missing=True)
+        if len(found) == len(table.ids):
+            states = np.array([found[uid] for uid in table.ids])
+        else:
+            print(f"encoder variants left out: {len(table.ids) - len(found)} rows have no encoder states cached")
     current = CalibrationModel.load(args.model) if args.model else CalibrationModel.load()
+    with_encoder = table  # the current model's own features, its encoder estimates out of fold
+    if current.encoder is not None:
+        if states is None:
+            raise SystemExit("error: the current model reads encoder states, and the cache holds too few")
+        _, inner = fit.fit_encoder_readout(states, table.groups, table.targets, whisper_model="", pooling="")
+        rows = [
+            {**row, **{f"encoder_estimate_{d}": float(v[n]) for d, v in inner.items()}}
+            for n, row in enumerate(table.rows)
+        ]
+        with_encoder = fit.FeatureTable(table.ids, table.groups, rows, table.targets)
     print(
         f"{len(table.ids)} train rows of {len(set(table.groups))} speakers from {args.data.name} "
         f"({missing} not in the cache yet); {len(folds)} speaker-grouped folds; current model {current.label}"
@@ -137,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         y = np.array(table.targets[dimension], dtype=float)
         cells = {}
         dm = current.dimensions[dimension]
-        oof = fit.cross_validated(table.matrix(dm.features), y, folds, dm.alpha)
+        oof = fit.cross_validated(with_encoder.matrix(dm.features), y, folds, dm.alpha)
         cells[f"{current.label} features"] = {
             "cv_r": fit._pearson(oof, y),
             "speaker_r": speaker_r(oof, y, table.groups),
@@ -155,6 +208,10 @@ def main(argv: list[str] | None = None) -> int:
                 nested, _, _ = selection_oof(table, dimension, candidates, folds, nested=True)
                 cell["nested_cv_r"] = fit._pearson(nested, y)
             cells[label] = cell
+        if states is not None:
+            alone, stacked = encoder_oof(table, states, dimension, candidates_for(table, ()), folds)
+            for label, oof in (("encoder readout alone", alone), ("+ encoder estimates (nested)", stacked)):
+                cells[label] = {"cv_r": fit._pearson(oof, y), "speaker_r": speaker_r(oof, y, table.groups)}
         oof = boosting_oof(table, dimension, candidates_for(table, ("phone_class", "rhythm")), folds)
         cells["gradient boosting, all candidates"] = {
             "cv_r": fit._pearson(oof, y),

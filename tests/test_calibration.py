@@ -430,13 +430,29 @@ def test_packaged_model_is_what_fitting_the_cached_train_rows_gives():
         pytest.skip(f"the benchmark cache does not hold every train reading ({missing}); run bench/agreement.py first")
     rows = agreement.feature_rows(utterances, measured)
     table = agreement.training_table(utterances, rows)
+    fitting = _fitting()
+    if packaged.get("encoder"):
+        try:
+            states = agreement.encoder_states(utterances, measured, agreement.ReadOnlyCache(cache))
+        except agreement.NotCached as missing:
+            pytest.skip(f"the benchmark cache does not hold every train reading's encoder states ({missing})")
+        readout, out_of_fold = fitting.fit_encoder_readout(
+            np.array([states[uid] for uid in table.ids]),
+            table.groups,
+            table.targets,
+            whisper_model=packaged["encoder"]["whisper_model"],
+            pooling=packaged["encoder"]["pooling"],
+        )
+        assert readout.to_dict() == packaged["encoder"]
+        for i, uid in enumerate(table.ids):
+            rows[uid].update({f"encoder_estimate_{d}": float(v[i]) for d, v in out_of_fold.items()})
     refit = fit_model(
         table,
         training={k: packaged["training"][k] for k in ("data", "split", "recognition", "pronunciation", "command")},
         candidates=packaged["training"]["candidate_features"],
     )
     assert refit.to_dict()["dimensions"] == packaged["dimensions"]
-    words = _fitting().fit_word_model(agreement.word_table(utterances, measured))
+    words = fitting.fit_word_model(agreement.word_table(utterances, measured))
     assert words.to_dict() == packaged["words"]
 
 
@@ -470,7 +486,12 @@ def _estimates(path, text):
     else:
         result = pronunciation.assess_read_aloud(audio, text, transcript=transcript)
         stages["pronunciation"] = (result.features(), result.evidence())
-    return default_model().predict(calibration.reading_features(transcript, text, stages))
+    model = default_model()
+    if model.encoder is not None:
+        from trainer.speech.encoder_states import pooled_encoder_states
+
+        stages["encoder"] = (model.encoder.features(pooled_encoder_states(audio, transcript)), {})
+    return model.predict(calibration.reading_features(transcript, text, stages))
 
 
 @pytest.mark.slow
@@ -512,6 +533,10 @@ def test_the_scoring_engine_bands_a_reading_on_the_calibrated_estimates_with_the
     terms = evidence["calibration"]["accuracy"]["terms"]
     assert terms and all({"feature", "value", "coefficient", "contribution"} <= set(t) for t in terms)
     total = evidence["calibration"]["accuracy"]["intercept"] + sum(t["contribution"] for t in terms)
+    if default_model().encoder is not None:  # the encoder's estimate is measured, not an average stand-in
+        encoder_terms = [t for t in terms if t["feature"].startswith("encoder_estimate_")]
+        assert encoder_terms and all(t["value"] is not None for t in encoder_terms)
+        assert not evidence["calibration"]["accuracy"]["imputed"]
     assert min(max(total, 0), 10) == pytest.approx(pronunciation.features["calibrated_accuracy"], abs=0.01)
     # the band is the one the rubric gives the estimate, and the raw measures stay in the evidence
     assert [c.feature for c in pronunciation.band_checks if c.met is not None] == [
@@ -715,3 +740,139 @@ def test_an_interviews_interval_is_wide_after_one_reading_and_narrows_with_more(
     mixed = interview_interval(score, [(score, data), (score, None), (score, {"overall": None})])
     assert mixed.width == pytest.approx(one.width / 3, abs=0.2)
     assert interview_interval(score, [(score, None)]) is None
+
+
+# --------------------------------------------------------------------------- encoder states (issue 15)
+
+
+def _synthetic_states(seed: int = 3, dims: int = 40):
+    """Readings whose expert score lies along one direction of their states, buried among
+    larger directions that carry nothing (as speaker and channel do in real states)."""
+    rng = np.random.default_rng(seed)
+    direction = rng.normal(size=dims)
+    direction /= np.linalg.norm(direction)
+    states, groups, scores = [], [], []
+    for speaker in range(8):
+        accent = rng.normal(size=dims)  # a speaker's own offset, unrelated to the score
+        for _ in range(12):
+            skill = rng.normal()
+            states.append(accent + 1.5 * skill * direction + 0.3 * rng.normal(size=dims))
+            groups.append(f"s{speaker}")
+            scores.append(float(np.clip(7.0 + 1.2 * skill + 0.2 * rng.normal(), 0, 10)))
+    targets = {d: scores for d in ("accuracy", "fluency", "prosodic", "total")}
+    return np.array(states), groups, targets
+
+
+def test_the_encoder_readout_learns_the_scored_direction_and_cross_validates_by_speaker():
+    fitting = _fitting()
+    states, groups, targets = _synthetic_states()
+    readout, out_of_fold = fitting.fit_encoder_readout(states, groups, targets, whisper_model="m", pooling="p")
+    assert readout.cv["pearson"]["accuracy"] > 0.7
+    assert np.corrcoef(out_of_fold["accuracy"], targets["accuracy"])[0, 1] > 0.7
+    # out-of-fold: an estimate never comes from a readout that saw its speaker's scores
+    spoiled = {d: list(v) for d, v in targets.items()}
+    held = [i for i, g in enumerate(groups) if g == "s0"]
+    for i in held:
+        for d in spoiled:
+            spoiled[d][i] = 10.0 - spoiled[d][i]
+    folds = fitting._folds(groups, fitting.CV_FOLDS)
+    k, alpha = readout.cv["components"], readout.cv["alpha"]
+    ys = {d: np.asarray(v) for d, v in targets.items()}
+    again = fitting.encoder_out_of_fold(states, {d: np.asarray(v) for d, v in spoiled.items()}, folds, k, alpha)
+    before = fitting.encoder_out_of_fold(states, ys, folds, k, alpha)
+    assert np.allclose(again["accuracy"][held], before["accuracy"][held])
+    assert not np.allclose(again["accuracy"], before["accuracy"])  # the other speakers' estimates moved
+    # the packaged form gives the same estimates as the fit, and stays on the experts' scale
+    restored = calibration.EncoderReadout.from_dict(json.loads(json.dumps(readout.to_dict())))
+    features = restored.features(states[0])
+    assert set(features) == {f"encoder_estimate_{d}" for d in ("accuracy", "fluency", "prosodic", "total")}
+    assert restored.features(states[0] * 1e6)["encoder_estimate_accuracy"] in (0.0, 10.0)
+    better, worse = states[0] + 3 * np.linalg.svd(states - states.mean(0))[2][0], states[0]
+    assert restored.features(better) != restored.features(worse)
+
+
+def test_a_calibration_model_with_an_encoder_readout_round_trips(tmp_path):
+    states, groups, targets = _synthetic_states()
+    readout, _ = _fitting().fit_encoder_readout(states, groups, targets, whisper_model="m", pooling="p")
+    model = default_model()
+    with_encoder = CalibrationModel.from_dict({**model.to_dict(), "encoder": readout.to_dict()})
+    path = tmp_path / "model.json"
+    with_encoder.save(path)
+    loaded = CalibrationModel.load(path)
+    assert loaded.encoder is not None and loaded.encoder.to_dict() == readout.to_dict()
+    assert CalibrationModel.load(path).to_dict() == with_encoder.to_dict()
+
+
+def test_pooled_encoder_states_follow_the_words_heard(pair):
+    """Real Whisper states of a real reading: one vector of the encoder's width, the mean of its
+    words' frames, and two readings of one sentence by different children differ."""
+    from trainer.speech.asr import transcribe
+    from trainer.speech.audio import load_audio
+    from trainer.speech.encoder_states import SECONDS_PER_FRAME, encoder_frames, pool_words
+    from trainer.speech.transcript import Transcript
+
+    vectors = []
+    for key in (GOOD_READING, POOR_READING):
+        audio = load_audio(pair[key])
+        transcript = transcribe(audio, expected_text=PAIR_TEXT)
+        frames = encoder_frames(audio)
+        assert frames.shape == (1500, 512) and np.isfinite(frames).all()
+        pooled = pool_words(frames, transcript, audio.duration)
+        word = transcript.words[0]
+        first = int(word.start / SECONDS_PER_FRAME)
+        last = max(first + 1, int(np.ceil(word.end / SECONDS_PER_FRAME)))
+        alone = Transcript(word.text, [word], "whisper", "test", audio.duration)
+        only_first = pool_words(frames, alone, audio.duration)
+        assert np.allclose(only_first, frames[first:last].mean(axis=0), atol=1e-5)
+        vectors.append(pooled)
+    assert not np.allclose(vectors[0], vectors[1])
+
+
+def _with_readout(model: CalibrationModel, whisper_model: str) -> CalibrationModel:
+    """``model`` whose accuracy also reads a readout of the real encoder's 512 states."""
+    rng = np.random.default_rng(5)
+    readout = calibration.EncoderReadout(
+        whisper_model=whisper_model,
+        pooling="test",
+        means=[0.0] * 512,
+        scales=[1.0] * 512,
+        components=rng.normal(size=(2, 512)).tolist(),
+        readouts={
+            d: {"coefficients": [0.01, -0.01], "intercept": 6.0} for d in ("accuracy", "fluency", "prosodic", "total")
+        },
+    )
+    data = model.to_dict()
+    accuracy = data["dimensions"]["accuracy"]
+    for key, value in (("features", "encoder_estimate_accuracy"), ("means", 6.0), ("scales", 1.0),
+                       ("coefficients", 0.5), ("lower", 0.0), ("upper", 10.0), ("medians", 6.0)):  # fmt: skip
+        accuracy[key] = [*accuracy[key], value]
+    return CalibrationModel.from_dict({**data, "encoder": readout.to_dict()})
+
+
+def test_the_calibration_stage_reads_the_encoder_of_the_model_it_was_fitted_with(pair, monkeypatch):
+    """The stage pools the real encoder states of the reading into the readout's feature, and
+    leaves them out, saying why, when the answer was transcribed by another model."""
+    pytest.importorskip("trainer.features.pronunciation")
+    from trainer.scoring.engine import score_file
+    from trainer.speech import asr
+    from trainer.speech.audio import load_audio
+    from trainer.speech.encoder_states import pooled_encoder_states
+
+    audio = load_audio(pair[GOOD_READING])
+    transcript = asr.transcribe(audio, expected_text=PAIR_TEXT)
+    model = _with_readout(default_model(), transcript.model)
+    monkeypatch.setattr(calibration, "default_model", lambda: model)
+    report = score_file(pair[GOOD_READING], reference_text=PAIR_TEXT)
+    terms = report.to_dict()["dimensions"]["pronunciation"]["evidence"]["calibration"]["accuracy"]["terms"]
+    encoder = next(t for t in terms if t["feature"] == "encoder_estimate_accuracy")
+    assert model.encoder is not None
+    expected = model.encoder.features(pooled_encoder_states(audio, transcript))["encoder_estimate_accuracy"]
+    assert encoder["value"] == pytest.approx(expected, abs=1e-3)
+    assert not any("encoder" in w for w in report.warnings)
+
+    other = _with_readout(default_model(), "another-whisper")
+    monkeypatch.setattr(calibration, "default_model", lambda: other)
+    report = score_file(pair[GOOD_READING], reference_text=PAIR_TEXT)
+    terms = report.to_dict()["dimensions"]["pronunciation"]["evidence"]["calibration"]["accuracy"]["terms"]
+    assert next(t for t in terms if t["feature"] == "encoder_estimate_accuracy")["value"] is None
+    assert any("another-whisper" in w and "not used" in w for w in report.warnings)

@@ -19,6 +19,12 @@ percentile; a missing one takes the training median), standardised with the trai
 scale, multiplied by its coefficient (its *contribution*: points above or below an average
 training reading), summed with the intercept (the training mean score) and clipped to 0-10.
 
+Encoder states (v6): one candidate feature per dimension, ``encoder_estimate_<dimension>``,
+is what the recogniser's encoder states of the reading alone suggest
+(:class:`EncoderReadout`, fitted on the same train rows); the calibration stage computes it
+with ``trainer.speech.encoder_states`` and leaves it to the training median, with a warning,
+for another recogniser or telephone-band audio.
+
 Uncertainty: each estimate carries an interval (``Estimate.low``/``high``, by default 80 %),
 read from the model file's ``interval`` table: the 10th and 90th percentiles of the
 speaker-grouped cross-validated residuals (expert score minus estimate) of the train rows, by
@@ -57,8 +63,9 @@ MODEL_DIR = Path(__file__).resolve().parent / "calibration_models"
 # (v2: with the pronunciation stage's GOP and alignment features; v3: the same candidates,
 # measured after the aligner's silence reset and the recogniser's stretched-word check;
 # v4: refitted on speechocean762-large's train rows measured then, Whisper's digit pieces
-# joined back, with interval tables; v5: refitted on all 1620 of them, with the word model).
-MODEL_VERSION = 5
+# joined back, with interval tables; v5: refitted on all 1620 of them, with the word model;
+# v6: the same rows with the encoder readout's estimates among the candidates).
+MODEL_VERSION = 6
 DEFAULT_MODEL_FILE = MODEL_DIR / f"speechocean762-v{MODEL_VERSION}.json"
 MODEL_FORMAT = 1
 # Bump when reading_features() changes what a feature means (cached tables are rebuilt).
@@ -277,10 +284,11 @@ def reading_features(
     ``stages`` maps a stage name to its ``(features, evidence)`` as the scoring engine
     measures them: ``fluency`` (``trainer.features.fluency``), ``audio`` (:func:`audio_features`)
     and, when available, ``pronunciation`` (``trainer.features.pronunciation.assess_read_aloud``;
-    its evidence as :class:`ReadAloudEvidence` or its stored dict).
+    its evidence as :class:`ReadAloudEvidence` or its stored dict) and ``encoder``
+    (:meth:`EncoderReadout.features` of the reading's pooled encoder states).
     Their feature names are kept as they are; recognition features start with ``asr_``."""
     features: dict[str, float] = {}
-    for stage in ("fluency", "audio", "pronunciation"):
+    for stage in ("fluency", "audio", "pronunciation", "encoder"):
         if stage in stages:
             stage_features = stages[stage][0]
             features.update(
@@ -509,6 +517,47 @@ class WordMarkModel:
         return cls(**data)
 
 
+# --------------------------------------------------------------------------- encoder states
+
+ENCODER_FEATURE_PREFIX = "encoder_estimate_"
+
+
+@dataclass
+class EncoderReadout:
+    """The experts' scores as the recogniser's encoder alone suggests them: the reading's
+    pooled encoder states (``trainer.speech.encoder_states``) standardised, projected on
+    their first principal components (fitted on train readings) and read out by one ridge
+    regression per dimension. Each readout becomes one feature of the calibration model,
+    ``encoder_estimate_<dimension>`` on the 0-10 scale, so the report shows it as one term
+    beside the named measures (what the sound of the words suggests) rather than as hundreds
+    of numbers."""
+
+    whisper_model: str  # the states are only meaningful for the model they were fitted with
+    pooling: str
+    means: list[float]
+    scales: list[float]
+    components: list[list[float]]  # (k, d)
+    readouts: dict[str, dict]  # dimension -> {"coefficients": [k], "intercept": float}
+    cv: dict = field(default_factory=dict)
+
+    def features(self, states: Sequence[float] | np.ndarray) -> dict[str, float]:
+        """``{encoder_estimate_<dimension>: 0-10}`` for one reading's pooled states."""
+        x = (np.asarray(states, dtype=float) - np.asarray(self.means)) / np.asarray(self.scales)
+        scores = np.asarray(self.components) @ x
+        out = {}
+        for dimension, readout in self.readouts.items():
+            value = float(readout["intercept"] + np.asarray(readout["coefficients"]) @ scores)
+            out[ENCODER_FEATURE_PREFIX + dimension] = min(max(value, SCALE[0]), SCALE[1])
+        return out
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> EncoderReadout:
+        return cls(**data)
+
+
 @dataclass
 class CalibrationModel:
     name: str
@@ -519,6 +568,7 @@ class CalibrationModel:
     description: str = ""
     format: int = MODEL_FORMAT
     words: WordMarkModel | None = None  # which words an expert would mark (None: not fitted)
+    encoder: EncoderReadout | None = None  # the encoder-state features (None: not used)
 
     @property
     def label(self) -> str:
@@ -542,6 +592,7 @@ class CalibrationModel:
             "training": self.training,
             "dimensions": {name: d.to_dict() for name, d in self.dimensions.items()},
             **({"words": self.words.to_dict()} if self.words else {}),
+            **({"encoder": self.encoder.to_dict()} if self.encoder else {}),
         }
 
     @classmethod
@@ -556,6 +607,7 @@ class CalibrationModel:
             training=data.get("training", {}),
             description=data.get("description", ""),
             words=WordMarkModel.from_dict(data["words"]) if data.get("words") else None,
+            encoder=EncoderReadout.from_dict(data["encoder"]) if data.get("encoder") else None,
         )
 
     def save(self, path: Path) -> None:

@@ -26,6 +26,7 @@ from typing import Protocol
 from trainer.content import TURN_DIMENSIONS, Scenario, Task, get_bank
 from trainer.features import comprehension, fluency, grammar, grammar_range, pronunciation, vocabulary
 from trainer.scoring import calibration
+from trainer.speech import encoder_states
 from trainer.speech.audio import Audio
 from trainer.speech.transcript import Transcript
 
@@ -255,8 +256,21 @@ class CalibrationStage:
             )
         stages: dict[str, Sequence[dict]] = {name: (m.features, m.details) for name, m in context.measured.items()}
         stages["audio"] = (calibration.audio_features(context.audio, context.reference_text), {})
-        estimates = model.predict(calibration.reading_features(context.transcript, context.reference_text, stages))
         result = StageResult()
+        if model.encoder is not None:
+            pronunciation_details = context.measured["pronunciation"].details if "pronunciation" in present else {}
+            if context.transcript.model != model.encoder.whisper_model:
+                result.warnings.append(
+                    f"The calibration model reads the encoder of {model.encoder.whisper_model}; this answer was "
+                    f"transcribed by {context.transcript.model}, so its encoder states were not used."
+                )
+            elif calibration.narrowband_evidence(pronunciation_details):
+                # fitted on microphone readings only: a phone line shifts every state
+                result.warnings.append("Telephone-band audio: the recogniser's encoder states were not used.")
+            else:
+                states = encoder_states.pooled_encoder_states(context.audio, context.transcript)
+                stages["encoder"] = (model.encoder.features(states), {})
+        estimates = model.predict(calibration.reading_features(context.transcript, context.reference_text, stages))
         for name in present:
             targets = CALIBRATED[name]
             before = context.measured[name]
