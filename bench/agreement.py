@@ -727,7 +727,7 @@ def main(argv: list[str] | None = None) -> int:
     from calibration_fit import fit_encoder_readout, fit_model, fit_word_model
 
     from trainer.scoring.calibration import DEFAULT_MODEL_FILE, ENCODER_FEATURE_PREFIX, CalibrationModel
-    from trainer.speech.encoder_states import POOLING
+    from trainer.speech.encoder_states import POOLING, model_fingerprint
 
     utterances = load_corpus(args.data)
     if args.limit:
@@ -762,7 +762,7 @@ def main(argv: list[str] | None = None) -> int:
             np.array([states[uid] for uid in table.ids]),
             table.groups,
             table.targets,
-            whisper_model=measured[table.ids[0]].transcript["model"],
+            whisper_model=model_fingerprint(),
             pooling=POOLING,
         )
         print(f"  encoder readout: {readout.cv['pearson']} ({readout.cv['components']} components)", file=sys.stderr)

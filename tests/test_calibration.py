@@ -856,11 +856,11 @@ def test_the_calibration_stage_reads_the_encoder_of_the_model_it_was_fitted_with
     from trainer.scoring.engine import score_file
     from trainer.speech import asr
     from trainer.speech.audio import load_audio
-    from trainer.speech.encoder_states import pooled_encoder_states
+    from trainer.speech.encoder_states import model_fingerprint, pooled_encoder_states
 
     audio = load_audio(pair[GOOD_READING])
     transcript = asr.transcribe(audio, expected_text=PAIR_TEXT)
-    model = _with_readout(default_model(), transcript.model)
+    model = _with_readout(default_model(), model_fingerprint())
     monkeypatch.setattr(calibration, "default_model", lambda: model)
     report = score_file(pair[GOOD_READING], reference_text=PAIR_TEXT)
     terms = report.to_dict()["dimensions"]["pronunciation"]["evidence"]["calibration"]["accuracy"]["terms"]

@@ -198,6 +198,9 @@ def test_a_reading_is_marked_word_by_word_with_how_likely_an_expert_marks_each(o
             assert (label == "mispronounced") == (likelihood >= round(threshold)) or abs(likelihood - threshold) < 1, (
                 found
             )
+    # every measure of the calibrated scores was taken, the recogniser's encoder states included
+    body = page.locator("body").inner_text()
+    assert "were not used" not in body and "an average reading's value was used" not in body, body
     # a clear synthetic voice reading the text: most words are not ones an expert would mark
     assert sum(label == "mispronounced" for label in labels) < len(read) / 4, found
     print(f"reading: {found}")

@@ -259,10 +259,11 @@ class CalibrationStage:
         result = StageResult()
         if model.encoder is not None:
             pronunciation_details = context.measured["pronunciation"].details if "pronunciation" in present else {}
-            if context.transcript.model != model.encoder.whisper_model:
+            loaded = encoder_states.model_fingerprint()
+            if loaded != model.encoder.whisper_model:
                 result.warnings.append(
-                    f"The calibration model reads the encoder of {model.encoder.whisper_model}; this answer was "
-                    f"transcribed by {context.transcript.model}, so its encoder states were not used."
+                    f"The calibration model reads the encoder of {model.encoder.whisper_model}; the recogniser "
+                    f"here is {loaded}, so the answer's encoder states were not used."
                 )
             elif calibration.narrowband_evidence(pronunciation_details):
                 # fitted on microphone readings only: a phone line shifts every state

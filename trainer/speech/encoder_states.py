@@ -13,6 +13,8 @@ first 30 s, zero-padded to the encoder's window (faster-whisper's ``pad_or_trim`
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from trainer.speech.audio import Audio
@@ -20,6 +22,16 @@ from trainer.speech.transcript import Transcript
 
 SECONDS_PER_FRAME = 0.02  # the encoder's frame: two 10 ms mel frames
 POOLING = "mean over the transcript's words of each word's mean encoder frame (first 30 s)"
+
+
+def model_fingerprint(model: str | None = None) -> str:
+    """Which weights compute the states: the model folder's name and the size of its
+    model.bin (a label such as "whisper-base (bundled)" depends on how the path was given)."""
+    from trainer.speech.asr import resolve_whisper_model
+
+    path = Path(resolve_whisper_model(model))
+    weights = path / "model.bin"
+    return f"{path.name}/model.bin:{weights.stat().st_size}" if weights.is_file() else path.name
 
 
 def encoder_frames(audio: Audio, model: str | None = None) -> np.ndarray:
