@@ -876,3 +876,17 @@ def test_the_calibration_stage_reads_the_encoder_of_the_model_it_was_fitted_with
     terms = report.to_dict()["dimensions"]["pronunciation"]["evidence"]["calibration"]["accuracy"]["terms"]
     assert next(t for t in terms if t["feature"] == "encoder_estimate_accuracy")["value"] is None
     assert any("another-whisper" in w and "not used" in w for w in report.warnings)
+
+    # the encoder failing on an answer costs that term, never the score
+    from trainer.speech import encoder_states
+
+    def broken(*args, **kwargs):
+        raise asr.RecognitionError("the model could not be loaded")
+
+    monkeypatch.setattr(calibration, "default_model", lambda: model)
+    monkeypatch.setattr(encoder_states, "pooled_encoder_states", broken)
+    report = score_file(pair[GOOD_READING], reference_text=PAIR_TEXT)
+    assert report.scorable and "pronunciation" in report.dimensions
+    terms = report.to_dict()["dimensions"]["pronunciation"]["evidence"]["calibration"]["accuracy"]["terms"]
+    assert next(t for t in terms if t["feature"] == "encoder_estimate_accuracy")["value"] is None
+    assert any("could not be computed" in w and "could not be loaded" in w for w in report.warnings)

@@ -27,6 +27,7 @@ from trainer.content import TURN_DIMENSIONS, Scenario, Task, get_bank
 from trainer.features import comprehension, fluency, grammar, grammar_range, pronunciation, vocabulary
 from trainer.scoring import calibration
 from trainer.speech import encoder_states
+from trainer.speech.asr import RecognitionError
 from trainer.speech.audio import Audio
 from trainer.speech.transcript import Transcript
 
@@ -259,7 +260,10 @@ class CalibrationStage:
         result = StageResult()
         if model.encoder is not None:
             pronunciation_details = context.measured["pronunciation"].details if "pronunciation" in present else {}
-            loaded = encoder_states.model_fingerprint()
+            try:
+                loaded = encoder_states.model_fingerprint()
+            except OSError as error:  # the model folder went missing: score without the states
+                loaded = f"an unreadable model ({error})"
             if loaded != model.encoder.whisper_model:
                 result.warnings.append(
                     f"The calibration model reads the encoder of {model.encoder.whisper_model}; the recogniser "
@@ -269,8 +273,12 @@ class CalibrationStage:
                 # fitted on microphone readings only: a phone line shifts every state
                 result.warnings.append("Telephone-band audio: the recogniser's encoder states were not used.")
             else:
-                states = encoder_states.pooled_encoder_states(context.audio, context.transcript)
-                stages["encoder"] = (model.encoder.features(states), {})
+                try:
+                    states = encoder_states.pooled_encoder_states(context.audio, context.transcript)
+                except (RecognitionError, RuntimeError, OSError) as error:
+                    result.warnings.append(f"The recogniser's encoder states could not be computed ({error}).")
+                else:
+                    stages["encoder"] = (model.encoder.features(states), {})
         estimates = model.predict(calibration.reading_features(context.transcript, context.reference_text, stages))
         for name in present:
             targets = CALIBRATED[name]
