@@ -247,8 +247,8 @@ class Measured:
     refused: str | None = None  # the intake's error code when the app would refuse the audio
 
 
-def _transcript_key(utt: Utterance, recognition: dict) -> str:
-    return f"{file_digest(utt.path)}-{_digest(recognition, utt.text)}"
+def _transcript_key(audio_key: str, recognition: dict, text: str) -> str:
+    return f"{audio_key}-{_digest(recognition, text)}"
 
 
 def measure(utt: Utterance, cache: Cache, recognition: dict, with_pronunciation: bool) -> Measured:
@@ -285,7 +285,7 @@ def measure(utt: Utterance, cache: Cache, recognition: dict, with_pronunciation:
         # as the scoring engine does for a read-aloud task: the recogniser is told the text
         return transcribe(loaded(), expected_text=utt.text).to_dict()
 
-    transcript_key = _transcript_key(utt, recognition)
+    transcript_key = _transcript_key(audio_key, recognition, utt.text)
     transcript_data = cache.get("transcripts", transcript_key, run_transcription)
     transcript = Transcript.from_dict(transcript_data)
     stages: dict[str, list] = {}
@@ -367,7 +367,9 @@ def encoder_states(
             return pooled_encoder_states(load_audio(utt.path, require_speech=False), transcript).tolist()
 
         try:
-            found = cache.get("encoder", f"{_transcript_key(utt, recognition)}-{sources}", compute)
+            found = cache.get(
+                "encoder", f"{_transcript_key(file_digest(utt.path), recognition, utt.text)}-{sources}", compute
+            )
         except NotCached:
             if not skip_missing:
                 raise
@@ -724,9 +726,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from calibration_fit import fit_encoder_readout, fit_model, fit_word_model
+    from calibration_fit import encoder_row_features, fit_encoder_readout, fit_model, fit_word_model
 
-    from trainer.scoring.calibration import DEFAULT_MODEL_FILE, ENCODER_FEATURE_PREFIX, CalibrationModel
+    from trainer.scoring.calibration import DEFAULT_MODEL_FILE, CalibrationModel
     from trainer.speech.encoder_states import POOLING, model_fingerprint
 
     utterances = load_corpus(args.data)
@@ -749,7 +751,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"encoder states of {len(states)} readings ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
     model_path = args.model or DEFAULT_MODEL_FILE
-    readout = None
+    fitted_on: set[str] = set()  # rows fitted on in this run keep their out-of-fold readouts
     if args.fit:
         table = training_table(utterances, rows)
         if not table.ids:
@@ -768,7 +770,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  encoder readout: {readout.cv['pearson']} ({readout.cv['components']} components)", file=sys.stderr)
         # the train rows get out-of-fold readouts: the full readout has seen their scores
         for i, uid in enumerate(table.ids):
-            rows[uid].update({ENCODER_FEATURE_PREFIX + d: float(v[i]) for d, v in out_of_fold.items()})
+            rows[uid].update(encoder_row_features(out_of_fold, i))
         model = fit_model(
             table,
             training={
@@ -783,13 +785,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         model.words = fit_word_model(word_table(utterances, measured))
         model.encoder = readout
+        fitted_on = set(table.ids)
         print(f"  words: {model.words.cv}", file=sys.stderr)
         model.save(model_path)
         print(f"fitted in {time.perf_counter() - started:.1f} s -> {model_path}", file=sys.stderr)
     model = CalibrationModel.load(model_path)
     if model.encoder is not None:
-        fitted_on = set(model.training.get("utt_ids", ())) if readout is not None else set()
-        # rows fitted on just now keep their out-of-fold readouts
         add_encoder_features(rows, {uid: v for uid, v in states.items() if uid not in fitted_on}, model.encoder)
     estimates = {uid: model.predict(features) for uid, features in rows.items()}
     predictions = {uid: {d: e.value for d, e in found.items()} for uid, found in estimates.items()}

@@ -544,7 +544,7 @@ def _principal_components(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray
     return means, scales, vt[:k]
 
 
-def _readout_fit(x: np.ndarray, ys: dict[str, np.ndarray], k: int, alpha: float) -> dict:
+def _readout_fit(x: np.ndarray, ys: dict[str, np.ndarray], k: int, alpha: float) -> EncoderReadout:
     means, scales, components = _principal_components(x, k)
     scores = ((x - means) / scales) @ components.T
     centre, spread = scores.mean(axis=0), scores.std(axis=0)
@@ -553,13 +553,11 @@ def _readout_fit(x: np.ndarray, ys: dict[str, np.ndarray], k: int, alpha: float)
     for dimension, y in ys.items():
         ridge = _ridge((scores - centre) / spread, y, alpha)
         coefficients = ridge.coef_ / spread  # on the raw component scores
-        readouts[dimension] = (coefficients, ridge.intercept_ - float(centre @ coefficients))
-    return {"means": means, "scales": scales, "components": components, "readouts": readouts}
-
-
-def _readout_predict(fitted: dict, x: np.ndarray) -> dict[str, np.ndarray]:
-    scores = ((x - fitted["means"]) / fitted["scales"]) @ fitted["components"].T
-    return {d: np.clip(scores @ c + b, *SCALE) for d, (c, b) in fitted["readouts"].items()}
+        readouts[dimension] = {
+            "coefficients": coefficients.tolist(),
+            "intercept": float(ridge.intercept_ - float(centre @ coefficients)),
+        }
+    return EncoderReadout("", "", means.tolist(), scales.tolist(), components.tolist(), readouts)
 
 
 def encoder_out_of_fold(x: np.ndarray, ys: dict[str, np.ndarray], folds, k: int, alpha: float) -> dict[str, np.ndarray]:
@@ -567,9 +565,14 @@ def encoder_out_of_fold(x: np.ndarray, ys: dict[str, np.ndarray], folds, k: int,
     oof = {d: np.empty(len(x)) for d in ys}
     for train, held_out in folds:
         fitted = _readout_fit(x[train], {d: y[train] for d, y in ys.items()}, k, alpha)
-        for d, values in _readout_predict(fitted, x[held_out]).items():
+        for d, values in fitted.estimates(x[held_out]).items():
             oof[d][held_out] = values
     return oof
+
+
+def encoder_row_features(out_of_fold: dict[str, np.ndarray], row: int) -> dict[str, float]:
+    """Row ``row``'s ``encoder_estimate_*`` features from :func:`fit_encoder_readout`'s out-of-fold estimates."""
+    return {ENCODER_FEATURE_PREFIX + d: float(values[row]) for d, values in out_of_fold.items()}
 
 
 def fit_encoder_readout(
@@ -603,11 +606,12 @@ def fit_encoder_readout(
     readout = EncoderReadout(
         whisper_model=whisper_model,
         pooling=pooling,
-        means=_floats(fitted["means"]),
-        scales=_floats(fitted["scales"]),
-        components=[_floats(row) for row in fitted["components"]],
+        means=_floats(fitted.means),
+        scales=_floats(fitted.scales),
+        components=[_floats(row) for row in fitted.components],
         readouts={
-            d: {"coefficients": _floats(c), "intercept": round(float(b), 6)} for d, (c, b) in fitted["readouts"].items()
+            d: {"coefficients": _floats(r["coefficients"]), "intercept": round(float(r["intercept"]), 6)}
+            for d, r in fitted.readouts.items()
         },
         cv={
             "components": k,

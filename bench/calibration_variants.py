@@ -44,8 +44,9 @@ TARGETS = ("accuracy", "fluency", "prosodic", "total")
 NEW_PREFIXES = {"phone_class": ("gop_",), "rhythm": ("rhythm_",)}
 
 
-def cached_train_table(data: Path, cache_dir: Path) -> tuple[fit.FeatureTable, int]:
-    """The train rows the cache holds (never a test row), and how many it does not hold yet."""
+def cached_train_table(data: Path, cache_dir: Path):
+    """The train rows the cache holds (never a test row) as a table, how many it does not
+    hold yet, and those rows' utterances and measures (for their encoder states)."""
     utterances = [u for u in agreement.load_corpus(data) if u.split == "train"]
     cache = agreement.ReadOnlyCache(agreement.Cache(cache_dir))
     recognition = agreement.recognition_settings()
@@ -58,7 +59,7 @@ def cached_train_table(data: Path, cache_dir: Path) -> tuple[fit.FeatureTable, i
             missing += 1
     held = [u for u in utterances if u.utt_id in measured]
     rows = agreement.feature_rows(held, measured)
-    return agreement.training_table(held, rows), missing
+    return agreement.training_table(held, rows), missing, held, measured
 
 
 def _is_new(name: str, groups: tuple[str, ...]) -> bool:
@@ -129,7 +130,7 @@ def encoder_oof(table, states: np.ndarray, dimension: str, candidates, folds) ->
         readout, inner = fit.fit_encoder_readout(states[train], groups, targets, whisper_model="", pooling="")
         rows = [dict(table.rows[i]) for i in train]
         for n, row in enumerate(rows):
-            row.update({ENCODER_FEATURE_PREFIX + d: float(v[n]) for d, v in inner.items()})
+            row.update(fit.encoder_row_features(inner, n))
         held_rows = [{**table.rows[i], **readout.features(states[i])} for i in held_out]
         alone[held_out] = [row[ENCODER_FEATURE_PREFIX + dimension] for row in held_rows]
         fold_table = fit.FeatureTable([table.ids[i] for i in train], groups, rows, targets)
@@ -152,14 +153,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
-    table, missing = cached_train_table(args.data, args.cache)
+    table, missing, held, measured = cached_train_table(args.data, args.cache)
     folds = fit._folds(table.groups, fit.CV_FOLDS)
     states = None
     if not args.no_encoder:
-        utterances = [u for u in agreement.load_corpus(args.data) if u.utt_id in set(table.ids)]
         cache = agreement.ReadOnlyCache(agreement.Cache(args.cache))
-        measured = agreement.measure_all(utterances, cache, quiet=True)
-        found = agreement.encoder_states(utterances, measured, cache, skip_missing=True)
+        found = agreement.encoder_states(held, measured, cache, skip_missing=True)
         if len(found) == len(table.ids):
             states = np.array([found[uid] for uid in table.ids])
         else:
@@ -170,10 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         if states is None:
             raise SystemExit("error: the current model reads encoder states, and the cache holds too few")
         _, inner = fit.fit_encoder_readout(states, table.groups, table.targets, whisper_model="", pooling="")
-        rows = [
-            {**row, **{f"encoder_estimate_{d}": float(v[n]) for d, v in inner.items()}}
-            for n, row in enumerate(table.rows)
-        ]
+        rows = [{**row, **fit.encoder_row_features(inner, n)} for n, row in enumerate(table.rows)]
         with_encoder = fit.FeatureTable(table.ids, table.groups, rows, table.targets)
     print(
         f"{len(table.ids)} train rows of {len(set(table.groups))} speakers from {args.data.name} "

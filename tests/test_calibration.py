@@ -445,7 +445,7 @@ def test_packaged_model_is_what_fitting_the_cached_train_rows_gives():
         )
         assert readout.to_dict() == packaged["encoder"]
         for i, uid in enumerate(table.ids):
-            rows[uid].update({f"encoder_estimate_{d}": float(v[i]) for d, v in out_of_fold.items()})
+            rows[uid].update(fitting.encoder_row_features(out_of_fold, i))
     refit = fit_model(
         table,
         training={k: packaged["training"][k] for k in ("data", "split", "recognition", "pronunciation", "command")},

@@ -540,15 +540,19 @@ class EncoderReadout:
     readouts: dict[str, dict]  # dimension -> {"coefficients": [k], "intercept": float}
     cv: dict = field(default_factory=dict)
 
+    def estimates(self, states: np.ndarray) -> dict[str, np.ndarray]:
+        """Each dimension's estimate (0-10) for each row of pooled states, shape (n, d)."""
+        x = (np.asarray(states, dtype=float) - np.asarray(self.means)) / np.asarray(self.scales)
+        scores = x @ np.asarray(self.components).T
+        return {
+            dimension: np.clip(scores @ np.asarray(readout["coefficients"]) + readout["intercept"], *SCALE)
+            for dimension, readout in self.readouts.items()
+        }
+
     def features(self, states: Sequence[float] | np.ndarray) -> dict[str, float]:
         """``{encoder_estimate_<dimension>: 0-10}`` for one reading's pooled states."""
-        x = (np.asarray(states, dtype=float) - np.asarray(self.means)) / np.asarray(self.scales)
-        scores = np.asarray(self.components) @ x
-        out = {}
-        for dimension, readout in self.readouts.items():
-            value = float(readout["intercept"] + np.asarray(readout["coefficients"]) @ scores)
-            out[ENCODER_FEATURE_PREFIX + dimension] = min(max(value, SCALE[0]), SCALE[1])
-        return out
+        found = self.estimates(np.asarray(states, dtype=float)[None, :])
+        return {ENCODER_FEATURE_PREFIX + dimension: float(values[0]) for dimension, values in found.items()}
 
     def to_dict(self) -> dict:
         return asdict(self)

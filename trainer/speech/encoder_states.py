@@ -36,13 +36,13 @@ def model_fingerprint(model: str | None = None) -> str:
 
 def encoder_frames(audio: Audio, model: str | None = None) -> np.ndarray:
     """The encoder output of the first 30 s of ``audio``: (1500, d) float32."""
+    from faster_whisper.audio import pad_or_trim
+
     from trainer.speech.asr import get_whisper_model
 
     whisper = get_whisper_model(model)
     extractor = whisper.feature_extractor
-    features = extractor(audio.samples[: extractor.sampling_rate * 30])[:, : extractor.nb_max_frames]
-    if features.shape[1] < extractor.nb_max_frames:
-        features = np.pad(features, ((0, 0), (0, extractor.nb_max_frames - features.shape[1])))
+    features = pad_or_trim(extractor(audio.samples[: extractor.sampling_rate * 30]), extractor.nb_max_frames)
     return np.asarray(whisper.encode(features), dtype=np.float32)[0]
 
 
