@@ -349,13 +349,12 @@ def measure_all(
 def encoder_states(
     utterances: list[Utterance], measured: dict[str, Measured], cache: Cache, *, skip_missing: bool = False
 ) -> dict[str, np.ndarray]:
-    """Each reading's pooled encoder states (``trainer.speech.encoder_states``), as the
-    calibration stage computes them from the audio and the cached transcript."""
+    """Each measured reading's pooled encoder states (``trainer.speech.encoder_states``), as
+    the calibration stage computes them from the audio."""
     from trainer.speech.audio import load_audio
     from trainer.speech.encoder_states import pooled_encoder_states
-    from trainer.speech.transcript import Transcript
 
-    recognition = recognition_settings()
+    settings = _digest(recognition_settings())  # the recogniser's model among them
     sources = source_digest(*STAGE_SOURCES["encoder"])
     states: dict[str, np.ndarray] = {}
     for utt in utterances:
@@ -363,13 +362,10 @@ def encoder_states(
             continue
 
         def compute(utt=utt):
-            transcript = Transcript.from_dict(measured[utt.utt_id].transcript)
-            return pooled_encoder_states(load_audio(utt.path, require_speech=False), transcript).tolist()
+            return pooled_encoder_states(load_audio(utt.path, require_speech=False)).tolist()
 
         try:
-            found = cache.get(
-                "encoder", f"{_transcript_key(file_digest(utt.path), recognition, utt.text)}-{sources}", compute
-            )
+            found = cache.get("encoder", f"{file_digest(utt.path)}-{settings}-{sources}", compute)
         except NotCached:
             if not skip_missing:
                 raise

@@ -490,7 +490,7 @@ def _estimates(path, text):
     if model.encoder is not None:
         from trainer.speech.encoder_states import pooled_encoder_states
 
-        stages["encoder"] = (model.encoder.features(pooled_encoder_states(audio, transcript)), {})
+        stages["encoder"] = (model.encoder.features(pooled_encoder_states(audio)), {})
     return model.predict(calibration.reading_features(transcript, text, stages))
 
 
@@ -803,40 +803,42 @@ def test_a_calibration_model_with_an_encoder_readout_round_trips(tmp_path):
     assert CalibrationModel.load(path).to_dict() == with_encoder.to_dict()
 
 
-def test_pooled_encoder_states_follow_the_words_heard(pair):
-    """Real Whisper states of a real reading: one vector of the encoder's width, the mean of its
-    words' frames, and two readings of one sentence by different children differ."""
-    from trainer.speech.asr import transcribe
+def test_pooled_encoder_states_are_the_mean_and_spread_of_the_reading_frames(pair):
+    """Real Whisper states of a real reading: the mean and the standard deviation of each of
+    the encoder's 512 outputs over the frames the reading lasts (not the padding), and two
+    readings of one sentence by different children differ."""
     from trainer.speech.audio import load_audio
-    from trainer.speech.encoder_states import SECONDS_PER_FRAME, encoder_frames, pool_words
-    from trainer.speech.transcript import Transcript
+    from trainer.speech.encoder_states import SECONDS_PER_FRAME, encoder_frames, pool_frames, pooled_encoder_states
 
     vectors = []
     for key in (GOOD_READING, POOR_READING):
         audio = load_audio(pair[key])
-        transcript = transcribe(audio, expected_text=PAIR_TEXT)
         frames = encoder_frames(audio)
         assert frames.shape == (1500, 512) and np.isfinite(frames).all()
-        pooled = pool_words(frames, transcript, audio.duration)
-        word = transcript.words[0]
-        first = int(word.start / SECONDS_PER_FRAME)
-        last = max(first + 1, int(np.ceil(word.end / SECONDS_PER_FRAME)))
-        alone = Transcript(word.text, [word], "whisper", "test", audio.duration)
-        only_first = pool_words(frames, alone, audio.duration)
-        assert np.allclose(only_first, frames[first:last].mean(axis=0), atol=1e-5)
+        pooled = pooled_encoder_states(audio)
+        assert pooled.shape == (1024,)
+        reading = frames[: int(np.ceil(audio.duration / SECONDS_PER_FRAME))]
+        assert len(reading) < len(frames)  # a short reading: the padding is left out
+        assert np.allclose(pooled[:512], reading.mean(axis=0), atol=1e-5)
+        assert np.allclose(pooled[512:], reading.std(axis=0), atol=1e-5)
+        assert (pooled[512:] > 0).all()
         vectors.append(pooled)
     assert not np.allclose(vectors[0], vectors[1])
+    # a reading shorter than one frame still gets a vector (of that frame)
+    tiny = pool_frames(frames, 0.001)
+    assert np.allclose(tiny[:512], frames[0]) and np.allclose(tiny[512:], 0)
 
 
 def _with_readout(model: CalibrationModel, whisper_model: str) -> CalibrationModel:
-    """``model`` whose accuracy also reads a readout of the real encoder's 512 states."""
+    """``model`` whose accuracy also reads a readout of the real encoder's pooled states
+    (512 means and 512 spreads)."""
     rng = np.random.default_rng(5)
     readout = calibration.EncoderReadout(
         whisper_model=whisper_model,
         pooling="test",
-        means=[0.0] * 512,
-        scales=[1.0] * 512,
-        components=rng.normal(size=(2, 512)).tolist(),
+        means=[0.0] * 1024,
+        scales=[1.0] * 1024,
+        components=rng.normal(size=(2, 1024)).tolist(),
         readouts={
             d: {"coefficients": [0.01, -0.01], "intercept": 6.0} for d in ("accuracy", "fluency", "prosodic", "total")
         },
@@ -859,14 +861,13 @@ def test_the_calibration_stage_reads_the_encoder_of_the_model_it_was_fitted_with
     from trainer.speech.encoder_states import model_fingerprint, pooled_encoder_states
 
     audio = load_audio(pair[GOOD_READING])
-    transcript = asr.transcribe(audio, expected_text=PAIR_TEXT)
     model = _with_readout(default_model(), model_fingerprint())
     monkeypatch.setattr(calibration, "default_model", lambda: model)
     report = score_file(pair[GOOD_READING], reference_text=PAIR_TEXT)
     terms = report.to_dict()["dimensions"]["pronunciation"]["evidence"]["calibration"]["accuracy"]["terms"]
     encoder = next(t for t in terms if t["feature"] == "encoder_estimate_accuracy")
     assert model.encoder is not None
-    expected = model.encoder.features(pooled_encoder_states(audio, transcript))["encoder_estimate_accuracy"]
+    expected = model.encoder.features(pooled_encoder_states(audio))["encoder_estimate_accuracy"]
     assert encoder["value"] == pytest.approx(expected, abs=1e-3)
     assert not any("encoder" in w for w in report.warnings)
 

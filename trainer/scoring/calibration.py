@@ -19,7 +19,7 @@ percentile; a missing one takes the training median), standardised with the trai
 scale, multiplied by its coefficient (its *contribution*: points above or below an average
 training reading), summed with the intercept (the training mean score) and clipped to 0-10.
 
-Encoder states (v6): one candidate feature per dimension, ``encoder_estimate_<dimension>``,
+Encoder states (v6, pooled over frames since v7): one candidate feature per dimension, ``encoder_estimate_<dimension>``,
 is what the recogniser's encoder states of the reading alone suggest
 (:class:`EncoderReadout`, fitted on the same train rows); the calibration stage computes it
 with ``trainer.speech.encoder_states`` and leaves it to the training median, with a warning,
@@ -64,8 +64,9 @@ MODEL_DIR = Path(__file__).resolve().parent / "calibration_models"
 # measured after the aligner's silence reset and the recogniser's stretched-word check;
 # v4: refitted on speechocean762-large's train rows measured then, Whisper's digit pieces
 # joined back, with interval tables; v5: refitted on all 1620 of them, with the word model;
-# v6: the same rows with the encoder readout's estimates among the candidates).
-MODEL_VERSION = 6
+# v6: the same rows with the encoder readout's estimates among the candidates; v7: the
+# encoder states pooled as their mean and spread over the reading's frames, not over words).
+MODEL_VERSION = 7
 DEFAULT_MODEL_FILE = MODEL_DIR / f"speechocean762-v{MODEL_VERSION}.json"
 MODEL_FORMAT = 1
 # Bump when reading_features() changes what a feature means (cached tables are rebuilt).

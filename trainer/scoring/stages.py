@@ -274,7 +274,7 @@ class CalibrationStage:
                 result.warnings.append("Telephone-band audio: the recogniser's encoder states were not used.")
             else:
                 try:
-                    states = encoder_states.pooled_encoder_states(context.audio, context.transcript)
+                    states = encoder_states.pooled_encoder_states(context.audio)
                 except (RecognitionError, RuntimeError, OSError) as error:
                     result.warnings.append(f"The recogniser's encoder states could not be computed ({error}).")
                 else:
