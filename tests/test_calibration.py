@@ -469,11 +469,11 @@ def pair():
 def _estimates(path, text):
     """The scoring pipeline's stages on one reading, then the packaged model."""
     from trainer.features.fluency import measure_fluency
-    from trainer.speech.asr import transcribe
     from trainer.speech.audio import load_audio
+    from trainer.speech.encoder_states import transcribe_keeping_states
 
     audio = load_audio(path)
-    transcript = transcribe(audio, expected_text=text)  # as the scoring engine does
+    transcript, kept = transcribe_keeping_states(audio, expected_text=text)  # as the scoring engine does
     measured = measure_fluency(transcript, audio)
     stages = {
         "fluency": (measured.features(), measured.evidence()),
@@ -490,7 +490,9 @@ def _estimates(path, text):
     if model.encoder is not None:
         from trainer.speech.encoder_states import pooled_encoder_states
 
-        stages["encoder"] = (model.encoder.features(pooled_encoder_states(audio)), {})
+        # as the stage reads them: the transcription's own pass, else a pass of their own
+        states = kept if kept is not None else pooled_encoder_states(audio)
+        stages["encoder"] = (model.encoder.features(states), {})
     return model.predict(calibration.reading_features(transcript, text, stages))
 
 
@@ -829,6 +831,32 @@ def test_pooled_encoder_states_are_the_mean_and_spread_of_the_reading_frames(pai
     assert np.allclose(tiny[:512], frames[0]) and np.allclose(tiny[512:], 0)
 
 
+def test_a_scripted_answer_keeps_the_encoder_states_of_its_own_transcription(pair):
+    """The transcription's own encoder pass, pooled, so the calibration needs no second
+    pass: the transcript is the same as without it, and the states read as a pass of their
+    own does, within a few hundredths of a point."""
+    from trainer.speech.asr import transcribe
+    from trainer.speech.audio import load_audio
+    from trainer.speech.encoder_states import pooled_encoder_states, transcribe_keeping_states
+
+    audio = load_audio(pair[GOOD_READING])
+    transcript, kept = transcribe_keeping_states(audio, expected_text=PAIR_TEXT)
+    assert transcript.to_dict() | {"processing_seconds": 0} == transcribe(audio, expected_text=PAIR_TEXT).to_dict() | {
+        "processing_seconds": 0
+    }
+    assert kept is not None and kept.shape == (1024,)
+    own = pooled_encoder_states(audio)
+    # the same window, but faster-whisper leaves out its last mel frame
+    assert not np.array_equal(kept, own)
+    assert np.corrcoef(kept, own)[0, 1] > 0.999
+    readout = default_model().encoder
+    assert readout is not None
+    from_kept, from_own = readout.features(kept), readout.features(own)
+    assert max(abs(from_kept[k] - from_own[k]) for k in from_kept) < 0.1  # points on the experts' 0-10
+    _, none = transcribe_keeping_states(audio, engine="sphinx")
+    assert none is None  # no Whisper pass to keep
+
+
 def _with_readout(model: CalibrationModel, whisper_model: str) -> CalibrationModel:
     """``model`` whose accuracy also reads a readout of the real encoder's pooled states
     (512 means and 512 spreads)."""
@@ -856,19 +884,24 @@ def test_the_calibration_stage_reads_the_encoder_of_the_model_it_was_fitted_with
     leaves them out, saying why, when the answer was transcribed by another model."""
     pytest.importorskip("trainer.features.pronunciation")
     from trainer.scoring.engine import score_file
-    from trainer.speech import asr
     from trainer.speech.audio import load_audio
-    from trainer.speech.encoder_states import model_fingerprint, pooled_encoder_states
+    from trainer.speech.encoder_states import model_fingerprint, pooled_encoder_states, transcribe_keeping_states
 
     audio = load_audio(pair[GOOD_READING])
+    _, kept = transcribe_keeping_states(audio, expected_text=PAIR_TEXT)  # as the engine transcribes it
+    assert kept is not None
     model = _with_readout(default_model(), model_fingerprint())
     monkeypatch.setattr(calibration, "default_model", lambda: model)
     report = score_file(pair[GOOD_READING], reference_text=PAIR_TEXT)
     terms = report.to_dict()["dimensions"]["pronunciation"]["evidence"]["calibration"]["accuracy"]["terms"]
     encoder = next(t for t in terms if t["feature"] == "encoder_estimate_accuracy")
     assert model.encoder is not None
-    expected = model.encoder.features(pooled_encoder_states(audio))["encoder_estimate_accuracy"]
+    # the transcription's own encoder pass, kept with its transcript
+    expected = model.encoder.features(kept)["encoder_estimate_accuracy"]
     assert encoder["value"] == pytest.approx(expected, abs=1e-3)
+    # ... which reads as a pass of its own would, within a few hundredths of a point
+    own_pass = model.encoder.features(pooled_encoder_states(audio))["encoder_estimate_accuracy"]
+    assert encoder["value"] == pytest.approx(own_pass, abs=0.05)
     assert not any("encoder" in w for w in report.warnings)
 
     other = _with_readout(default_model(), "another-whisper")
@@ -882,10 +915,11 @@ def test_the_calibration_stage_reads_the_encoder_of_the_model_it_was_fitted_with
     from trainer.speech import encoder_states
 
     def broken(*args, **kwargs):
-        raise asr.RecognitionError("the model could not be loaded")
+        raise RuntimeError("the model could not be loaded")
 
+    # pooling fails in the transcription (which keeps no states) and in the stage's own pass
     monkeypatch.setattr(calibration, "default_model", lambda: model)
-    monkeypatch.setattr(encoder_states, "pooled_encoder_states", broken)
+    monkeypatch.setattr(encoder_states, "pool_frames", broken)
     report = score_file(pair[GOOD_READING], reference_text=PAIR_TEXT)
     assert report.scorable and "pronunciation" in report.dimensions
     terms = report.to_dict()["dimensions"]["pronunciation"]["evidence"]["calibration"]["accuracy"]["terms"]

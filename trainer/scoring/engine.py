@@ -25,7 +25,7 @@ from trainer.content import Task, get_bank
 from trainer.scoring.banding import band_dimension, rubric_task_type
 from trainer.scoring.report import Overall, Report, overall_interval
 from trainer.scoring.stages import STAGES, Measurement, ScoringContext
-from trainer.speech import asr, lexicon
+from trainer.speech import asr, encoder_states, lexicon
 from trainer.speech.audio import Audio, AudioError, load_audio
 from trainer.speech.textnorm import words as norm_words
 from trainer.speech.transcript import Transcript
@@ -143,6 +143,7 @@ def score(
     report = Report(task_id=task.id if task else None, task_type=task_type, scorable=True)
     report.warnings += [w.message for w in audio.warnings]
 
+    states = None
     if transcript is None:
         with _timed(report, "transcribing", progress):
             # Read-aloud and repeat tasks tell the recogniser the text (asr keeps passages
@@ -150,9 +151,10 @@ def score(
             # model (trainer/scoring/calibration_models) was fitted: far fewer readings refused as
             # off topic or too short (20 of 653 speechocean762 readings instead of 85), and
             # a sentence not read is still transcribed as said (bench/asr.py).
-            transcript = asr.transcribe(
-                audio, expected_text=reference_text, verbatim=get_settings().verbatim_pass and not reference_text
-            )
+            if reference_text:  # the calibration reads the encoder pass the transcription ran
+                transcript, states = encoder_states.transcribe_keeping_states(audio, expected_text=reference_text)
+            else:
+                transcript = asr.transcribe(audio, verbatim=get_settings().verbatim_pass)
     report.transcript = transcript
 
     heard = norm_words(transcript.text)
@@ -181,6 +183,7 @@ def score(
         task=task,
         reference_text=reference_text,
         answered_turns=None if answered_turns is None else tuple(answered_turns),
+        encoder_states=states,
     )
     _finish(report, _measure(context, report, progress), weights, task_type, progress)
     return report

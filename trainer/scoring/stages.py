@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import numpy as np
+
 from trainer.content import TURN_DIMENSIONS, Scenario, Task, get_bank
 from trainer.features import comprehension, fluency, grammar, grammar_range, pronunciation, vocabulary
 from trainer.scoring import calibration
@@ -57,6 +59,9 @@ class ScoringContext:
     # a mock call: the caller's turns (0-based) the applicant answered; None when the answer
     # covers the whole call (an uploaded recording of it, or no call at all)
     answered_turns: tuple[int, ...] | None = None
+    # the recogniser's pooled encoder states, kept from the transcription's own pass
+    # (trainer.speech.encoder_states); None: the calibration runs a pass of its own
+    encoder_states: np.ndarray | None = None
     # what the stages that ran before measured, by dimension (filled in by the engine)
     measured: dict[str, Measurement] = field(default_factory=dict)
 
@@ -274,7 +279,10 @@ class CalibrationStage:
                 result.warnings.append("Telephone-band audio: the recogniser's encoder states were not used.")
             else:
                 try:
-                    states = encoder_states.pooled_encoder_states(context.audio)
+                    # the transcription's own pass when it kept one, else a pass of its own
+                    states = context.encoder_states
+                    if states is None:
+                        states = encoder_states.pooled_encoder_states(context.audio)
                 except (RecognitionError, RuntimeError, OSError) as error:
                     result.warnings.append(f"The recogniser's encoder states could not be computed ({error}).")
                 else:
