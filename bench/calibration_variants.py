@@ -11,10 +11,10 @@ Variants (per dimension, Pearson r of out-of-fold estimates against the experts)
   of ``trainer.scoring.calibration`` (``phone_class_features``, ``rhythm_features``);
 - ``gradient boosting``: scikit-learn's HistGradientBoostingRegressor on every candidate
   (not interpretable; shown to tell whether a non-linear model would pay);
-- ``encoder readout alone`` and ``+ encoder estimates``: the recogniser's encoder states
-  pooled over the reading's frames (mean and spread) (``trainer.speech.encoder_states``), read out by ridge on their
-  principal components (``calibration_fit.fit_encoder_readout``), alone and as one extra
-  candidate per dimension beside the measures. Both are scored fold by fold: the readout,
+- ``encoder readout alone`` and ``+ encoder estimates``: the recogniser's encoder states,
+  each output's mean and spread over the reading's frames (``trainer.speech.encoder_states``),
+  read out by ridge on their principal components (``calibration_fit.fit_encoder_readout``),
+  alone and as one extra candidate per dimension beside the measures. Both are scored fold by fold: the readout,
   its components and its own out-of-fold estimates of the training rows are learnt on each
   outer fold's training rows only, so this figure is nested by construction.
 

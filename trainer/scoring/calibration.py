@@ -19,11 +19,11 @@ percentile; a missing one takes the training median), standardised with the trai
 scale, multiplied by its coefficient (its *contribution*: points above or below an average
 training reading), summed with the intercept (the training mean score) and clipped to 0-10.
 
-Encoder states (v6, pooled over frames since v7): one candidate feature per dimension, ``encoder_estimate_<dimension>``,
-is what the recogniser's encoder states of the reading alone suggest
-(:class:`EncoderReadout`, fitted on the same train rows); the calibration stage computes it
-with ``trainer.speech.encoder_states`` and leaves it to the training median, with a warning,
-for another recogniser or telephone-band audio.
+Encoder states (v6; pooled over the reading's frames since v7): one candidate feature per
+dimension, ``encoder_estimate_<dimension>``, is what the recogniser's encoder states of the
+reading alone suggest (:class:`EncoderReadout`, fitted on the same train rows); the
+calibration stage computes it with ``trainer.speech.encoder_states`` and leaves it to the
+training median, with a warning, for another recogniser or telephone-band audio.
 
 Uncertainty: each estimate carries an interval (``Estimate.low``/``high``, by default 80 %),
 read from the model file's ``interval`` table: the 10th and 90th percentiles of the

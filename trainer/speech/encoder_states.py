@@ -92,7 +92,8 @@ def transcribe_keeping_states(audio: Audio, **kwargs) -> tuple[Transcript, np.nd
     from trainer.config import get_settings
     from trainer.speech import asr, verbatim
 
-    if (kwargs.get("engine") or get_settings().asr_engine) != "whisper" or asr.WhisperOptions().vad_filter:
+    options = kwargs.get("options") or asr.WhisperOptions()
+    if (kwargs.get("engine") or get_settings().asr_engine) != "whisper" or options.vad_filter:
         return asr.transcribe(audio, **kwargs), None  # VAD trimming: the encoder heard other audio
     with verbatim.capture_windows(asr.get_whisper_model(kwargs.get("model"))) as windows:
         transcript = asr.transcribe(audio, **kwargs)
