@@ -17,6 +17,11 @@ Prints, for whole essays and for excerpts:
   features  r of every single feature the two stages measure with the matching rating
   length    the length-only baseline: r of the number of words with each rating (on
             excerpts nearly every text has the same length, so this r is near 0 or undefined)
+  ceiling   what the measured features could reach at most: a ridge regression fitted *on
+            these ratings* (10-fold cross-validation, predictions out of fold), with the
+            vocabulary measures alone and with every measure. A diagnostic that compares
+            designs, as the licence allows: nothing of it ships, and it says whether a
+            target is within reach of the measures at all
 ``--rows`` writes every essay's scores, features and ratings (whole and excerpt) to a CSV
 for looking into a figure; keep it out of the repository (the ratings are ELLIPSE's).
 And the sample answers of ``audio_samples/`` (their transcripts, typed): the band and score
@@ -111,6 +116,29 @@ def table(title: str, rows: list[dict[str, float]], ratings: list[dict[str, floa
         line(f"  {key}", key, RATING_OF[key.split(":")[0]])
     for rating in ("Grammar", "Vocabulary", "Overall"):
         line("  length baseline: words", "words", rating)
+    for label, prefixes in (("vocabulary measures", ("vocabulary:",)), ("every measure", ("vocabulary:", "grammar:"))):
+        for rating in ("Vocabulary", "Overall"):
+            r = ceiling(rows, ratings, prefixes, rating)
+            print(f"{'  ceiling, fitted on the ratings: ' + label:44} {rating:11} {fmt(r):>6}")
+
+
+def ceiling(
+    rows: list[dict[str, float]], ratings: list[dict[str, float]], prefixes: tuple[str, ...], rating: str
+) -> float:
+    """Out-of-fold r of a ridge regression of ``rating`` on every feature named with one of
+    ``prefixes`` (standardised; missing values at the feature's mean). Evaluation only."""
+    from sklearn.linear_model import RidgeCV
+    from sklearn.model_selection import KFold, cross_val_predict
+
+    keys = sorted({k for r in rows for k in r if k.startswith(prefixes)})
+    x = np.array([[r.get(k, float("nan")) for k in keys] for r in rows], float)
+    x = np.where(np.isnan(x), np.nanmean(x, axis=0), x)
+    spread = x.std(axis=0)
+    x = (x[:, spread > 0] - x[:, spread > 0].mean(axis=0)) / spread[spread > 0]
+    y = np.array([g[rating] for g in ratings], float)
+    folds = KFold(10, shuffle=True, random_state=0)
+    predicted = cross_val_predict(RidgeCV(alphas=np.logspace(-2, 3, 20)), x, y, cv=folds)
+    return pearson(list(predicted), list(y))[0]
 
 
 def write_rows(path: Path, whole: list[dict], short: list[dict], ratings: list[dict]) -> None:

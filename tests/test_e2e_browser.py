@@ -162,6 +162,23 @@ def test_practice_task_answered_by_voice_in_chromium(open_browser, app_server, s
     )
 
 
+def _answer_by_voice(open_browser, app_server, tmp_path, task, task_type: str, said: str, name: str):
+    """A new applicant says ``said`` (espeak-ng, through the fake microphone) to ``task`` and
+    scores it: (the practice page on the answer's Feedback, the requests kept offline)."""
+    microphone, seconds = microphone_wav(synthesize(said, "calm_female"), tmp_path / "answer.wav")
+    context, blocked = open_browser(microphone)
+    page = context.pages[0] if context.pages else context.new_page()
+    _new_profile(page, app_server.url, name)
+    practice = PracticePage(page, app_server.url)
+    practice.go_to("Practice")
+    practice.choose(task_type, re.compile(rf"{re.escape(task.display_title)}$"))
+    practice.recorder.record(seconds + 1.0)
+    practice.score(timeout_ms=FIRST_SCORING_TIMEOUT_MS)
+    assert not practice.exceptions() and not practice.errors(), (practice.exceptions(), practice.errors())
+    assert practice.title() == "Feedback"
+    return practice, blocked
+
+
 READ_ALOUD_ID = "task.read_aloud.001"
 
 
@@ -169,18 +186,8 @@ def test_a_reading_is_marked_word_by_word_with_how_likely_an_expert_marks_each(o
     """A read-aloud answer's Feedback shows the text read, each word coloured by its label and
     saying on hover how likely an expert would mark it (the calibration's word model)."""
     task = get_bank().get_task(READ_ALOUD_ID)
-    microphone, seconds = microphone_wav(synthesize(task.text, "calm_female"), tmp_path / "reading.wav")
-    context, blocked = open_browser(microphone)
-    page = context.pages[0] if context.pages else context.new_page()
-    _new_profile(page, app_server.url, "Ana Reyes")
-
-    practice = PracticePage(page, app_server.url)
-    practice.go_to("Practice")
-    practice.choose("Read aloud", re.compile(rf"{re.escape(task.display_title)}$"))
-    practice.recorder.record(seconds + 1.0)
-    practice.score(timeout_ms=FIRST_SCORING_TIMEOUT_MS)
-    assert not practice.exceptions() and not practice.errors(), (practice.exceptions(), practice.errors())
-    assert practice.title() == "Feedback"
+    practice, blocked = _answer_by_voice(open_browser, app_server, tmp_path, task, "Read aloud", task.text, "Ana Reyes")
+    page = practice.page
 
     page.get_by_text("Your reading, word by word").wait_for(timeout=practice.timeout_ms)
     marked = page.locator("span[title*='an expert would mark it']")
@@ -205,4 +212,47 @@ def test_a_reading_is_marked_word_by_word_with_how_likely_an_expert_marks_each(o
     assert sum(label == "mispronounced" for label in labels) < len(read) / 4, found
     print(f"reading: {found}")
     practice.screenshot(tmp_path / "screenshots" / "reading-feedback.png")
+    assert not blocked, f"the page tried to reach the network: {blocked}"
+
+
+OPEN_QUESTION_ID = "task.open_question.001"
+
+
+def test_a_free_answer_shows_what_its_vocabulary_score_is_made_of(open_browser, app_server, tmp_path):
+    """An open question answered by voice: the Vocabulary section lists each measure with the
+    points it adds (collocation strength among them) and the word partnerships heard."""
+    from trainer.content.samples import load_manifest, sample_path
+
+    task = get_bank().get_task(OPEN_QUESTION_ID)
+    answer = next(s.text for s in load_manifest() if s.path == sample_path(OPEN_QUESTION_ID, "good"))
+    practice, blocked = _answer_by_voice(open_browser, app_server, tmp_path, task, "Open question", answer, "Jun Cruz")
+    page = practice.page
+
+    label = next(label for label in practice.expander_labels() if label.startswith("Vocabulary"))
+    page.get_by_test_id("stExpander").filter(has_text=label).locator("summary").first.click()
+    partnerships = page.get_by_text(re.compile(r"^Word partnerships you used: "))
+    partnerships.wait_for(timeout=practice.timeout_ms)
+    pairs = partnerships.inner_text().split(": ", 1)[1].split("; ")
+    heard = " ".join(words(practice.text_after("What we heard")))
+    # each pair shown was said, as two neighbouring words
+    assert pairs and all(pair in heard for pair in pairs), (pairs, heard)
+    # the grid draws on a canvas; its accessible table holds the same text once it is drawn
+    grid = page.get_by_test_id("stExpander").filter(has_text=label).get_by_test_id("stDataFrame").last
+    collocation = "how well your words go together (mean MI of word pairs)"
+    grid.locator("table tbody td").filter(has_text=collocation).first.wait_for(
+        state="attached", timeout=practice.timeout_ms
+    )
+    rows = grid.locator("table tbody tr")
+    measures = [rows.nth(i).locator("td").first.inner_text().strip() for i in range(rows.count())]
+    assert (
+        measures[:3]
+        == [
+            "variety of words (MATTR, 30-word window)",
+            "share of words beyond the 2,000 most frequent",
+            "share of words above A2",
+        ]
+        and collocation in measures
+    ), measures
+    practice.screenshot(tmp_path / "screenshots" / "vocabulary-feedback.png")
+    print(f"vocabulary: {label}; pairs {pairs}; measures {measures}")
     assert not blocked, f"the page tried to reach the network: {blocked}"

@@ -208,7 +208,8 @@ def test_good_sample_answer_reaches_band_3(bank):
 def test_evidence_lists_each_component_and_its_points(bank):
     scored = _vocabulary_band(bank, GOOD_OPEN_ANSWER)
     parts = scored.details["components"]
-    assert [p["feature"] for p in parts] == ["mattr", "share_beyond_2k", "share_above_a2"]  # no phrases here
+    # no service phrases in an open question
+    assert [p["feature"] for p in parts] == ["mattr", "share_beyond_2k", "share_above_a2", "collocation_strength"]
     assert sum(p["points"] for p in parts) == pytest.approx(scored.score, abs=0.1)
     assert scored.band_checks == [] and scored.next_band_checks == []
     role_play = _vocabulary_band(bank, ADVANCED, "role_play")

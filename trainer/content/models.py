@@ -153,6 +153,7 @@ FEATURES: dict[str, tuple[str, ...]] = {
         "share_beyond_2k",
         "share_beyond_5k",
         "call_centre_phrases",
+        "collocation_strength",
     ),
     "comprehension": ("key_point_coverage", "answer_match", "facts_captured"),
     "call_handling": ("call_moves_covered", "politeness_markers"),

@@ -125,3 +125,12 @@ def canonical_hesitation(word: str) -> str | None:
         if re.fullmatch(pattern, word):
             return canonical
     return None
+
+
+_WORD_RE = re.compile(r"[a-z]+(?:['’][a-z]+)*")
+
+
+def words_of(text: str) -> list[str]:
+    """Alphabetic words, lower case, hesitation fillers removed."""
+    found = [w.replace("’", "'") for w in _WORD_RE.findall(text.lower())]
+    return [w for w in found if canonical_hesitation(w) is None]

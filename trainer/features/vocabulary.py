@@ -1,5 +1,6 @@
 """Vocabulary features: word types, lexical diversity (MTLD, MATTR, HD-D), sophistication
-from frequency norms (wordfreq) and from the CEFR word lists (cefrpy), call-centre phrases.
+from frequency norms (wordfreq) and from the CEFR word lists (cefrpy), collocation strength,
+call-centre phrases.
 
 ``measure_vocabulary(text, phrasebank=None) -> VocabularyResult``; without a phrase bank the
 project's ``lessons/phrasebank.yaml`` is used.
@@ -51,6 +52,9 @@ project's ``lessons/phrasebank.yaml`` is used.
   A1..C2, and unknown. ``share_b2_plus``: the share rated B2 or above, over rated words.
 - ``phrasal_verbs`` (evidence): verb + particle pairs the parse finds ("set up", "find
   out", "pick it up"), a kind of multiword expression learners use more as they progress.
+- ``collocation_strength``: how strongly neighbouring words go together, the mean mutual
+  information of the answer's word pairs in Google Books counts
+  (``trainer.features.collocations``); not measured when fewer than 8 pairs are listed.
 - ``call_centre_phrases``: distinct phrase-bank items used: vocabulary terms ("refund",
   "tracking number", "AHT") and call-move phrases ("thank you for calling", "let me
   confirm"), not the politeness words (those are ``politeness_markers`` in call handling).
@@ -67,7 +71,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from trainer.content import FEATURES, get_bank
-from trainer.features.lexical import STOP_WORDS, canonical_hesitation, stem
+from trainer.features.collocations import CollocationResult, measure_collocations
+from trainer.features.lexical import STOP_WORDS, stem, words_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from trainer.content import PhraseBank
@@ -85,16 +90,7 @@ PHRASE_MOVES_EXCLUDED = ("politeness",)
 
 FEATURE_NAMES = FEATURES["vocabulary"]  # the content model's list: rubrics may name only these
 
-_WORD_RE = re.compile(r"[a-z]+(?:['’][a-z]+)*")
-
-
 # --------------------------------------------------------------------------- helpers
-
-
-def words_of(text: str) -> list[str]:
-    """Alphabetic words, lower case, hesitation fillers removed."""
-    found = [w.replace("’", "'") for w in _WORD_RE.findall(text.lower())]
-    return [w for w in found if canonical_hesitation(w) is None]
 
 
 def content_words(words: list[str]) -> list[str]:
@@ -295,6 +291,7 @@ class VocabularyResult:
     rare_words: list[str] = field(default_factory=list)  # content words beyond the 5k, types
     word_levels: dict[str, int] = field(default_factory=dict)  # above-A2 word -> level as used
     phrasal_verbs: list[str] = field(default_factory=list)  # "set up", "find out" (types)
+    collocations: CollocationResult | None = None
 
     @property
     def call_centre_phrases(self) -> int:
@@ -312,7 +309,12 @@ class VocabularyResult:
             "share_beyond_2k": round(self.share_beyond_2k, 4),
             "share_beyond_5k": round(self.share_beyond_5k, 4),
             "call_centre_phrases": float(self.call_centre_phrases),
-        }
+        } | self._collocation_feature()
+
+    def _collocation_feature(self) -> dict[str, float]:
+        # too few listed word pairs: not measured, and the rubric leaves the component out
+        strength = self.collocations.strength if self.collocations else None
+        return {} if strength is None else {"collocation_strength": round(strength, 3)}
 
     def evidence(self) -> dict:
         levels = {word: CEFR_NAMES[level] for word, level in self.word_levels.items()}
@@ -332,6 +334,7 @@ class VocabularyResult:
             "rare_words": list(self.rare_words),
             "mattr_window": MATTR_WINDOW,
             "frequency_source": "wordfreq (English, Zipf scale)",
+            "collocations": self.collocations.evidence() if self.collocations else None,
         }
 
     def to_dict(self) -> dict:
@@ -442,4 +445,5 @@ def measure_vocabulary(text: str, phrasebank: PhraseBank | None = None) -> Vocab
         rare_words=list(dict.fromkeys(beyond_5k)),
         word_levels=word_levels,
         phrasal_verbs=phrasal,
+        collocations=measure_collocations(text) if words else None,
     )

@@ -24,12 +24,15 @@ def worker_threads() -> int:
 def warm_up() -> None:
     """Load the speech model and start (or find) this machine's grammar server before the
     first job, so no answer waits for them."""
+    from trainer.features.collocations import norms
     from trainer.features.grammar import GrammarUnavailable, server
     from trainer.features.grammar_range import ParserUnavailable, get_parser
     from trainer.speech.asr import get_whisper_model
 
     get_whisper_model()
     log.info("worker warm-up: speech model ready")
+    norms()
+    log.info("worker warm-up: word-pair counts ready")
     try:
         get_parser()
         log.info("worker warm-up: grammar parser ready")

@@ -296,6 +296,9 @@ def _dimension_details(name: str, machine) -> None:
             st.caption(
                 "Words above A2: " + ", ".join(f"{escape_markdown(w)} ({lvl})" for w, lvl in list(above.items())[:15])
             )
+        strongest = [p["pair"] for p in (details.get("collocations") or {}).get("strongest") or []]
+        if strongest:
+            st.caption("Word partnerships you used: " + "; ".join(escape_markdown(p) for p in strongest[:6]))
     elif name == "comprehension":
         answer = details.get("answer")
         if answer:

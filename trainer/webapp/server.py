@@ -88,15 +88,16 @@ ROUTES = [
 
 def warm_up(scoring_here: bool = True) -> None:
     """Load what the pages need once, when the server starts, instead of in someone's
-    answer: the content and, when answers are scored in this process, the speech model and
-    the grammar server (workers load their own). Failures are logged; the answer that
+    answer: the content and, when answers are scored in this process, the speech model, the
+    grammar server and the word-pair counts (workers load their own). Failures are logged; the answer that
     needs the part then says what is missing, as before."""
     from trainer.content import get_bank
+    from trainer.features.collocations import norms
     from trainer.speech.asr import get_whisper_model
 
     parts: list[tuple[str, Callable[[], object]]] = [("content", get_bank)]
     if scoring_here:
-        parts += [("speech model", get_whisper_model), ("grammar server", _grammar)]
+        parts += [("speech model", get_whisper_model), ("grammar server", _grammar), ("word-pair counts", norms)]
     for name, load in parts:
         try:
             load()

@@ -55,6 +55,7 @@ FEATURE_NAMES = {
     "mean_zipf_content": "word frequency (mean Zipf, lower = rarer)",
     "share_beyond_2k": "share of words beyond the 2,000 most frequent",
     "share_beyond_5k": "share of words beyond the 5,000 most frequent",
+    "collocation_strength": "how well your words go together (mean MI of word pairs)",
     "structure_variety": "kinds of sentence structure used",
     "subordinators_per_100_words": "linking clauses (because, which, if...) per 100 words",
     "mean_clause_length": "words per clause (mean)",
