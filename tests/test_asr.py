@@ -288,7 +288,9 @@ def test_token_budget_stops_loops_without_cutting_answers(spoken):
 def test_a_whole_passage_as_prompt_does_not_make_whisper_skip_its_start(spoken, monkeypatch, bank):
     """A read-aloud passage is too long for the prompt; forced into it, Whisper starts
     writing at its last sentence (9 s in), and the speech the VAD heard without words
-    sends it back to decode without the text."""
+    sends it back to decode without the text. On one CI machine, under load, the forced
+    decoding looped instead and the loop retry recovered it: either safety net may act,
+    and what counts is that the transcript covers the whole reading."""
     passage = bank.get_task("task.read_aloud.001").text
     _, audio = spoken(passage, "young_female")
     plain = asr.transcribe(audio, expected_text=passage)
@@ -297,7 +299,7 @@ def test_a_whole_passage_as_prompt_does_not_make_whisper_skip_its_start(spoken, 
 
     monkeypatch.setattr(asr, "MAX_PROMPTED_TEXT_WORDS", 100)
     forced = asr.transcribe(audio, expected_text=passage)
-    assert "reference_prompt_dropped" in forced.settings
+    assert {"reference_prompt_dropped", "loop_retry"} & set(forced.settings)
     assert word_error_rate([passage], [forced.text]) < 0.15
     assert asr.unwritten_speech_seconds(audio, forced.words) <= asr.MAX_UNWRITTEN_SPEECH_SECONDS
     check_word_times(forced, audio.duration)
