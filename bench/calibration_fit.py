@@ -196,6 +196,15 @@ def _pearson(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(a, b)[0, 1])
 
 
+def speaker_r(predictions: np.ndarray, y: np.ndarray, groups: Sequence[str]) -> float:
+    """Pearson r of each speaker's mean estimate against the experts' mean for that speaker."""
+    speakers = sorted(set(groups))
+    g = np.array(groups)
+    ours = np.array([predictions[g == s].mean() for s in speakers])
+    theirs = np.array([y[g == s].mean() for s in speakers])
+    return _pearson(ours, theirs)
+
+
 def _spearman(a: np.ndarray, b: np.ndarray) -> float:
     if np.std(a) == 0 or np.std(b) == 0:
         return float("nan")

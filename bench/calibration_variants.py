@@ -71,14 +71,6 @@ def candidates_for(table: fit.FeatureTable, new: tuple[str, ...]) -> list[str]:
     return [n for n in every if not _is_new(n, tuple(NEW_PREFIXES)) or _is_new(n, new)]
 
 
-def speaker_r(predictions: np.ndarray, y: np.ndarray, groups: list[str]) -> float:
-    speakers = sorted(set(groups))
-    g = np.array(groups)
-    ours = np.array([predictions[g == s].mean() for s in speakers])
-    theirs = np.array([y[g == s].mean() for s in speakers])
-    return fit._pearson(ours, theirs)
-
-
 def selection_oof(table, dimension, candidates, folds, nested: bool) -> tuple[np.ndarray, list[str], float]:
     """Out-of-fold estimates of the fitting recipe; nested: selection redone per outer fold."""
     y = np.array(table.targets[dimension], dtype=float)
@@ -189,14 +181,14 @@ def main(argv: list[str] | None = None) -> int:
         oof = fit.cross_validated(with_encoder.matrix(dm.features), y, folds, dm.alpha)
         cells[f"{current.label} features"] = {
             "cv_r": fit._pearson(oof, y),
-            "speaker_r": speaker_r(oof, y, table.groups),
+            "speaker_r": fit.speaker_r(oof, y, table.groups),
         }
         for label, new in variants.items():
             candidates = candidates_for(table, new)
             oof, features, alpha = selection_oof(table, dimension, candidates, folds, nested=False)
             cell = {
                 "cv_r": fit._pearson(oof, y),
-                "speaker_r": speaker_r(oof, y, table.groups),
+                "speaker_r": fit.speaker_r(oof, y, table.groups),
                 "features": features,
                 "alpha": alpha,
             }
@@ -207,11 +199,11 @@ def main(argv: list[str] | None = None) -> int:
         if states is not None:
             alone, stacked = encoder_oof(table, states, dimension, candidates_for(table, ()), folds)
             for label, oof in (("encoder readout alone", alone), ("+ encoder estimates (nested)", stacked)):
-                cells[label] = {"cv_r": fit._pearson(oof, y), "speaker_r": speaker_r(oof, y, table.groups)}
+                cells[label] = {"cv_r": fit._pearson(oof, y), "speaker_r": fit.speaker_r(oof, y, table.groups)}
         oof = boosting_oof(table, dimension, candidates_for(table, ("phone_class", "rhythm")), folds)
         cells["gradient boosting, all candidates"] = {
             "cv_r": fit._pearson(oof, y),
-            "speaker_r": speaker_r(oof, y, table.groups),
+            "speaker_r": fit.speaker_r(oof, y, table.groups),
         }
         results["variants"][dimension] = cells
         print(f"\n{dimension}")

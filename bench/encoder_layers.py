@@ -36,10 +36,9 @@ import calibration_fit as fit  # noqa: E402
 
 DIMENSIONS = ("accuracy", "fluency", "prosodic", "total")
 GRID = ((16, 100.0), (32, 100.0), (32, 1000.0), (64, 100.0), (64, 1000.0), (128, 1000.0))
-LAYER_NAMES = ("layer 1", "layer 2", "layer 3", "layer 4", "layer 5", "layer 6", "final norm")
-LAST = (6,)
+LAST_OUTPUT = "final norm (last output)"
 SETS = {
-    "final norm (last output)": LAST,
+    LAST_OUTPUT: (6,),
     "layer 3": (2,),
     "layer 5": (4,),
     "layers 3, 5, final norm": (2, 4, 6),
@@ -88,13 +87,6 @@ def best_cv(x: np.ndarray, ys: dict[str, np.ndarray], folds, adult: np.ndarray) 
     return best
 
 
-def _speaker_r(estimates: np.ndarray, experts: np.ndarray, speakers: np.ndarray) -> float:
-    names = sorted(set(speakers))
-    mean_estimate = np.array([estimates[speakers == s].mean() for s in names])
-    mean_expert = np.array([experts[speakers == s].mean() for s in names])
-    return fit._pearson(mean_estimate, mean_expert)
-
-
 def _row(label: str, values: dict[str, float]) -> str:
     return f"| {label} | " + " | ".join(f"{values[d]:.3f}" for d in DIMENSIONS) + " |"
 
@@ -135,7 +127,7 @@ def main() -> None:
 
     print(f"{test.sum()} test rows ({adult[test].sum()} adult), readouts fitted on every train row")
     print("| layers, test rows | " + " | ".join(DIMENSIONS) + " |\n|---|---|---|---|---|")
-    for label in dict.fromkeys(("final norm (last output)", chosen)):
+    for label in dict.fromkeys((LAST_OUTPUT, chosen)):
         result = results[label]
         x = columns(states, SETS[label])
         readout = fit._readout_fit(x[train], train_ys, result["components"], result["alpha"])
@@ -152,7 +144,7 @@ def main() -> None:
         print(
             _row(
                 f"{label}, speaker level",
-                {d: _speaker_r(estimates[d], ys[d][test], speakers[test]) for d in DIMENSIONS},
+                {d: fit.speaker_r(estimates[d], ys[d][test], list(speakers[test])) for d in DIMENSIONS},
             )
         )
     print(f"\npooling {len(rows)} readings: {pooled_seconds:.0f} s with {args.workers} workers (0 s when cached)")

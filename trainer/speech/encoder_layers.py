@@ -19,6 +19,7 @@ version 5 or 6, the ones CTranslate2 4.x writes) itself.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import struct
@@ -30,9 +31,12 @@ import numpy as np
 from scipy.special import erf
 
 from trainer.speech.audio import Audio
+from trainer.speech.encoder_states import pool_frames, reading_frames
 
-SECONDS_PER_FRAME = 0.02
 MAX_FRAMES = 1500  # the encoder's 30 s window
+# zeros after the audio, as the transcription's padding puts there: one second covers the
+# spare columns and the STFT window of the last one (more gives the same features)
+PADDING_SECONDS = 1
 POOLING = "mean and standard deviation of each encoder layer's output (layers 1-6 and the final norm) over the reading's frames (first 30 s), computed on those frames alone"
 
 _DTYPES = {0: np.float32, 1: np.int8, 2: np.int16, 3: np.int32, 4: np.float16}
@@ -170,16 +174,21 @@ def get_encoder(model: str | None = None) -> WhisperEncoder:
         return _encoders[path]
 
 
+@functools.cache
+def _feature_extractor():
+    from faster_whisper.feature_extractor import FeatureExtractor
+
+    return FeatureExtractor(feature_size=80)  # builds its mel filter bank once
+
+
 def reading_mel(audio: Audio) -> tuple[np.ndarray, int]:
     """The log-mel features of the first 30 s as the transcription computes them (zero
     padding after the audio), cut to the reading's frames; and the number of encoder frames."""
-    from faster_whisper.feature_extractor import FeatureExtractor
-
-    extractor = FeatureExtractor(feature_size=80)
+    extractor = _feature_extractor()
     rate = extractor.sampling_rate
     samples = np.asarray(audio.samples[: rate * 30], dtype=np.float32)
-    frames = min(MAX_FRAMES, max(1, math.ceil(len(samples) / rate / SECONDS_PER_FRAME)))
-    mel = extractor(np.concatenate([samples, np.zeros(rate * 30, np.float32)]), padding=0)
+    frames = reading_frames(len(samples) / rate, MAX_FRAMES)
+    mel = extractor(np.concatenate([samples, np.zeros(rate * PADDING_SECONDS, np.float32)]), padding=0)
     return mel[:, : 2 * frames + 4], frames  # two spare columns keep the last frame's convolution whole
 
 
@@ -188,4 +197,4 @@ def pooled_layer_states(audio: Audio, model: str | None = None) -> np.ndarray:
     standard deviation, layer after layer: shape (2 x width x (layers + 1),)."""
     mel, frames = reading_mel(audio)
     outputs = get_encoder(model).layer_outputs(mel, frames)
-    return np.concatenate([np.concatenate([o.mean(axis=0), o.std(axis=0)]) for o in outputs]).astype(np.float32)
+    return np.concatenate([pool_frames(output, audio.duration) for output in outputs])

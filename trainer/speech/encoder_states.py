@@ -60,10 +60,15 @@ def pooled_encoder_states(audio: Audio, model: str | None = None) -> np.ndarray:
     return pool_frames(encoder_frames(audio, model), audio.duration)
 
 
+def reading_frames(duration: float, available: int) -> int:
+    """How many encoder frames ``duration`` seconds last: at least one, at most ``available``."""
+    return min(available, max(1, int(np.ceil(duration / SECONDS_PER_FRAME))))
+
+
 def pool_frames(frames: np.ndarray, duration: float) -> np.ndarray:
     """Each output's mean, then each output's standard deviation, over the frames of the
     first ``duration`` seconds (at least one frame): shape (2 d,)."""
-    usable = min(len(frames), max(1, int(np.ceil(duration / SECONDS_PER_FRAME))))
+    usable = reading_frames(duration, len(frames))
     speech = frames[:usable]
     return np.concatenate([speech.mean(axis=0), speech.std(axis=0)]).astype(np.float32)
 
