@@ -324,3 +324,30 @@ def test_a_few_words_stretched_over_a_reading_leave_its_speech_unwritten(spoken,
     ]
     assert step > asr.MAX_WORD_SECONDS + 2 * 0.3
     assert asr.unwritten_speech_seconds(audio, stretched) > asr.MAX_UNWRITTEN_SPEECH_SECONDS
+
+
+def test_processes_verifying_models_at_once_all_succeed(tmp_path):
+    """A hiring day starts the app and its workers together: each verifies the model files and
+    records them in the same data folder; none may fail on another's half-written record."""
+    files = []
+    for i in range(20):
+        path = tmp_path / f"part{i}.bin"
+        path.write_bytes(os.urandom(4096))
+        files.append(path)
+    script = (
+        "import hashlib, sys\n"
+        "from pathlib import Path\n"
+        "from trainer.speech import asr\n"
+        "for name in sys.argv[1:]:\n"
+        "    path = Path(name)\n"
+        "    asr.verify_model_file(path, hashlib.sha256(path.read_bytes()).hexdigest())\n"
+    )
+    env = {**os.environ, "TRAINER_DATA_DIR": str(tmp_path / "data")}
+    workers = [
+        subprocess.Popen([sys.executable, "-c", script, *map(str, files)], env=env, stderr=subprocess.PIPE, text=True)
+        for _ in range(6)
+    ]
+    failures = [w.stderr.read() for w in workers if w.wait(timeout=120) != 0]
+    assert failures == []
+    recorded = json.loads((tmp_path / "data" / "models" / "verified-sha256.json").read_text())
+    assert set(recorded) <= {str(f.resolve()) for f in files} and recorded

@@ -16,6 +16,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
+import os
 import shutil
 import threading
 import time
@@ -27,6 +29,8 @@ from trainer.speech import verbatim as verbatim_pass
 from trainer.speech.audio import Audio
 from trainer.speech.transcript import Transcript, Word
 from trainer.speech.vad import speech_segments
+
+log = logging.getLogger(__name__)
 
 # Whisper was trained mostly on clean transcripts and drops "um"/"uh" unless the
 # context shows they belong; a disfluent prompt keeps them (measured in bench/asr.py).
@@ -243,9 +247,15 @@ def verify_model_file(path: Path, expected_sha256: str) -> None:
                 f"a joined model.bin in the data folder is rebuilt once deleted."
             )
         cache[key[0]] = [key[1], key[2], expected_sha256]
-        partial = cache_file.with_suffix(".json.part")
-        partial.write_text(json.dumps(cache, indent=1))
-        partial.replace(cache_file)
+        # The app and its workers may verify at the same moment: each writes its own partial
+        # file, and a record that cannot be written only costs a later start one more hash.
+        partial = cache_file.with_suffix(f".json.{os.getpid()}.part")
+        try:
+            partial.write_text(json.dumps(cache, indent=1))
+            partial.replace(cache_file)
+        except OSError as error:
+            log.warning("could not record the verified model %s in %s: %s", path, cache_file, error)
+            partial.unlink(missing_ok=True)
         _verified.add(key)
 
 
