@@ -142,6 +142,7 @@ STAGE_SOURCES = {
         "trainer/speech/lexicon.py",
     ),
     "encoder": ("trainer/speech/encoder_states.py",),
+    "encoder_layers": ("trainer/speech/encoder_layers.py", "trainer/speech/encoder_states.py"),
 }
 
 
@@ -346,31 +347,75 @@ def measure_all(
     return results
 
 
-def encoder_states(
-    utterances: list[Utterance], measured: dict[str, Measured], cache: Cache, *, skip_missing: bool = False
-) -> dict[str, np.ndarray]:
-    """Each measured reading's pooled encoder states (``trainer.speech.encoder_states``), as
-    the calibration stage computes them from the audio."""
+# the cache folder of each kind of pooled states (trainer.scoring.calibration.ENCODER_SOURCES)
+STATE_KINDS = {"last_output": "encoder", "every_layer": "encoder_layers"}
+
+
+def _limit_threads() -> None:
+    """One reading per core: numpy's own threads would only contend with the other workers."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+
+
+def _pooled(job: tuple[str, str]) -> list[float]:
+    source, path = job
     from trainer.speech.audio import load_audio
+
+    # as the calibration stage reads them; a reading the VAD hears no speech in still counts
+    audio = load_audio(Path(path), require_speech=False)
+    if source == "every_layer":
+        from trainer.speech.encoder_layers import pooled_layer_states
+
+        return pooled_layer_states(audio).tolist()
     from trainer.speech.encoder_states import pooled_encoder_states
 
+    return pooled_encoder_states(audio).tolist()
+
+
+def encoder_states(
+    utterances: list[Utterance],
+    measured: dict[str, Measured],
+    cache: Cache,
+    *,
+    source: str = "last_output",
+    skip_missing: bool = False,
+    workers: int = 1,
+) -> dict[str, np.ndarray]:
+    """Each measured reading's pooled encoder states of ``source`` (``last_output``:
+    ``trainer.speech.encoder_states``; ``every_layer``: ``trainer.speech.encoder_layers``), as
+    the calibration stage computes them from the audio; the missing ones in ``workers``
+    processes."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    kind = STATE_KINDS[source]
     settings = _digest(recognition_settings())  # the recogniser's model among them
-    sources = source_digest(*STAGE_SOURCES["encoder"])
+    sources = source_digest(*STAGE_SOURCES[kind])
+    keys = {u.utt_id: f"{file_digest(u.path)}-{settings}-{sources}" for u in utterances if u.utt_id in measured}
+    missing = [
+        u for u in utterances if u.utt_id in keys and not (cache.root / kind / f"{keys[u.utt_id]}.json").is_file()
+    ]
+    if missing and not isinstance(cache, ReadOnlyCache):
+        jobs = [(source, str(u.path)) for u in missing]
+        if workers > 1:
+            # spawned, not forked: this process may already run the recogniser's threads
+            spawn = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(workers, mp_context=spawn, initializer=_limit_threads) as pool:
+                computed = list(pool.map(_pooled, jobs, chunksize=8))
+        else:
+            computed = [_pooled(job) for job in jobs]
+        for utt, vector in zip(missing, computed, strict=True):
+            cache.get(kind, keys[utt.utt_id], lambda vector=vector: vector)
     states: dict[str, np.ndarray] = {}
-    for utt in utterances:
-        if utt.utt_id not in measured:
-            continue
-
-        def compute(utt=utt):
-            return pooled_encoder_states(load_audio(utt.path, require_speech=False)).tolist()
-
+    for uid, key in keys.items():
         try:
-            found = cache.get("encoder", f"{file_digest(utt.path)}-{settings}-{sources}", compute)
+            found = cache.get(kind, key, lambda: None)
         except NotCached:
             if not skip_missing:
                 raise
             continue
-        states[utt.utt_id] = np.asarray(found, dtype=float)
+        states[uid] = np.asarray(found, dtype=float)
     return states
 
 
@@ -720,11 +765,22 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="never run the pipeline: use the readings the cache holds, leave out the others (counted)",
     )
+    parser.add_argument(
+        "--encoder-source",
+        choices=("last_output", "every_layer"),
+        default="every_layer",
+        help="with --fit: which pooled encoder states the readout reads (default every_layer, "
+        "chosen on train CV by bench/encoder_layers.py); otherwise the model file says",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="processes computing missing encoder states"
+    )
     args = parser.parse_args(argv)
 
     from calibration_fit import encoder_row_features, fit_encoder_readout, fit_model, fit_word_model
 
     from trainer.scoring.calibration import DEFAULT_MODEL_FILE, CalibrationModel
+    from trainer.speech.encoder_layers import POOLING as LAYER_POOLING
     from trainer.speech.encoder_states import POOLING, model_fingerprint
 
     utterances = load_corpus(args.data)
@@ -741,12 +797,22 @@ def main(argv: list[str] | None = None) -> int:
     left_out = len(utterances) - len(measured)
     utterances = [u for u in utterances if u.utt_id in measured]
     rows = feature_rows(utterances, measured)
+    model_path = args.model or DEFAULT_MODEL_FILE
+    if args.fit:
+        source = args.encoder_source
+    else:
+        packaged = CalibrationModel.load(model_path).encoder
+        source = packaged.source if packaged else "last_output"
     started = time.perf_counter()
     states = encoder_states(
-        utterances, measured, ReadOnlyCache(cache) if args.cached_only else cache, skip_missing=args.cached_only
+        utterances,
+        measured,
+        ReadOnlyCache(cache) if args.cached_only else cache,
+        source=source,
+        skip_missing=args.cached_only,
+        workers=args.workers,
     )
-    print(f"encoder states of {len(states)} readings ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
-    model_path = args.model or DEFAULT_MODEL_FILE
+    print(f"{source} encoder states of {len(states)} readings ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
     fitted_on: set[str] = set()  # rows fitted on in this run keep their out-of-fold readouts
     if args.fit:
         table = training_table(utterances, rows)
@@ -761,7 +827,8 @@ def main(argv: list[str] | None = None) -> int:
             table.groups,
             table.targets,
             whisper_model=model_fingerprint(),
-            pooling=POOLING,
+            pooling=LAYER_POOLING if source == "every_layer" else POOLING,
+            source=source,
         )
         print(f"  encoder readout: {readout.cv['pearson']} ({readout.cv['components']} components)", file=sys.stderr)
         # the train rows get out-of-fold readouts: the full readout has seen their scores

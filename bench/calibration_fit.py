@@ -26,6 +26,7 @@ from sklearn.model_selection import GroupKFold
 from trainer.scoring.calibration import (
     DIMENSIONS,
     ENCODER_FEATURE_PREFIX,
+    ENCODER_LAST_OUTPUT,
     FEATURE_VERSION,
     MODEL_VERSION,
     SCALE,
@@ -566,7 +567,7 @@ def _readout_fit(x: np.ndarray, ys: dict[str, np.ndarray], k: int, alpha: float)
             "coefficients": coefficients.tolist(),
             "intercept": float(ridge.intercept_ - float(centre @ coefficients)),
         }
-    return EncoderReadout("", "", means.tolist(), scales.tolist(), components.tolist(), readouts)
+    return EncoderReadout.linear(means, scales, components, readouts, whisper_model="", pooling="")
 
 
 def encoder_out_of_fold(x: np.ndarray, ys: dict[str, np.ndarray], folds, k: int, alpha: float) -> dict[str, np.ndarray]:
@@ -591,6 +592,7 @@ def fit_encoder_readout(
     *,
     whisper_model: str,
     pooling: str,
+    source: str = ENCODER_LAST_OUTPUT,
     dimensions: Sequence[str] = ENCODER_DIMENSIONS,
 ) -> tuple[EncoderReadout, dict[str, np.ndarray]]:
     """The readout of pooled encoder states (train rows only), with the number of components
@@ -615,13 +617,10 @@ def fit_encoder_readout(
     readout = EncoderReadout(
         whisper_model=whisper_model,
         pooling=pooling,
-        means=_floats(fitted.means),
-        scales=_floats(fitted.scales),
-        components=[_floats(row) for row in fitted.components],
-        readouts={
-            d: {"coefficients": _floats(r["coefficients"]), "intercept": round(float(r["intercept"]), 6)}
-            for d, r in fitted.readouts.items()
-        },
+        source=source,
+        # weights on raw states span orders of magnitude: keep significant digits, not decimals
+        weights={d: [float(f"{w:.7g}") for w in weights] for d, weights in fitted.weights.items()},
+        intercepts={d: round(b, 6) for d, b in fitted.intercepts.items()},
         cv={
             "components": k,
             "alpha": alpha,

@@ -433,7 +433,8 @@ def test_packaged_model_is_what_fitting_the_cached_train_rows_gives():
     fitting = _fitting()
     if packaged.get("encoder"):
         try:
-            states = agreement.encoder_states(utterances, measured, agreement.ReadOnlyCache(cache))
+            source = packaged["encoder"].get("source", calibration.ENCODER_LAST_OUTPUT)
+            states = agreement.encoder_states(utterances, measured, agreement.ReadOnlyCache(cache), source=source)
         except agreement.NotCached as missing:
             pytest.skip(f"the benchmark cache does not hold every train reading's encoder states ({missing})")
         readout, out_of_fold = fitting.fit_encoder_readout(
@@ -442,8 +443,12 @@ def test_packaged_model_is_what_fitting_the_cached_train_rows_gives():
             table.targets,
             whisper_model=packaged["encoder"]["whisper_model"],
             pooling=packaged["encoder"]["pooling"],
+            source=source,
         )
-        assert readout.to_dict() == packaged["encoder"]
+        stored = calibration.EncoderReadout.from_dict(packaged["encoder"])
+        assert readout.cv == stored.cv and readout.source == stored.source
+        for d, values in stored.estimates(np.array([states[uid] for uid in table.ids])).items():
+            assert np.allclose(readout.estimates(np.array([states[uid] for uid in table.ids]))[d], values, atol=1e-3)
         for i, uid in enumerate(table.ids):
             rows[uid].update(fitting.encoder_row_features(out_of_fold, i))
     refit = fit_model(
@@ -488,11 +493,9 @@ def _estimates(path, text):
         stages["pronunciation"] = (result.features(), result.evidence())
     model = default_model()
     if model.encoder is not None:
-        from trainer.speech.encoder_states import pooled_encoder_states
+        from trainer.scoring.stages import readout_states
 
-        # as the stage reads them: the transcription's own pass, else a pass of their own
-        states = kept if kept is not None else pooled_encoder_states(audio)
-        stages["encoder"] = (model.encoder.features(states), {})
+        stages["encoder"] = (model.encoder.features(readout_states(model.encoder, audio, kept)), {})
     return model.predict(calibration.reading_features(transcript, text, stages))
 
 
@@ -786,11 +789,42 @@ def test_the_encoder_readout_learns_the_scored_direction_and_cross_validates_by_
     assert not np.allclose(again["accuracy"], before["accuracy"])  # the other speakers' estimates moved
     # the packaged form gives the same estimates as the fit, and stays on the experts' scale
     restored = calibration.EncoderReadout.from_dict(json.loads(json.dumps(readout.to_dict())))
+    fitted = fitting._readout_fit(states, ys, k, alpha)  # projection and ridge before collapsing
+    for d, values in fitted.estimates(states).items():
+        assert np.allclose(restored.estimates(states)[d], values, atol=1e-4)
     features = restored.features(states[0])
     assert set(features) == {f"encoder_estimate_{d}" for d in ("accuracy", "fluency", "prosodic", "total")}
     assert restored.features(states[0] * 1e6)["encoder_estimate_accuracy"] in (0.0, 10.0)
     better, worse = states[0] + 3 * np.linalg.svd(states - states.mean(0))[2][0], states[0]
     assert restored.features(better) != restored.features(worse)
+
+
+def test_a_readout_kept_as_projection_and_ridge_reads_as_its_collapsed_weights():
+    """The v6-v7 files keep the standardisation, the principal components and the ridge
+    apart; loaded, they give the estimates those three steps give, and refuse states of
+    another width."""
+    rng = np.random.default_rng(11)
+    means, scales = rng.normal(size=30), rng.uniform(0.5, 2.0, size=30)
+    components = np.linalg.qr(rng.normal(size=(30, 4)))[0].T
+    readouts = {"accuracy": {"coefficients": [0.4, -0.2, 0.1, 0.3], "intercept": 6.5}}
+    stored = {
+        "whisper_model": "m",
+        "pooling": "p",
+        "means": means.tolist(),
+        "scales": scales.tolist(),
+        "components": components.tolist(),
+        "readouts": readouts,
+    }
+    readout = calibration.EncoderReadout.from_dict(stored)
+    assert readout.source == calibration.ENCODER_LAST_OUTPUT and readout.width == 30
+    states = means + rng.normal(size=(20, 30)) * scales
+    expected = np.clip(((states - means) / scales) @ components.T @ [0.4, -0.2, 0.1, 0.3] + 6.5, 0, 10)
+    assert np.allclose(readout.estimates(states)["accuracy"], expected)
+    assert len(set(np.round(expected, 3))) > 10  # the readings differ, so the check can fail
+    with pytest.raises(ValueError, match="30 pooled numbers"):
+        readout.features(np.zeros(31))
+    with pytest.raises(ValueError, match="source"):
+        calibration.EncoderReadout.from_dict({**stored, "source": "the middle layer"})
 
 
 def test_a_calibration_model_with_an_encoder_readout_round_trips(tmp_path):
@@ -850,26 +884,30 @@ def test_a_scripted_answer_keeps_the_encoder_states_of_its_own_transcription(pai
     assert not np.array_equal(kept, own)
     assert np.corrcoef(kept, own)[0, 1] > 0.999
     readout = default_model().encoder
-    assert readout is not None
+    assert readout is not None and readout.source == calibration.ENCODER_LAST_OUTPUT
     from_kept, from_own = readout.features(kept), readout.features(own)
     assert max(abs(from_kept[k] - from_own[k]) for k in from_kept) < 0.1  # points on the experts' 0-10
     _, none = transcribe_keeping_states(audio, engine="sphinx")
     assert none is None  # no Whisper pass to keep
 
 
-def _with_readout(model: CalibrationModel, whisper_model: str) -> CalibrationModel:
+def _with_readout(
+    model: CalibrationModel, whisper_model: str, source: str = calibration.ENCODER_LAST_OUTPUT
+) -> CalibrationModel:
     """``model`` whose accuracy also reads a readout of the real encoder's pooled states
-    (512 means and 512 spreads)."""
+    (512 means and 512 spreads of the last output, or of each of its 7 layer outputs)."""
     rng = np.random.default_rng(5)
-    readout = calibration.EncoderReadout(
-        whisper_model=whisper_model,
-        pooling="test",
-        means=[0.0] * 1024,
-        scales=[1.0] * 1024,
-        components=rng.normal(size=(2, 1024)).tolist(),
+    width = 1024 if source == calibration.ENCODER_LAST_OUTPUT else 7 * 1024
+    readout = calibration.EncoderReadout.linear(
+        means=[0.0] * width,
+        scales=[1.0] * width,
+        components=rng.normal(size=(2, width)).tolist(),
         readouts={
             d: {"coefficients": [0.01, -0.01], "intercept": 6.0} for d in ("accuracy", "fluency", "prosodic", "total")
         },
+        whisper_model=whisper_model,
+        pooling="test",
+        source=source,
     )
     data = model.to_dict()
     accuracy = data["dimensions"]["accuracy"]
@@ -925,3 +963,26 @@ def test_the_calibration_stage_reads_the_encoder_of_the_model_it_was_fitted_with
     terms = report.to_dict()["dimensions"]["pronunciation"]["evidence"]["calibration"]["accuracy"]["terms"]
     assert next(t for t in terms if t["feature"] == "encoder_estimate_accuracy")["value"] is None
     assert any("could not be computed" in w and "could not be loaded" in w for w in report.warnings)
+
+
+def test_a_readout_of_every_layer_reads_the_layers_of_the_answer_itself(pair, monkeypatch):
+    """A readout fitted on every encoder layer gets its feature from the numpy pass over the
+    reading's own frames (trainer.speech.encoder_layers), not from the transcription's last
+    output; the layers of a good and a poor reading of one sentence differ."""
+    pytest.importorskip("trainer.features.pronunciation")
+    from trainer.scoring.engine import score_file
+    from trainer.speech.audio import load_audio
+    from trainer.speech.encoder_layers import pooled_layer_states
+    from trainer.speech.encoder_states import model_fingerprint
+
+    model = _with_readout(default_model(), model_fingerprint(), calibration.ENCODER_EVERY_LAYER)
+    assert model.encoder is not None and model.encoder.width == 7 * 1024
+    monkeypatch.setattr(calibration, "default_model", lambda: model)
+    report = score_file(pair[GOOD_READING], reference_text=PAIR_TEXT)
+    terms = report.to_dict()["dimensions"]["pronunciation"]["evidence"]["calibration"]["accuracy"]["terms"]
+    value = next(t for t in terms if t["feature"] == "encoder_estimate_accuracy")["value"]
+    good = pooled_layer_states(load_audio(pair[GOOD_READING]))
+    assert value == pytest.approx(model.encoder.features(good)["encoder_estimate_accuracy"], abs=1e-3)
+    assert not any("encoder" in w for w in report.warnings)
+    poor = pooled_layer_states(load_audio(pair[POOR_READING]))
+    assert model.encoder.features(good) != model.encoder.features(poor)

@@ -22,8 +22,10 @@ training reading), summed with the intercept (the training mean score) and clipp
 Encoder states (v6; pooled over the reading's frames since v7): one candidate feature per
 dimension, ``encoder_estimate_<dimension>``, is what the recogniser's encoder states of the
 reading alone suggest (:class:`EncoderReadout`, fitted on the same train rows); the
-calibration stage computes it with ``trainer.speech.encoder_states`` and leaves it to the
-training median, with a warning, for another recogniser or telephone-band audio.
+calibration stage computes it with ``trainer.speech.encoder_states`` (a readout of the last
+output) or ``trainer.speech.encoder_layers`` (of every layer; ``bench/agreement.py --fit
+--encoder-source every_layer``, not the packaged model: docs/validity.md) and leaves it to
+the training median, with a warning, for another recogniser or telephone-band audio.
 
 Uncertainty: each estimate carries an interval (``Estimate.low``/``high``, by default 80 %),
 read from the model file's ``interval`` table: the 10th and 90th percentiles of the
@@ -523,31 +525,71 @@ class WordMarkModel:
 ENCODER_FEATURE_PREFIX = "encoder_estimate_"
 
 
+# Which pooled states a readout reads (each computed by its own trainer.speech module).
+ENCODER_LAST_OUTPUT = "last_output"  # trainer.speech.encoder_states: the last output of the 30 s window
+ENCODER_EVERY_LAYER = "every_layer"  # trainer.speech.encoder_layers: every layer, on the reading's frames
+ENCODER_SOURCES = (ENCODER_LAST_OUTPUT, ENCODER_EVERY_LAYER)
+
+
 @dataclass
 class EncoderReadout:
-    """The experts' scores as the recogniser's encoder alone suggests them: the reading's
-    pooled encoder states (``trainer.speech.encoder_states``) standardised, projected on
-    their first principal components (fitted on train readings) and read out by one ridge
-    regression per dimension. Each readout becomes one feature of the calibration model,
-    ``encoder_estimate_<dimension>`` on the 0-10 scale, so the report shows it as one term
-    beside the named measures (what the sound of the words suggests) rather than as hundreds
-    of numbers."""
+    """The experts' scores as the recogniser's encoder alone suggests them. Fitted as the
+    reading's pooled encoder states standardised, projected on their first principal
+    components (fitted on train readings) and read out by one ridge regression per dimension
+    (``bench/calibration_fit.py``). All three steps are linear, so the file keeps their
+    product: one weight per pooled number and an intercept per dimension (the same
+    estimates, in a file as many times smaller as there were components). Each readout
+    becomes one feature of the calibration model, ``encoder_estimate_<dimension>`` on the
+    0-10 scale, so the report shows it as one term beside the named measures (what the sound
+    of the words suggests) rather than as thousands of numbers."""
 
     whisper_model: str  # the states are only meaningful for the model they were fitted with
     pooling: str
-    means: list[float]
-    scales: list[float]
-    components: list[list[float]]  # (k, d)
-    readouts: dict[str, dict]  # dimension -> {"coefficients": [k], "intercept": float}
+    weights: dict[str, list[float]]  # dimension -> one weight per pooled number
+    intercepts: dict[str, float]
+    source: str = ENCODER_LAST_OUTPUT  # which states: one of ENCODER_SOURCES
     cv: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.source not in ENCODER_SOURCES:
+            raise ValueError(f"encoder readout source {self.source!r} is not one of {ENCODER_SOURCES}")
+        widths = {len(w) for w in self.weights.values()}
+        if len(widths) > 1 or set(self.weights) != set(self.intercepts):
+            raise ValueError("encoder readout: every dimension needs weights of one width and an intercept")
+
+    @property
+    def width(self) -> int:
+        """How many pooled numbers the readout reads."""
+        return len(next(iter(self.weights.values()), []))
+
+    @classmethod
+    def linear(
+        cls,
+        means: Sequence[float],
+        scales: Sequence[float],
+        components: Sequence[Sequence[float]],
+        readouts: dict[str, dict],
+        **rest,
+    ) -> EncoderReadout:
+        """The readout of states standardised by ``means`` and ``scales``, projected on
+        ``components`` (k, d) and read by ``readouts`` ({dimension: {"coefficients": [k],
+        "intercept"}}), collapsed into weights on the states themselves."""
+        projection = np.asarray(components, dtype=float).T / np.asarray(scales, dtype=float)[:, None]
+        weights, intercepts = {}, {}
+        for dimension, readout in readouts.items():
+            vector = projection @ np.asarray(readout["coefficients"], dtype=float)
+            weights[dimension] = vector.tolist()
+            intercepts[dimension] = float(readout["intercept"]) - float(np.asarray(means, dtype=float) @ vector)
+        return cls(weights=weights, intercepts=intercepts, **rest)
 
     def estimates(self, states: np.ndarray) -> dict[str, np.ndarray]:
         """Each dimension's estimate (0-10) for each row of pooled states, shape (n, d)."""
-        x = (np.asarray(states, dtype=float) - np.asarray(self.means)) / np.asarray(self.scales)
-        scores = x @ np.asarray(self.components).T
+        x = np.asarray(states, dtype=float)
+        if x.shape[-1] != self.width:
+            raise ValueError(f"the readout reads {self.width} pooled numbers, not {x.shape[-1]}")
         return {
-            dimension: np.clip(scores @ np.asarray(readout["coefficients"]) + readout["intercept"], *SCALE)
-            for dimension, readout in self.readouts.items()
+            dimension: np.clip(x @ np.asarray(weights) + self.intercepts[dimension], *SCALE)
+            for dimension, weights in self.weights.items()
         }
 
     def features(self, states: Sequence[float] | np.ndarray) -> dict[str, float]:
@@ -560,6 +602,10 @@ class EncoderReadout:
 
     @classmethod
     def from_dict(cls, data: dict) -> EncoderReadout:
+        data = dict(data)
+        if "components" in data:  # the v6-v7 files keep the projection and the ridge apart
+            parts = [data.pop(key) for key in ("means", "scales", "components", "readouts")]
+            return cls.linear(*parts, **data)
         return cls(**data)
 
 

@@ -28,7 +28,7 @@ import numpy as np
 from trainer.content import TURN_DIMENSIONS, Scenario, Task, get_bank
 from trainer.features import comprehension, fluency, grammar, grammar_range, pronunciation, vocabulary
 from trainer.scoring import calibration
-from trainer.speech import encoder_states
+from trainer.speech import encoder_layers, encoder_states
 from trainer.speech.asr import RecognitionError
 from trainer.speech.audio import Audio
 from trainer.speech.transcript import Transcript
@@ -236,6 +236,16 @@ class PronunciationStage:
         return _one("pronunciation", heard.features(), heard.evidence())
 
 
+def readout_states(readout: calibration.EncoderReadout, audio: Audio, kept: np.ndarray | None = None) -> np.ndarray:
+    """The pooled encoder states of ``audio`` that ``readout`` was fitted on; ``kept``: the
+    last output's states the transcription kept (``encoder_states.transcribe_keeping_states``)."""
+    if readout.source == calibration.ENCODER_EVERY_LAYER:
+        # CTranslate2 hands out the last output only: every layer needs a numpy pass (~0.8 s)
+        return encoder_layers.pooled_layer_states(audio)
+    # the transcription's own pass when it kept one, else a pass of its own
+    return kept if kept is not None else encoder_states.pooled_encoder_states(audio)
+
+
 class CalibrationStage:
     """Adds the calibrated expert-scale estimates to the pronunciation and fluency features
     of a scripted answer (the rubrics band scripted answers on them), with each one's terms
@@ -279,11 +289,8 @@ class CalibrationStage:
                 result.warnings.append("Telephone-band audio: the recogniser's encoder states were not used.")
             else:
                 try:
-                    # the transcription's own pass when it kept one, else a pass of its own
-                    states = context.encoder_states
-                    if states is None:
-                        states = encoder_states.pooled_encoder_states(context.audio)
-                except (RecognitionError, RuntimeError, OSError) as error:
+                    states = readout_states(model.encoder, context.audio, context.encoder_states)
+                except (RecognitionError, RuntimeError, OSError, ValueError) as error:
                     result.warnings.append(f"The recogniser's encoder states could not be computed ({error}).")
                 else:
                     stages["encoder"] = (model.encoder.features(states), {})
