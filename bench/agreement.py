@@ -767,10 +767,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--encoder-source",
-        choices=("last_output", "every_layer"),
-        default="every_layer",
-        help="with --fit: which pooled encoder states the readout reads (default every_layer, "
-        "chosen on train CV by bench/encoder_layers.py); otherwise the model file says",
+        choices=tuple(STATE_KINDS),
+        default="last_output",
+        help="with --fit: which pooled encoder states the readout reads (default last_output, the "
+        "packaged model's; every_layer: docs/validity.md, v8); otherwise the model file says",
     )
     parser.add_argument(
         "--workers", type=int, default=os.cpu_count() or 1, help="processes computing missing encoder states"
