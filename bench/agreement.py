@@ -170,8 +170,11 @@ class Cache:
         self.hits = 0
         self.misses = 0
 
+    def path(self, kind: str, key: str) -> Path:
+        return self.root / kind / f"{key}.json"
+
     def get(self, kind: str, key: str, compute):
-        path = self.root / kind / f"{key}.json"
+        path = self.path(kind, key)
         if path.is_file():
             self.hits += 1
             return json.loads(path.read_text(encoding="utf-8"))
@@ -195,7 +198,7 @@ class ReadOnlyCache(Cache):
         super().__init__(cache.root)
 
     def get(self, kind: str, key: str, compute):
-        path = self.root / kind / f"{key}.json"
+        path = self.path(kind, key)
         if not path.is_file():
             raise NotCached(f"{kind}/{key}")
         return json.loads(path.read_text(encoding="utf-8"))
@@ -360,17 +363,12 @@ def _limit_threads() -> None:
 
 def _pooled(job: tuple[str, str]) -> list[float]:
     source, path = job
+    from trainer.scoring.stages import readout_states
     from trainer.speech.audio import load_audio
 
-    # as the calibration stage reads them; a reading the VAD hears no speech in still counts
-    audio = load_audio(Path(path), require_speech=False)
-    if source == "every_layer":
-        from trainer.speech.encoder_layers import pooled_layer_states
-
-        return pooled_layer_states(audio).tolist()
-    from trainer.speech.encoder_states import pooled_encoder_states
-
-    return pooled_encoder_states(audio).tolist()
+    # as the calibration stage reads them (a pass of their own); a reading the VAD hears no
+    # speech in still counts
+    return readout_states(source, load_audio(Path(path), require_speech=False)).tolist()
 
 
 def encoder_states(
@@ -393,9 +391,7 @@ def encoder_states(
     settings = _digest(recognition_settings())  # the recogniser's model among them
     sources = source_digest(*STAGE_SOURCES[kind])
     keys = {u.utt_id: f"{file_digest(u.path)}-{settings}-{sources}" for u in utterances if u.utt_id in measured}
-    missing = [
-        u for u in utterances if u.utt_id in keys and not (cache.root / kind / f"{keys[u.utt_id]}.json").is_file()
-    ]
+    missing = [u for u in utterances if u.utt_id in keys and not cache.path(kind, keys[u.utt_id]).is_file()]
     if missing and not isinstance(cache, ReadOnlyCache):
         jobs = [(source, str(u.path)) for u in missing]
         if workers > 1:

@@ -447,8 +447,10 @@ def test_packaged_model_is_what_fitting_the_cached_train_rows_gives():
         )
         stored = calibration.EncoderReadout.from_dict(packaged["encoder"])
         assert readout.cv == stored.cv and readout.source == stored.source
-        for d, values in stored.estimates(np.array([states[uid] for uid in table.ids])).items():
-            assert np.allclose(readout.estimates(np.array([states[uid] for uid in table.ids]))[d], values, atol=1e-3)
+        train_states = np.array([states[uid] for uid in table.ids])
+        refitted = readout.estimates(train_states)
+        for d, values in stored.estimates(train_states).items():
+            assert np.allclose(refitted[d], values, atol=1e-3)
         for i, uid in enumerate(table.ids):
             rows[uid].update(fitting.encoder_row_features(out_of_fold, i))
     refit = fit_model(
@@ -495,7 +497,7 @@ def _estimates(path, text):
     if model.encoder is not None:
         from trainer.scoring.stages import readout_states
 
-        stages["encoder"] = (model.encoder.features(readout_states(model.encoder, audio, kept)), {})
+        stages["encoder"] = (model.encoder.features(readout_states(model.encoder.source, audio, kept)), {})
     return model.predict(calibration.reading_features(transcript, text, stages))
 
 

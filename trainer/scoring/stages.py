@@ -236,11 +236,12 @@ class PronunciationStage:
         return _one("pronunciation", heard.features(), heard.evidence())
 
 
-def readout_states(readout: calibration.EncoderReadout, audio: Audio, kept: np.ndarray | None = None) -> np.ndarray:
-    """The pooled encoder states of ``audio`` that ``readout`` was fitted on; ``kept``: the
-    last output's states the transcription kept (``encoder_states.transcribe_keeping_states``)."""
-    if readout.source == calibration.ENCODER_EVERY_LAYER:
-        # CTranslate2 hands out the last output only: every layer needs a numpy pass (~0.8 s)
+def readout_states(source: str, audio: Audio, kept: np.ndarray | None = None) -> np.ndarray:
+    """The pooled encoder states of ``audio`` that a readout of ``source`` (one of
+    ``calibration.ENCODER_SOURCES``) reads; ``kept``: the last output's states the
+    transcription kept (``encoder_states.transcribe_keeping_states``)."""
+    if source == calibration.ENCODER_EVERY_LAYER:
+        # CTranslate2 hands out the last output only: every layer needs a numpy pass (1.3 s for 30 s)
         return encoder_layers.pooled_layer_states(audio)
     # the transcription's own pass when it kept one, else a pass of its own
     return kept if kept is not None else encoder_states.pooled_encoder_states(audio)
@@ -289,7 +290,7 @@ class CalibrationStage:
                 result.warnings.append("Telephone-band audio: the recogniser's encoder states were not used.")
             else:
                 try:
-                    states = readout_states(model.encoder, context.audio, context.encoder_states)
+                    states = readout_states(model.encoder.source, context.audio, context.encoder_states)
                 except (RecognitionError, RuntimeError, OSError, ValueError) as error:
                     result.warnings.append(f"The recogniser's encoder states could not be computed ({error}).")
                 else:
